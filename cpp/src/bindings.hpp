@@ -1,0 +1,77 @@
+// Helpers shared by the register_*.cpp files: NumPy <-> Eigen views, the
+// interrupt check, and result conversion. Bindings only convert and check
+// shapes; all validation of values lives in the Python layer or the core.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <emclust/interrupt.hpp>
+#include <emclust/types.hpp>
+
+namespace emclust::bind {
+
+namespace py = pybind11;
+
+/// C-contiguous array of exactly T: pybind11 then neither copies nor converts
+/// (the argument must also be declared .noconvert()).
+template <class T>
+using CArray = py::array_t<T, py::array::c_style>;
+
+/// Zero-copy row-major view of a 2-D C-contiguous array.
+template <class T>
+Eigen::Map<const RowMatrix<T>> view_matrix(const CArray<T>& a, const char* name) {
+    if (a.ndim() != 2) {
+        throw std::invalid_argument(std::string(name) + " must be a 2-D array, got " +
+                                    std::to_string(a.ndim()) + "-D");
+    }
+    return {a.data(), static_cast<Index>(a.shape(0)), static_cast<Index>(a.shape(1))};
+}
+
+/// Zero-copy view of a 1-D C-contiguous float64 array; an empty view for None.
+/// The array must outlive the view (it does: it is an argument of the call).
+inline Eigen::Map<const Eigen::VectorXd> view_vector(const py::object& a, const char* name) {
+    if (a.is_none()) return {nullptr, 0};
+    if (!py::isinstance<py::array>(a)) {
+        throw std::invalid_argument(std::string(name) + " must be a NumPy array or None");
+    }
+    auto arr = py::reinterpret_borrow<py::array>(a);
+    if (arr.ndim() != 1 || !arr.dtype().is(py::dtype::of<double>()) ||
+        !(arr.flags() & py::array::c_style)) {
+        throw std::invalid_argument(std::string(name) +
+                                    " must be a 1-D C-contiguous float64 array");
+    }
+    return {static_cast<const double*>(arr.data()), static_cast<Index>(arr.shape(0))};
+}
+
+/// Copies a row-major matrix into a new NumPy array of the given shape.
+template <class T, class Derived>
+py::array_t<T> to_numpy(const Eigen::DenseBase<Derived>& m, std::vector<py::ssize_t> shape) {
+    py::array_t<T> out(shape);
+    Eigen::Map<RowMatrix<T>>(out.mutable_data(), m.rows(), m.cols()) = m.template cast<T>();
+    return out;
+}
+
+template <class T, class Derived>
+py::array_t<T> to_numpy(const Eigen::DenseBase<Derived>& m) {
+    if (Derived::ColsAtCompileTime == 1) return to_numpy<T>(m, {m.rows()});
+    return to_numpy<T>(m, {m.rows(), m.cols()});
+}
+
+/// Interrupt check for the core, called with the GIL released: it takes the
+/// GIL just long enough to run Python's signal handlers. When it returns true
+/// the KeyboardInterrupt is pending in this thread, and the translator of
+/// emclust::Interrupted leaves it in place.
+inline InterruptCheck python_interrupt_check() {
+    return [] {
+        py::gil_scoped_acquire gil;
+        return PyErr_CheckSignals() != 0;
+    };
+}
+
+}  // namespace emclust::bind

@@ -1,0 +1,28 @@
+// emclust._core: the pybind11 module. Each register_*.cpp adds one model.
+#include <pybind11/pybind11.h>
+
+#include <emclust/errors.hpp>
+
+namespace py = pybind11;
+
+void register_gmm(py::module_& m);
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "Native core of emclust (use the estimators in emclust instead).";
+
+    py::register_exception_translator([](std::exception_ptr p) {
+        try {
+            if (p) std::rethrow_exception(p);
+        } catch (const emclust::Interrupted&) {
+            // PyErr_CheckSignals already set KeyboardInterrupt (or whatever a
+            // signal handler raised); keep it.
+            if (!PyErr_Occurred()) PyErr_SetNone(PyExc_KeyboardInterrupt);
+        } catch (const emclust::NumericalError& e) {
+            PyErr_SetString(PyExc_ValueError, e.what());
+        } catch (const emclust::InvalidArgument& e) {
+            PyErr_SetString(PyExc_ValueError, e.what());
+        }
+    });
+
+    register_gmm(m);
+}
