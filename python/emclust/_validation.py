@@ -143,7 +143,7 @@ def seed_from_random_state(random_state):
     RandomState or Generator supplies one draw.
     """
     if random_state is None:
-        return int(np.random.randint(0, 2**63 - 1, dtype=np.int64))
+        return int(np.random.randint(0, 2**63 - 1, dtype=np.int64))  # noqa: NPY002
     if isinstance(random_state, numbers.Integral) and not isinstance(
         random_state, bool
     ):
