@@ -129,7 +129,7 @@ def test_low_level_steps_check_their_arguments():
         emclust.e_step(X, [0.5, 0.6], X[:2], np.stack([np.eye(3)] * 2), "full")
     with pytest.raises(ValueError, match="resp has 3 rows"):
         emclust.m_step(X, np.ones((3, 2)) / 2, "full")
-    with pytest.raises(ValueError, match="not positive definite.*reg_covar"):
+    with pytest.raises(ValueError, match=r"not positive definite.*reg_covar"):
         emclust.e_step(X, [0.5, 0.5], X[:2], np.zeros((2, 3, 3)), "full")
 
 
