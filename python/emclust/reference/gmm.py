@@ -78,6 +78,21 @@ def _float_dtype(*arrays):
 # Precision Cholesky factors
 
 
+def _invert_lower_triangular(lower):
+    """Inverse of lower-triangular matrices of shape (..., d, d).
+
+    Forward substitution on L Z = I, row by row: Z_i = (e_i - Σ_{j<i} L_ij Z_j)
+    / L_ii. Unlike a general solve, the result is exactly lower triangular.
+    """
+    n = lower.shape[-1]
+    inverse = np.zeros_like(lower)
+    for i in range(n):
+        row = -np.einsum("...j,...jc->...c", lower[..., i, :i], inverse[..., :i, :])
+        row[..., i] += 1.0
+        inverse[..., i, :] = row / lower[..., i, i, np.newaxis]
+    return inverse
+
+
 def precision_cholesky(covariances, covariance_type="full"):
     """Cholesky factor of the precision matrices, from the covariances.
 
@@ -111,9 +126,7 @@ def precision_cholesky(covariances, covariance_type="full"):
             lower = np.linalg.cholesky(cov)  # Σ = L Lᵀ, batched over components
         except np.linalg.LinAlgError:
             raise ValueError(_NOT_POSITIVE_DEFINITE) from None
-        eye = np.broadcast_to(np.eye(cov.shape[-1], dtype=cov.dtype), cov.shape)
-        # U = L⁻ᵀ: solve L Z = I, then transpose the last two axes.
-        return np.swapaxes(np.linalg.solve(lower, eye), -1, -2)
+        return np.swapaxes(_invert_lower_triangular(lower), -1, -2)  # U = L⁻ᵀ
     if not (cov > 0).all():
         raise ValueError(_NOT_POSITIVE_DEFINITE)
     return 1.0 / np.sqrt(cov)
@@ -167,11 +180,9 @@ def covariances_from_precisions_cholesky(precisions_cholesky, covariance_type="f
     _check_covariance_type(covariance_type)
     factor = np.asarray(precisions_cholesky)
     if covariance_type in ("full", "tied"):
-        eye = np.broadcast_to(
-            np.eye(factor.shape[-1], dtype=factor.dtype), factor.shape
-        )
-        inverse = np.linalg.solve(factor, eye)  # U⁻¹
-        return np.swapaxes(inverse, -1, -2) @ inverse
+        # U⁻ᵀ = (Uᵀ)⁻¹ is lower triangular; Σ = U⁻ᵀ (U⁻ᵀ)ᵀ.
+        inverse_transpose = _invert_lower_triangular(np.swapaxes(factor, -1, -2))
+        return inverse_transpose @ np.swapaxes(inverse_transpose, -1, -2)
     return 1.0 / factor**2
 
 
