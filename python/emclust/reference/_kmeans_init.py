@@ -74,8 +74,8 @@ def kmeans_plusplus(X, n_clusters, rng, sample_weight=None):
     return indices
 
 
-def lloyd(X, centers, sample_weight=None, max_iter=300):
-    """Lloyd's k-means iterations from the given centres until labels settle.
+def lloyd(X, centers, sample_weight=None, max_iter=300, tol=1e-4):
+    """Lloyd's k-means iterations from the given centres.
 
     Parameters
     ----------
@@ -84,6 +84,10 @@ def lloyd(X, centers, sample_weight=None, max_iter=300):
         Starting centres (not modified).
     sample_weight : ndarray of shape (n_samples,) or None
     max_iter : int
+    tol : float
+        Stop when the labels no longer change or the squared centre shift
+        summed over clusters is at most ``tol`` times the mean per-feature
+        variance of X (scikit-learn's criterion).
 
     Returns
     -------
@@ -98,17 +102,21 @@ def lloyd(X, centers, sample_weight=None, max_iter=300):
         else np.asarray(sample_weight, float)
     )
     centers = np.array(centers, dtype=X.dtype)
+    threshold = tol * float(np.mean(np.var(X, axis=0)))
     labels = squared_distances(X, centers).argmin(axis=1)
     for _ in range(max_iter):
+        previous = centers.copy()
         one_hot = np.zeros((X.shape[0], n_clusters))
         one_hot[np.arange(X.shape[0]), labels] = w
         size = one_hot.sum(axis=0)
         filled = size > 0
         centers[filled] = (one_hot.T @ X)[filled] / size[filled, None]
         new_labels = squared_distances(X, centers).argmin(axis=1)
-        if np.array_equal(new_labels, labels):
-            break
+        shift = float(((centers - previous) ** 2).sum())
+        settled = np.array_equal(new_labels, labels) or shift <= threshold
         labels = new_labels
+        if settled:
+            break
     return labels
 
 
