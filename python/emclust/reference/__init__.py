@@ -1,0 +1,28 @@
+"""Pure-NumPy reference implementations.
+
+Readable, single-threaded, vectorised versions of every model: the oracle the
+tests compare the native core against, and the "pure-Python EM" of the
+benchmarks. Nothing here imports the native module.
+"""
+
+from .gmm import (
+    GaussianMixture,
+    covariances_from_precisions_cholesky,
+    e_step,
+    log_gaussian_prob,
+    m_step,
+    n_parameters,
+    precision_cholesky,
+    precision_cholesky_from_precisions,
+)
+
+__all__ = [
+    "GaussianMixture",
+    "covariances_from_precisions_cholesky",
+    "e_step",
+    "log_gaussian_prob",
+    "m_step",
+    "n_parameters",
+    "precision_cholesky",
+    "precision_cholesky_from_precisions",
+]
