@@ -25,9 +25,8 @@ import sys
 import time
 import warnings
 
-import numpy as np
-
 import emclust
+import numpy as np
 
 GRID = [(100_000, 2, 8), (100_000, 16, 16), (1_000_000, 8, 16), (200_000, 64, 32)]
 
@@ -70,8 +69,14 @@ def emclust_runner(module, X, k, ct, threads):
 
     def run(iters):
         gm = module.GaussianMixture(
-            k, covariance_type=ct, weights_init=weights, means_init=means,
-            precisions_init=prec, max_iter=iters, tol=0.0, **kw,
+            k,
+            covariance_type=ct,
+            weights_init=weights,
+            means_init=means,
+            precisions_init=prec,
+            max_iter=iters,
+            tol=0.0,
+            **kw,
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -89,8 +94,13 @@ def sklearn_runner(X, k, ct, threads):
 
     def run(iters):
         gm = GaussianMixture(
-            k, covariance_type=ct, weights_init=weights, means_init=means,
-            precisions_init=prec, max_iter=iters, tol=0.0,
+            k,
+            covariance_type=ct,
+            weights_init=weights,
+            means_init=means,
+            precisions_init=prec,
+            max_iter=iters,
+            tol=0.0,
         )
         with threadpool_limits(threads), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -110,11 +120,18 @@ def daal_runner(X, k, ct, threads):
     def run(iters):
         d4p.daalinit(threads)
         algo = d4p.em_gmm(
-            nComponents=k, maxIterations=iters, accuracyThreshold=0.0,
-            covarianceStorage=storage, fptype=fptype,
+            nComponents=k,
+            maxIterations=iters,
+            accuracyThreshold=0.0,
+            covarianceStorage=storage,
+            fptype=fptype,
         )
-        algo.compute(X, weights.reshape(1, -1).astype(X.dtype), means.astype(X.dtype),
-                     [c.astype(X.dtype) for c in covs])
+        algo.compute(
+            X,
+            weights.reshape(1, -1).astype(X.dtype),
+            means.astype(X.dtype),
+            [c.astype(X.dtype) for c in covs],
+        )
 
     return run
 
@@ -130,9 +147,15 @@ def gemm_peak(threads):
         "    t = time.perf_counter(); a @ a; ts.append(time.perf_counter() - t)\n"
         "print(2 * 4000**3 / min(ts) / 1e9)\n"
     )
-    env = dict(os.environ, OPENBLAS_CORETYPE="SkylakeX", OPENBLAS_NUM_THREADS=str(threads),
-               OMP_NUM_THREADS=str(threads))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    env = dict(
+        os.environ,
+        OPENBLAS_CORETYPE="SkylakeX",
+        OPENBLAS_NUM_THREADS=str(threads),
+        OMP_NUM_THREADS=str(threads),
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
     return float(out.stdout.strip()) if out.returncode == 0 else float("nan")
 
 
@@ -153,10 +176,16 @@ def main(argv=None):
     p.add_argument("--dtypes", nargs="*", default=["float64", "float32"])
     p.add_argument("--threads", nargs="*", type=int, default=[1, 2])
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--baselines", nargs="*", default=["reference", "sklearn", "daal4py"])
+    p.add_argument(
+        "--baselines", nargs="*", default=["reference", "sklearn", "daal4py"]
+    )
     p.add_argument("--no-peak", action="store_true")
     args = p.parse_args(argv)
-    cases = [tuple(int(v) for v in c.split(",")) for c in args.cases] if args.cases else GRID
+    cases = (
+        [tuple(int(v) for v in c.split(",")) for c in args.cases]
+        if args.cases
+        else GRID
+    )
 
     have = {"reference": True}
     for name, mod in (("sklearn", "sklearn"), ("daal4py", "daal4py")):
@@ -167,15 +196,23 @@ def main(argv=None):
             have[name] = False
     baselines = [b for b in args.baselines if have.get(b)]
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"numpy {np.__version__}, emclust {emclust.__version__}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"numpy {np.__version__}, emclust {emclust.__version__}"
+    )
     if not args.no_peak:
         for t in sorted(set(args.threads)):
-            print(f"float64 GEMM peak (numpy matmul, OpenBLAS SkylakeX, {t} threads): "
-                  f"{gemm_peak(t):.1f} GFLOP/s")
-    header = ("| n, d, k | cov | dtype | threads | emclust ms | GFLOP/s | "
-              + " | ".join(f"{b} ms" for b in baselines)
-              + " | " + " | ".join(f"speed-up vs {b}" for b in baselines) + " |")
+            print(
+                f"float64 GEMM peak (numpy matmul, OpenBLAS SkylakeX, {t} threads): "
+                f"{gemm_peak(t):.1f} GFLOP/s"
+            )
+    header = (
+        "| n, d, k | cov | dtype | threads | emclust ms | GFLOP/s | "
+        + " | ".join(f"{b} ms" for b in baselines)
+        + " | "
+        + " | ".join(f"speed-up vs {b}" for b in baselines)
+        + " |"
+    )
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for n, d, k in cases:
@@ -186,8 +223,9 @@ def main(argv=None):
                 for threads in args.threads:
                     big = n * k * d * d > 2e9
                     m1, m2 = (1, 3) if big else (2, 6)
-                    ours = per_iteration(emclust_runner(emclust, X, k, ct, threads), m1, m2,
-                                         args.repeats)
+                    ours = per_iteration(
+                        emclust_runner(emclust, X, k, ct, threads), m1, m2, args.repeats
+                    )
                     flops = 2 * n * k * d * (d if ct == "full" else 1)
                     cells, ratios = [], []
                     for b in baselines:
@@ -198,20 +236,38 @@ def main(argv=None):
                                 continue
                             from emclust import reference
 
-                            s = per_iteration(emclust_runner(reference, X, k, ct, 1), 1, 2, 1)
+                            s = per_iteration(
+                                emclust_runner(reference, X, k, ct, 1), 1, 2, 1
+                            )
                             cells.append(f"{s * 1e3:.1f}")
                         elif b == "sklearn":
-                            s, t = best_of(lambda t: sklearn_runner(X, k, ct, t), threads,
-                                           1, 2, max(1, args.repeats // 2))
+                            s, t = best_of(
+                                lambda t: sklearn_runner(X, k, ct, t),
+                                threads,
+                                1,
+                                2,
+                                max(1, args.repeats // 2),
+                            )
                             cells.append(f"{s * 1e3:.1f} ({t}T)")
                         else:
-                            s, t = best_of(lambda t: daal_runner(X, k, ct, t), threads,
-                                           m1, m2, args.repeats)
+                            s, t = best_of(
+                                lambda t: daal_runner(X, k, ct, t),
+                                threads,
+                                m1,
+                                m2,
+                                args.repeats,
+                            )
                             cells.append(f"{s * 1e3:.1f} ({t}T)")
                         ratios.append(f"{s / ours:.1f}×")
-                    print(f"| {n}, {d}, {k} | {ct} | {dt} | {threads} | {ours * 1e3:.2f} | "
-                          f"{flops / ours / 1e9:.1f} | " + " | ".join(cells) + " | "
-                          + " | ".join(ratios) + " |", flush=True)
+                    print(
+                        f"| {n}, {d}, {k} | {ct} | {dt} | {threads} | {ours * 1e3:.2f} | "
+                        f"{flops / ours / 1e9:.1f} | "
+                        + " | ".join(cells)
+                        + " | "
+                        + " | ".join(ratios)
+                        + " |",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

@@ -161,10 +161,11 @@ py::dict m_step(const CArray<T>& X_, const CArray<T>& resp_,
     return params_to_dict(p);
 }
 
-RowMatrixXd precision_cholesky(const py::object& covariances,
-                               const std::string& covariance_type, Index n_features) {
-    return precision_cholesky_from_covariances(
-        param_matrix(covariances), parse_covariance_type(covariance_type), n_features);
+py::array_t<double> precision_cholesky(const py::object& covariances,
+                                       const std::string& covariance_type,
+                                       Index n_features) {
+    return bind::to_numpy<double>(precision_cholesky_from_covariances(
+        param_matrix(covariances), parse_covariance_type(covariance_type), n_features));
 }
 
 template <class T>
