@@ -7,12 +7,11 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <emclust/interrupt.hpp>
+#include <emclust/types.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <emclust/interrupt.hpp>
-#include <emclust/types.hpp>
 
 namespace emclust::bind {
 
@@ -35,10 +34,12 @@ Eigen::Map<const RowMatrix<T>> view_matrix(const CArray<T>& a, const char* name)
 
 /// Zero-copy view of a 1-D C-contiguous float64 array; an empty view for None.
 /// The array must outlive the view (it does: it is an argument of the call).
-inline Eigen::Map<const Eigen::VectorXd> view_vector(const py::object& a, const char* name) {
+inline Eigen::Map<const Eigen::VectorXd> view_vector(const py::object& a,
+                                                     const char* name) {
     if (a.is_none()) return {nullptr, 0};
     if (!py::isinstance<py::array>(a)) {
-        throw std::invalid_argument(std::string(name) + " must be a NumPy array or None");
+        throw std::invalid_argument(std::string(name) +
+                                    " must be a NumPy array or None");
     }
     auto arr = py::reinterpret_borrow<py::array>(a);
     if (arr.ndim() != 1 || !arr.dtype().is(py::dtype::of<double>()) ||
@@ -51,9 +52,11 @@ inline Eigen::Map<const Eigen::VectorXd> view_vector(const py::object& a, const 
 
 /// Copies a row-major matrix into a new NumPy array of the given shape.
 template <class T, class Derived>
-py::array_t<T> to_numpy(const Eigen::DenseBase<Derived>& m, std::vector<py::ssize_t> shape) {
+py::array_t<T> to_numpy(const Eigen::DenseBase<Derived>& m,
+                        std::vector<py::ssize_t> shape) {
     py::array_t<T> out(shape);
-    Eigen::Map<RowMatrix<T>>(out.mutable_data(), m.rows(), m.cols()) = m.template cast<T>();
+    Eigen::Map<RowMatrix<T>>(out.mutable_data(), m.rows(), m.cols()) =
+        m.template cast<T>();
     return out;
 }
 

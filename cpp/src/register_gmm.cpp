@@ -1,6 +1,195 @@
-// Bindings of the Gaussian mixture (work in progress: filled in by the GMM commit).
+// Bindings of the Gaussian mixture: fit, E-step, M-step, statistics.
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <emclust/gaussian_mixture.hpp>
+
+#include "bindings.hpp"
 
 namespace py = pybind11;
+using namespace emclust;
+using emclust::bind::CArray;
 
-void register_gmm(py::module_& m) { (void)m; }
+namespace {
+
+/// Small parameter arrays are copied (they are K x d at most), so any float
+/// array-like is accepted; None gives an empty matrix.
+RowMatrixXd param_matrix(const py::object& a) {
+    if (a.is_none()) return {};
+    auto arr = py::cast<CArray<double>>(a);
+    if (arr.ndim() == 1)
+        return Eigen::Map<const RowMatrixXd>(arr.data(), arr.shape(0), 1);
+    if (arr.ndim() != 2)
+        throw std::invalid_argument("parameter arrays must be 1-D or 2-D");
+    return Eigen::Map<const RowMatrixXd>(arr.data(), arr.shape(0), arr.shape(1));
+}
+
+Eigen::VectorXd param_vector(const py::object& a) {
+    if (a.is_none()) return {};
+    auto arr = py::cast<CArray<double>>(a);
+    return Eigen::Map<const Eigen::VectorXd>(arr.data(), arr.size());
+}
+
+GaussianMixtureParams make_params(const std::string& covariance_type,
+                                  const py::object& weights, const py::object& means,
+                                  const py::object& precisions_cholesky,
+                                  const py::object& covariances = py::none()) {
+    GaussianMixtureParams p;
+    p.covariance_type = parse_covariance_type(covariance_type);
+    p.weights = param_vector(weights);
+    p.means = param_matrix(means);
+    p.precisions_cholesky = param_matrix(precisions_cholesky);
+    p.covariances = param_matrix(covariances);
+    check_params_shape(p);
+    return p;
+}
+
+py::dict params_to_dict(const GaussianMixtureParams& p) {
+    py::dict out;
+    out["weights"] = bind::to_numpy<double>(p.weights);
+    out["means"] = bind::to_numpy<double>(p.means);
+    out["covariances"] = bind::to_numpy<double>(p.covariances);
+    out["precisions_cholesky"] = bind::to_numpy<double>(p.precisions_cholesky);
+    return out;
+}
+
+template <class T>
+py::dict fit(const CArray<T>& X_, const py::object& sample_weight_, Index n_components,
+             const std::string& covariance_type, double tol, double reg_covar,
+             int max_iter, int n_init, const std::string& init_params,
+             const py::object& weights_init, const py::object& means_init,
+             const py::object& precisions_init, const py::object& warm_start,
+             double warm_start_lower_bound, std::uint64_t seed, int n_threads,
+             const py::object& on_iteration) {
+    const auto X = bind::view_matrix(X_, "X");
+    const auto w = bind::view_vector(sample_weight_, "sample_weight");
+    GaussianMixtureOptions o;
+    o.n_components = n_components;
+    o.covariance_type = parse_covariance_type(covariance_type);
+    o.tol = tol;
+    o.reg_covar = reg_covar;
+    o.max_iter = max_iter;
+    o.n_init = n_init;
+    o.init = parse_gaussian_init(init_params);
+    o.weights_init = param_vector(weights_init);
+    o.means_init = param_matrix(means_init);
+    o.precisions_init = param_matrix(precisions_init);
+    if (!warm_start.is_none()) {
+        auto t = py::cast<py::tuple>(warm_start);
+        o.warm_start = make_params(covariance_type, t[0], t[1], t[3], t[2]);
+        o.warm_start_lower_bound = warm_start_lower_bound;
+    }
+    o.seed = seed;
+    o.n_threads = n_threads;
+    if (!on_iteration.is_none()) {
+        // Runs on the thread that called fit, between iterations; it takes the
+        // GIL for the Python call only.
+        o.on_iteration = [on_iteration](int r, int it, double lb, double change) {
+            py::gil_scoped_acquire gil;
+            on_iteration(r, it, lb, change);
+        };
+    }
+    GaussianMixtureFit result;
+    {
+        // Every Python object is converted above; the core touches only the
+        // Eigen views, whose arrays the caller keeps alive for this call.
+        py::gil_scoped_release release;
+        result = fit_gaussian_mixture<T>(X, w, o, bind::python_interrupt_check());
+    }
+    py::dict out = params_to_dict(result.params);
+    out["converged"] = result.trace.converged;
+    out["n_iter"] = result.trace.n_iter;
+    out["lower_bound"] = result.trace.lower_bound;
+    out["lower_bounds"] = result.trace.lower_bounds;
+    return out;
+}
+
+template <class T>
+py::tuple e_step(const CArray<T>& X_, const py::object& weights,
+                 const py::object& means, const py::object& precisions_cholesky,
+                 const std::string& covariance_type, bool want_resp, bool want_log_prob,
+                 bool log_resp, int n_threads) {
+    const auto X = bind::view_matrix(X_, "X");
+    const GaussianMixtureParams p =
+        make_params(covariance_type, weights, means, precisions_cholesky);
+    const auto n = static_cast<py::ssize_t>(X.rows());
+    const auto k = static_cast<py::ssize_t>(p.n_components());
+    py::object resp = py::none(), log_prob = py::none();
+    T* resp_ptr = nullptr;
+    T* log_prob_ptr = nullptr;
+    if (want_resp) {
+        py::array_t<T> a({n, k});
+        resp_ptr = a.mutable_data();
+        resp = a;
+    }
+    if (want_log_prob) {
+        py::array_t<T> a(n);
+        log_prob_ptr = a.mutable_data();
+        log_prob = a;
+    }
+    {
+        // The output arrays are owned by this frame and written only here.
+        py::gil_scoped_release release;
+        ThreadPool pool(n_threads);
+        gaussian_e_step<T>(X, p, resp_ptr, log_prob_ptr, log_resp, pool,
+                           bind::python_interrupt_check());
+    }
+    return py::make_tuple(resp, log_prob);
+}
+
+template <class T>
+py::dict m_step(const CArray<T>& X_, const CArray<T>& resp_,
+                const py::object& sample_weight_, const std::string& covariance_type,
+                double reg_covar, int n_threads) {
+    const auto X = bind::view_matrix(X_, "X");
+    const auto resp = bind::view_matrix(resp_, "resp");
+    const auto w = bind::view_vector(sample_weight_, "sample_weight");
+    const CovarianceType type = parse_covariance_type(covariance_type);
+    GaussianMixtureParams p;
+    {
+        py::gil_scoped_release release;
+        ThreadPool pool(n_threads);
+        const auto interrupt = bind::python_interrupt_check();
+        p = two_pass_m_step(
+            [&](const RowMatrixXd& shift, bool second) {
+                return resp_statistics<T>(X, resp, w, type, shift, second, pool,
+                                          interrupt);
+            },
+            resp.cols(), X.cols(), reg_covar, component_eps<T>(),
+            WeightNormalization::by_total_responsibility, false);
+    }
+    return params_to_dict(p);
+}
+
+RowMatrixXd precision_cholesky(const py::object& covariances,
+                               const std::string& covariance_type, Index n_features) {
+    return precision_cholesky_from_covariances(
+        param_matrix(covariances), parse_covariance_type(covariance_type), n_features);
+}
+
+template <class T>
+void def_for(py::module_& m) {
+    m.def("gmm_fit", &fit<T>, py::arg("X").noconvert(), py::arg("sample_weight"),
+          py::arg("n_components"), py::arg("covariance_type"), py::arg("tol"),
+          py::arg("reg_covar"), py::arg("max_iter"), py::arg("n_init"),
+          py::arg("init_params"), py::arg("weights_init"), py::arg("means_init"),
+          py::arg("precisions_init"), py::arg("warm_start"),
+          py::arg("warm_start_lower_bound"), py::arg("seed"), py::arg("n_threads"),
+          py::arg("on_iteration"));
+    m.def("gmm_e_step", &e_step<T>, py::arg("X").noconvert(), py::arg("weights"),
+          py::arg("means"), py::arg("precisions_cholesky"), py::arg("covariance_type"),
+          py::arg("want_resp"), py::arg("want_log_prob"), py::arg("log_resp"),
+          py::arg("n_threads"));
+    m.def("gmm_m_step", &m_step<T>, py::arg("X").noconvert(),
+          py::arg("resp").noconvert(), py::arg("sample_weight"),
+          py::arg("covariance_type"), py::arg("reg_covar"), py::arg("n_threads"));
+}
+
+}  // namespace
+
+void register_gmm(py::module_& m) {
+    def_for<double>(m);
+    def_for<float>(m);
+    m.def("gmm_precision_cholesky", &precision_cholesky, py::arg("covariances"),
+          py::arg("covariance_type"), py::arg("n_features"));
+}

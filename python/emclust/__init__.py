@@ -2,9 +2,19 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._gmm import GaussianMixture, e_step, m_step
+from .exceptions import ConvergenceWarning, NotFittedError
+
 try:
     __version__ = version("emclust")
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+__all__ = [
+    "ConvergenceWarning",
+    "GaussianMixture",
+    "NotFittedError",
+    "__version__",
+    "e_step",
+    "m_step",
+]

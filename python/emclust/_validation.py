@@ -22,7 +22,9 @@ def check_array(X, name="X", *, min_samples=1, dtype="numeric", ensure_2d=True):
     number of dimensions or too few rows raise ``ValueError``.
     """
     if hasattr(X, "__dask_graph__"):
-        raise TypeError(f"{name} is a Dask collection; this function needs a NumPy array")
+        raise TypeError(
+            f"{name} is a Dask collection; this function needs a NumPy array"
+        )
     try:
         arr = np.asarray(X)
     except (TypeError, ValueError) as exc:
@@ -37,10 +39,16 @@ def check_array(X, name="X", *, min_samples=1, dtype="numeric", ensure_2d=True):
                     "non-numeric entries"
                 ) from None
         else:
-            raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
+            raise TypeError(
+                f"{name} must be an array of real numbers, got dtype {arr.dtype}"
+            )
     if ensure_2d:
         if arr.ndim != 2:
-            hint = " (reshape a single feature with X.reshape(-1, 1))" if arr.ndim == 1 else ""
+            hint = (
+                " (reshape a single feature with X.reshape(-1, 1))"
+                if arr.ndim == 1
+                else ""
+            )
             raise ValueError(f"{name} must be a 2-D array, got {arr.ndim}-D{hint}")
         if arr.shape[1] == 0:
             raise ValueError(f"{name} has no features (shape {arr.shape})")
@@ -135,8 +143,10 @@ def seed_from_random_state(random_state):
     RandomState or Generator supplies one draw.
     """
     if random_state is None:
-        return int(np.random.randint(0, 2**63 - 1, dtype=np.int64))
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return int(np.random.randint(0, 2**63 - 1, dtype=np.int64))  # noqa: NPY002
+    if isinstance(random_state, numbers.Integral) and not isinstance(
+        random_state, bool
+    ):
         if random_state < 0:
             raise ValueError(f"random_state must be non-negative, got {random_state}")
         return int(random_state) % 2**64

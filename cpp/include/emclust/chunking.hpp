@@ -39,7 +39,8 @@ inline ChunkPlan plan_chunks(Index n_rows, Index block_rows = kBlockRows,
     ChunkPlan plan;
     plan.n_rows = n_rows;
     plan.block_rows = std::max<Index>(1, block_rows);
-    const Index n_blocks = std::max<Index>(1, (n_rows + plan.block_rows - 1) / plan.block_rows);
+    const Index n_blocks =
+        std::max<Index>(1, (n_rows + plan.block_rows - 1) / plan.block_rows);
     Index cap = max_chunks;
     if (slot_bytes > 0) {
         cap = std::min<Index>(cap, static_cast<Index>(max_slot_memory / slot_bytes));

@@ -9,20 +9,20 @@ namespace emclust {
 
 /// Bad argument: wrong shape, out-of-range option, non-finite data.
 class InvalidArgument : public std::invalid_argument {
-public:
+  public:
     using std::invalid_argument::invalid_argument;
 };
 
 /// The data or the model made a computation impossible, e.g. a covariance
 /// matrix that is not positive definite.
 class NumericalError : public std::domain_error {
-public:
+  public:
     using std::domain_error::domain_error;
 };
 
 /// The caller's interrupt check asked the computation to stop.
 class Interrupted : public std::runtime_error {
-public:
+  public:
     Interrupted() : std::runtime_error("interrupted") {}
 };
 

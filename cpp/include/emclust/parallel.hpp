@@ -46,7 +46,7 @@ inline int resolve_n_threads(int n_threads) {
 /// threads and the calling thread, and returns when all are done. Not
 /// reentrant: a task must not call run() on the same pool.
 class ThreadPool {
-public:
+  public:
     /// n_threads counts the calling thread; <= 0 means every usable core.
     explicit ThreadPool(int n_threads = 0) {
         const int n = resolve_n_threads(n_threads);
@@ -121,7 +121,7 @@ public:
         if (interrupted) throw Interrupted();
     }
 
-private:
+  private:
     void run_one(const std::function<void(Index)>& task, Index i) {
         try {
             task(i);

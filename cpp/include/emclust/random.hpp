@@ -19,7 +19,7 @@ inline std::uint64_t splitmix64(std::uint64_t& state) {
 
 /// xoshiro256** (Blackman and Vigna, 2018), seeded through SplitMix64.
 class Rng {
-public:
+  public:
     explicit Rng(std::uint64_t seed = 0) {
         std::uint64_t s = seed;
         for (auto& word : state_) word = splitmix64(s);
@@ -56,8 +56,10 @@ public:
         }
     }
 
-private:
-    static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  private:
+    static std::uint64_t rotl(std::uint64_t x, int k) {
+        return (x << k) | (x >> (64 - k));
+    }
     std::uint64_t state_[4];
 };
 

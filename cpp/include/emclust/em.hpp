@@ -1,0 +1,91 @@
+// The EM driver shared by every mixture: n_init restarts x (E-step, M-step)
+// iterations, convergence on the change of the mean log-likelihood, and the
+// best restart kept. The model supplies how to initialise and how to step.
+#pragma once
+
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <vector>
+
+#include "errors.hpp"
+#include "interrupt.hpp"
+
+namespace emclust {
+
+struct EmOptions {
+    int max_iter = 100;  ///< iterations per restart; 0 returns the initialisation
+    int n_init = 1;      ///< restarts; the one with the largest lower bound wins
+    double tol = 1e-3;   ///< convergence when |lower bound change| < tol
+};
+
+/// Called after every iteration: restart index, iteration (from 1), lower
+/// bound, and its change from the previous iteration.
+using IterationCallback = std::function<void(int, int, double, double)>;
+
+/// How an EM run went, in scikit-learn's vocabulary.
+struct EmTrace {
+    bool converged = false;
+    int n_iter = 0;  ///< iterations of the restart kept
+    double lower_bound = -std::numeric_limits<double>::infinity();
+    std::vector<double> lower_bounds;  ///< per iteration of the restart kept
+};
+
+/// Runs EM. init(r) returns the starting parameters of restart r; step(p)
+/// returns {new parameters, lower bound of p} (the mean log-likelihood of the
+/// data under p, computed in the same pass as the M-step). With a warm start
+/// there is one restart from `warm` and the first change is measured from
+/// `warm_lower_bound`, as in scikit-learn.
+template <class Params, class Init, class Step>
+std::pair<Params, EmTrace> run_em(
+    const EmOptions& options, Init&& init, Step&& step,
+    const IterationCallback& on_iteration = {}, const InterruptCheck& interrupt = {},
+    const Params* warm = nullptr,
+    double warm_lower_bound = -std::numeric_limits<double>::infinity()) {
+    if (options.max_iter < 0) throw InvalidArgument("max_iter must be >= 0");
+    if (options.n_init < 1) throw InvalidArgument("n_init must be >= 1");
+    if (!(options.tol >= 0)) throw InvalidArgument("tol must be >= 0");
+    const double neg_inf = -std::numeric_limits<double>::infinity();
+    const int n_init = warm != nullptr ? 1 : options.n_init;
+
+    Params best{};
+    EmTrace best_trace;
+    bool have_best = false;
+    for (int r = 0; r < n_init; ++r) {
+        throw_if_interrupted(interrupt);
+        Params params = warm != nullptr ? *warm : init(r);
+        if (options.max_iter == 0) {
+            best = std::move(params);
+            best_trace = EmTrace{};
+            have_best = true;
+            continue;
+        }
+        EmTrace trace;
+        double lower_bound = warm != nullptr ? warm_lower_bound : neg_inf;
+        for (int it = 1; it <= options.max_iter; ++it) {
+            throw_if_interrupted(interrupt);
+            const double previous = lower_bound;
+            auto [next, bound] = step(params);
+            params = std::move(next);
+            lower_bound = bound;
+            trace.lower_bounds.push_back(lower_bound);
+            trace.n_iter = it;
+            const double change = lower_bound - previous;
+            if (on_iteration) on_iteration(r, it, lower_bound, change);
+            if (std::abs(change) < options.tol) {
+                trace.converged = true;
+                break;
+            }
+        }
+        trace.lower_bound = lower_bound;
+        if (!have_best || lower_bound > best_trace.lower_bound ||
+            best_trace.lower_bound == neg_inf) {
+            best = std::move(params);
+            best_trace = std::move(trace);
+            have_best = true;
+        }
+    }
+    return {std::move(best), std::move(best_trace)};
+}
+
+}  // namespace emclust

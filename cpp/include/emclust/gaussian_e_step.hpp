@@ -1,0 +1,57 @@
+// The E-step as arrays: responsibilities and log-likelihood of every row.
+#pragma once
+
+#include <string>
+
+#include "block.hpp"
+#include "chunking.hpp"
+#include "gaussian_kernel.hpp"
+#include "interrupt.hpp"
+#include "parallel.hpp"
+
+namespace emclust {
+
+/// Writes, for every row of X, log p(x_i) into log_prob (when non-null, n
+/// values) and the responsibilities into resp (when non-null, (n, K)
+/// row-major); with `log_resp` the responsibilities are written as logs.
+/// Rows are independent, so any thread count gives the same bits.
+template <class T>
+void gaussian_e_step(const ConstRowMatrixRef<T>& X, const GaussianMixtureParams& params,
+                     T* resp, T* log_prob, bool log_resp, ThreadPool& pool,
+                     const InterruptCheck& interrupt = {}) {
+    if (X.cols() != params.n_features()) {
+        throw InvalidArgument("X has " + std::to_string(X.cols()) +
+                              " features, but the mixture has " +
+                              std::to_string(params.n_features()));
+    }
+    const GaussianKernel<T> kernel(params);
+    const Index n = X.rows(), d = X.cols(), k = kernel.n_components;
+    const ChunkPlan plan = plan_chunks(n);
+    pool.run(
+        plan.n_chunks,
+        [&](Index c) {
+            TileScratch<T> s(d, k, plan.block_rows);
+            const Index end = plan.chunk_begin(c) + plan.chunk_size(c);
+            for (Index b0 = plan.chunk_begin(c); b0 < end; b0 += plan.block_rows) {
+                const Index rows = std::min(plan.block_rows, end - b0);
+                load_tile(X, b0, rows, s.x);
+                weighted_log_prob_tile(kernel, rows, s);
+                normalize_tile(k, rows, s);
+                if (log_prob != nullptr) {
+                    Eigen::Map<Eigen::Array<T, 1, Eigen::Dynamic>>(
+                        log_prob + b0, rows) = s.lse.head(rows);
+                }
+                if (resp != nullptr) {
+                    Eigen::Map<RowMatrix<T>> out(resp + b0 * k, rows, k);
+                    if (log_resp) {
+                        out = s.logp.leftCols(rows).array().log().matrix().transpose();
+                    } else {
+                        out = s.logp.leftCols(rows).transpose();
+                    }
+                }
+            }
+        },
+        interrupt);
+}
+
+}  // namespace emclust

@@ -1,0 +1,174 @@
+// Component log-densities and responsibilities for a tile of rows.
+#pragma once
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "block.hpp"
+#include "covariance_type.hpp"
+#include "gaussian_mixture_params.hpp"
+#include "types.hpp"
+
+namespace emclust {
+
+/// Below this many features the quadratic forms are written as vector loops
+/// over rows; from it on as matrix products (Eigen's blocked GEMM pays off).
+inline constexpr Index kGemmMinFeatures = 12;
+
+/// The parameters of a mixture in the form the tile kernels use, in the data's
+/// scalar type T: factors hold C_k^T so that the whitened tile is C_k^T (x - mu).
+template <class T>
+struct GaussianKernel {
+    using Array = Eigen::Array<T, 1, Eigen::Dynamic>;
+
+    CovarianceType type = CovarianceType::full;
+    Index n_components = 0;
+    Index n_features = 0;
+    RowMatrix<T> means;                 ///< (K, d)
+    std::vector<RowMatrix<T>> factors;  ///< full: K of (d, d) C_k^T; tied: one
+    bool lower_factors = false;         ///< every C_k^T is lower triangular
+    RowMatrix<T> precisions;            ///< diag (K, d), spherical (K, 1): C^2
+    Eigen::Matrix<T, Eigen::Dynamic, 1>
+        log_norm;  ///< (K) log pi_k + log|C_k| - d/2 log(2 pi)
+
+    explicit GaussianKernel(const GaussianMixtureParams& p)
+        : type(p.covariance_type),
+          n_components(p.n_components()),
+          n_features(p.n_features()) {
+        check_params_shape(p);
+        const Index k = n_components, d = n_features;
+        means = p.means.template cast<T>();
+        const Eigen::VectorXd log_det =
+            log_det_precision_cholesky(p.precisions_cholesky, type, k, d);
+        const double log_2pi = std::log(2.0 * 3.14159265358979323846);
+        log_norm = (p.weights.array().log() + log_det.array() - 0.5 * d * log_2pi)
+                       .matrix()
+                       .template cast<T>();
+        if (is_matrix_type(type)) {
+            lower_factors = true;
+            for (Index c = 0; c < p.precisions_cholesky.rows(); ++c) {
+                RowMatrix<T> ft = as_square(p.precisions_cholesky, c, d)
+                                      .transpose()
+                                      .template cast<T>();
+                lower_factors = lower_factors && ft.isLowerTriangular(0);
+                factors.push_back(std::move(ft));
+            }
+        } else {
+            precisions = p.precisions_cholesky.array().square().template cast<T>();
+        }
+    }
+
+    const RowMatrix<T>& factor(Index k) const {
+        return factors[type == CovarianceType::tied ? 0 : static_cast<std::size_t>(k)];
+    }
+};
+
+/// Scratch space of one tile, reused block after block.
+template <class T>
+struct TileScratch {
+    Tile<T> x;      ///< (d, B) the rows
+    Tile<T> diff;   ///< (d, B) rows minus a mean
+    Tile<T> white;  ///< (d, B) whitened differences (matrix types, GEMM path)
+    Tile<T> logp;   ///< (K, B) log pi_k N(x | k), then responsibilities
+    Eigen::Array<T, 1, Eigen::Dynamic> acc;  ///< (B)
+    Eigen::Array<T, 1, Eigen::Dynamic> lse;  ///< (B) log p(x)
+
+    TileScratch(Index d, Index k, Index rows)
+        : x(d, rows),
+          diff(d, rows),
+          white(d, rows),
+          logp(k, rows),
+          acc(rows),
+          lse(rows) {}
+};
+
+/// diff(:, 0:n) = x(:, 0:n) - mean, for each feature row.
+template <class T, class MeanRow>
+void subtract_mean(const Tile<T>& x, const MeanRow& mean, Index n, Tile<T>& diff) {
+    for (Index j = 0; j < x.rows(); ++j) {
+        diff.row(j).head(n).array() = x.row(j).head(n).array() - mean(j);
+    }
+}
+
+/// Squared Mahalanobis norm of each column of diff under component k, in
+/// out(0:n). diff holds x - mu_k.
+template <class T>
+void squared_norms(const GaussianKernel<T>& m, Index k, Tile<T>& diff, Tile<T>& white,
+                   Index n, Eigen::Array<T, 1, Eigen::Dynamic>& out) {
+    const Index d = m.n_features;
+    auto sq = out.head(n);
+    sq.setZero();
+    switch (m.type) {
+        case CovarianceType::full:
+        case CovarianceType::tied: {
+            const RowMatrix<T>& f = m.factor(k);
+            if (d >= kGemmMinFeatures) {
+                auto w = white.leftCols(n);
+                if (m.lower_factors) {
+                    w.noalias() =
+                        f.template triangularView<Eigen::Lower>() * diff.leftCols(n);
+                } else {
+                    w.noalias() = f * diff.leftCols(n);
+                }
+                for (Index j = 0; j < d; ++j) sq += w.row(j).array().square();
+            } else {
+                auto y = white.row(0).head(n).array();
+                for (Index j = 0; j < d; ++j) {
+                    const Index last = m.lower_factors ? j : d - 1;
+                    y = f(j, 0) * diff.row(0).head(n).array();
+                    for (Index i = 1; i <= last; ++i)
+                        y += f(j, i) * diff.row(i).head(n).array();
+                    sq += y.square();
+                }
+            }
+            break;
+        }
+        case CovarianceType::diag:
+            for (Index j = 0; j < d; ++j) {
+                sq += m.precisions(k, j) * diff.row(j).head(n).array().square();
+            }
+            break;
+        case CovarianceType::spherical:
+            for (Index j = 0; j < d; ++j) sq += diff.row(j).head(n).array().square();
+            sq *= m.precisions(k, 0);
+            break;
+    }
+}
+
+/// Fills s.logp(:, 0:n) with log pi_k N(x_b | mu_k, Sigma_k) for the rows in s.x.
+template <class T>
+void weighted_log_prob_tile(const GaussianKernel<T>& m, Index n, TileScratch<T>& s) {
+    for (Index k = 0; k < m.n_components; ++k) {
+        subtract_mean(s.x, m.means.row(k), n, s.diff);
+        squared_norms(m, k, s.diff, s.white, n, s.acc);
+        s.logp.row(k).head(n).array() = m.log_norm[k] - T(0.5) * s.acc.head(n);
+    }
+}
+
+/// Turns s.logp(:, 0:n) into responsibilities in place and s.lse(0:n) into
+/// log p(x_b) = logsumexp_k logp(k, b). Never forms raw densities.
+template <class T>
+void normalize_tile(Index n_components, Index n, TileScratch<T>& s) {
+    auto mx = s.lse.head(n);
+    auto sum = s.acc.head(n);
+    mx = s.logp.row(0).head(n).array();
+    for (Index k = 1; k < n_components; ++k) mx = mx.max(s.logp.row(k).head(n).array());
+    // A row that every component gives probability 0 (max = -inf) would turn
+    // into NaN below; it gets log p(x) = -inf and no responsibility instead.
+    for (Index b = 0; b < n; ++b) {
+        if (!std::isfinite(mx[b])) mx[b] = T(0);
+    }
+    sum.setZero();
+    for (Index k = 0; k < n_components; ++k) {
+        auto row = s.logp.row(k).head(n).array();
+        row = (row - mx).exp();
+        sum += row;
+    }
+    const Eigen::Array<T, 1, Eigen::Dynamic> inv =
+        (sum > T(0)).select(sum.inverse(), T(0));
+    for (Index k = 0; k < n_components; ++k) s.logp.row(k).head(n).array() *= inv;
+    mx += sum.log();
+}
+
+}  // namespace emclust

@@ -1,0 +1,267 @@
+// Sufficient statistics of a Gaussian mixture: the one shape every EM
+// iteration, thread, chunk and machine reduces to.
+#pragma once
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "block.hpp"
+#include "chunking.hpp"
+#include "covariance_type.hpp"
+#include "errors.hpp"
+#include "gaussian_kernel.hpp"
+#include "interrupt.hpp"
+#include "parallel.hpp"
+#include "types.hpp"
+
+namespace emclust {
+
+/// Per-component sums over the rows seen so far, taken about a fixed shift
+/// c_k (the means of the E-step that produced the responsibilities) so that
+/// the scatter of a cluster far from the origin does not cancel:
+///   N_k = sum_i w_i g_ik,  first_k = sum_i w_i g_ik (x_i - c_k),
+///   second_k = sum_i w_i g_ik (x_i - c_k)(x_i - c_k)^T  (full, tied: (d, d) flat)
+///            = sum_i w_i g_ik (x_i - c_k)^2             (diag, spherical: (d))
+/// plus sum_i w_i log p(x_i) and sum_i w_i. Statistics with the same shift add.
+struct GaussianStatistics {
+    CovarianceType covariance_type = CovarianceType::full;
+    RowMatrixXd shift;          ///< (K, d)
+    Eigen::VectorXd resp_sum;   ///< (K)
+    RowMatrixXd first;          ///< (K, d)
+    RowMatrixXd second;         ///< (K, d*d) for full and tied, (K, d) otherwise
+    double log_likelihood = 0;  ///< sum_i w_i log p(x_i) (0 when not computed)
+    double weight_sum = 0;      ///< sum_i w_i
+
+    GaussianStatistics() = default;
+    GaussianStatistics(CovarianceType type, const RowMatrixXd& shift_)
+        : covariance_type(type),
+          shift(shift_),
+          resp_sum(Eigen::VectorXd::Zero(shift_.rows())),
+          first(RowMatrixXd::Zero(shift_.rows(), shift_.cols())),
+          second(RowMatrixXd::Zero(shift_.rows(), is_matrix_type(type)
+                                                      ? shift_.cols() * shift_.cols()
+                                                      : shift_.cols())) {}
+
+    Index n_components() const { return shift.rows(); }
+    Index n_features() const { return shift.cols(); }
+
+    GaussianStatistics& operator+=(const GaussianStatistics& o) {
+        if (o.covariance_type != covariance_type || o.shift.rows() != shift.rows() ||
+            o.shift.cols() != shift.cols() || o.shift != shift) {
+            throw InvalidArgument(
+                "only statistics of the same covariance type taken about the same "
+                "shift "
+                "can be added");
+        }
+        resp_sum += o.resp_sum;
+        first += o.first;
+        second += o.second;
+        log_likelihood += o.log_likelihood;
+        weight_sum += o.weight_sum;
+        return *this;
+    }
+};
+
+namespace detail {
+
+/// Scratch of one chunk task: the tile, and the weights of its rows.
+template <class T>
+struct StatScratch : TileScratch<T> {
+    Eigen::Array<T, 1, Eigen::Dynamic> weights;  ///< (B)
+    Eigen::Array<T, 1, Eigen::Dynamic> wresp;    ///< (B)
+    RowMatrix<T> outer;                          ///< (d, d)
+    StatScratch(Index d, Index k, Index rows)
+        : TileScratch<T>(d, k, rows), weights(rows), wresp(rows), outer(d, d) {}
+};
+
+/// Adds the tile's contribution to `st`. s.logp(:, 0:n) holds responsibilities,
+/// s.weights(0:n) the row weights (when weighted).
+template <class T>
+void accumulate_tile(const RowMatrix<T>& shift, bool weighted, bool with_second,
+                     Index n, StatScratch<T>& s, GaussianStatistics& st) {
+    const Index d = shift.cols();
+    const bool matrix = is_matrix_type(st.covariance_type);
+    auto wr = s.wresp.head(n);
+    for (Index k = 0; k < shift.rows(); ++k) {
+        if (weighted) {
+            wr = s.logp.row(k).head(n).array() * s.weights.head(n);
+        } else {
+            wr = s.logp.row(k).head(n).array();
+        }
+        st.resp_sum[k] += static_cast<double>(wr.sum());
+        subtract_mean(s.x, shift.row(k), n, s.diff);
+        for (Index j = 0; j < d; ++j) {
+            st.first(k, j) +=
+                static_cast<double>((s.diff.row(j).head(n).array() * wr).sum());
+        }
+        if (!with_second) continue;
+        if (!matrix) {
+            for (Index j = 0; j < d; ++j) {
+                st.second(k, j) += static_cast<double>(
+                    (s.diff.row(j).head(n).array().square() * wr).sum());
+            }
+            continue;
+        }
+        auto sec = as_square(st.second, k, d);
+        if (d >= kGemmMinFeatures) {
+            for (Index j = 0; j < d; ++j) {
+                s.white.row(j).head(n).array() = s.diff.row(j).head(n).array() * wr;
+            }
+            s.outer.noalias() = s.white.leftCols(n) * s.diff.leftCols(n).transpose();
+            sec += s.outer.template cast<double>();
+        } else {
+            for (Index i = 0; i < d; ++i) {
+                auto wi = s.white.row(0).head(n).array();
+                wi = s.diff.row(i).head(n).array() * wr;
+                for (Index j = 0; j <= i; ++j) {
+                    const double v =
+                        static_cast<double>((wi * s.diff.row(j).head(n).array()).sum());
+                    sec(i, j) += v;
+                    if (j != i) sec(j, i) += v;
+                }
+            }
+        }
+    }
+}
+
+}  // namespace detail
+
+/// Sums statistics over all rows of X, chunk by chunk in parallel, and adds
+/// the chunks in order (same bits for any thread count).
+///
+/// @param X (n, d) data  @param sample_weight (n), or empty for unit weights
+/// @param shift (K, d) point each component's sums are taken about
+/// @param fill  fill(begin, rows, scratch) writes responsibilities of rows
+///              [begin, begin+rows) into scratch.logp(:, 0:rows) (the tile's
+///              data is already in scratch.x) and, when it computes them,
+///              log p(x) into scratch.lse; returns whether it did.
+template <class T, class Fill>
+GaussianStatistics chunked_statistics(
+    const ConstRowMatrixRef<T>& X,
+    const Eigen::Ref<const Eigen::VectorXd>& sample_weight, CovarianceType type,
+    const RowMatrixXd& shift, bool with_second, ThreadPool& pool,
+    const InterruptCheck& interrupt, Fill&& fill) {
+    const Index n = X.rows(), d = X.cols(), k = shift.rows();
+    if (shift.cols() != d)
+        throw InvalidArgument("shift must have shape (n_components, n_features)");
+    const bool weighted = sample_weight.size() > 0;
+    if (weighted && sample_weight.size() != n) {
+        throw InvalidArgument("sample_weight must have shape (n_samples,)");
+    }
+    GaussianStatistics proto(type, shift);
+    const std::size_t slot_bytes =
+        sizeof(double) * static_cast<std::size_t>(k * (1 + d + proto.second.cols()));
+    const ChunkPlan plan = plan_chunks(n, kBlockRows, slot_bytes);
+    std::vector<GaussianStatistics> slots(static_cast<std::size_t>(plan.n_chunks),
+                                          proto);
+    const RowMatrix<T> shift_t = shift.template cast<T>();
+
+    pool.run(
+        plan.n_chunks,
+        [&](Index c) {
+            detail::StatScratch<T> s(d, k, plan.block_rows);
+            GaussianStatistics& st = slots[static_cast<std::size_t>(c)];
+            const Index end = plan.chunk_begin(c) + plan.chunk_size(c);
+            for (Index b0 = plan.chunk_begin(c); b0 < end; b0 += plan.block_rows) {
+                const Index rows = std::min(plan.block_rows, end - b0);
+                load_tile(X, b0, rows, s.x);
+                if (weighted) {
+                    s.weights.head(rows) = sample_weight.segment(b0, rows)
+                                               .template cast<T>()
+                                               .transpose()
+                                               .array();
+                }
+                const bool has_lse = fill(b0, rows, static_cast<TileScratch<T>&>(s));
+                if (has_lse) {
+                    if (weighted) {
+                        st.log_likelihood +=
+                            (s.lse.head(rows).template cast<double>() *
+                             sample_weight.segment(b0, rows).array().transpose())
+                                .sum();
+                    } else {
+                        st.log_likelihood +=
+                            s.lse.head(rows).template cast<double>().sum();
+                    }
+                }
+                st.weight_sum += weighted ? sample_weight.segment(b0, rows).sum()
+                                          : static_cast<double>(rows);
+                detail::accumulate_tile(shift_t, weighted, with_second, rows, s, st);
+            }
+        },
+        interrupt);
+
+    GaussianStatistics total = proto;
+    for (const auto& slot : slots) total += slot;
+    return total;
+}
+
+/// E-step fused with the statistics: responsibilities under `params` are
+/// folded into sums about params.means, and sum w log p(x) is recorded.
+/// One pass over X; no (n, K) array is formed.
+template <class T>
+GaussianStatistics e_step_statistics(
+    const ConstRowMatrixRef<T>& X,
+    const Eigen::Ref<const Eigen::VectorXd>& sample_weight,
+    const GaussianMixtureParams& params, ThreadPool& pool,
+    const InterruptCheck& interrupt = {}) {
+    if (X.cols() != params.n_features()) {
+        throw InvalidArgument("X has " + std::to_string(X.cols()) +
+                              " features, the mixture " +
+                              std::to_string(params.n_features()));
+    }
+    const GaussianKernel<T> kernel(params);
+    return chunked_statistics<T>(X, sample_weight, params.covariance_type, params.means,
+                                 true, pool, interrupt,
+                                 [&](Index, Index rows, TileScratch<T>& s) {
+                                     weighted_log_prob_tile(kernel, rows, s);
+                                     normalize_tile(kernel.n_components, rows, s);
+                                     return true;
+                                 });
+}
+
+/// Statistics of given responsibilities (n, K) about `shift`.
+template <class T>
+GaussianStatistics resp_statistics(
+    const ConstRowMatrixRef<T>& X, const ConstRowMatrixRef<T>& resp,
+    const Eigen::Ref<const Eigen::VectorXd>& sample_weight, CovarianceType type,
+    const RowMatrixXd& shift, bool with_second, ThreadPool& pool,
+    const InterruptCheck& interrupt = {}) {
+    if (resp.rows() != X.rows() || resp.cols() != shift.rows()) {
+        throw InvalidArgument("resp must have shape (n_samples, n_components)");
+    }
+    return chunked_statistics<T>(
+        X, sample_weight, type, shift, with_second, pool, interrupt,
+        [&](Index begin, Index rows, TileScratch<T>& s) {
+            s.logp.leftCols(rows) = resp.middleRows(begin, rows).transpose();
+            return false;
+        });
+}
+
+/// Statistics of hard labels (one-hot responsibilities) about `shift`.
+template <class T>
+GaussianStatistics label_statistics(
+    const ConstRowMatrixRef<T>& X,
+    const Eigen::Ref<const Eigen::Matrix<std::int64_t, Eigen::Dynamic, 1>>& labels,
+    const Eigen::Ref<const Eigen::VectorXd>& sample_weight, CovarianceType type,
+    const RowMatrixXd& shift, bool with_second, ThreadPool& pool,
+    const InterruptCheck& interrupt = {}) {
+    const Index k = shift.rows();
+    if (labels.size() != X.rows())
+        throw InvalidArgument("labels must have shape (n_samples,)");
+    return chunked_statistics<T>(
+        X, sample_weight, type, shift, with_second, pool, interrupt,
+        [&](Index begin, Index rows, TileScratch<T>& s) {
+            s.logp.leftCols(rows).setZero();
+            for (Index b = 0; b < rows; ++b) {
+                const auto l = labels[begin + b];
+                if (l < 0 || l >= k) {
+                    throw InvalidArgument("label out of range");
+                }
+                s.logp(l, b) = T(1);
+            }
+            return false;
+        });
+}
+
+}  // namespace emclust

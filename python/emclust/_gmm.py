@@ -1,0 +1,560 @@
+"""Gaussian mixture estimator and the low-level E and M steps (native core)."""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from . import _core
+from ._base import BaseEstimator
+from ._validation import (
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+    check_n_threads,
+    check_sample_weight,
+    numpy_generator,
+    seed_from_random_state,
+)
+from .exceptions import ConvergenceWarning
+
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
+
+
+# --- covariance shapes -------------------------------------------------------
+# The core stores matrices flat, one row-major (d, d) matrix per row; these
+# reshape between that and scikit-learn's shapes without copying.
+
+
+def covariance_shape(covariance_type, n_components, n_features):
+    """Shape of ``covariances_`` (and ``precisions_``) for a covariance type."""
+    return {
+        "full": (n_components, n_features, n_features),
+        "tied": (n_features, n_features),
+        "diag": (n_components, n_features),
+        "spherical": (n_components,),
+    }[covariance_type]
+
+
+def _to_core(a, covariance_type, n_features):
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    if covariance_type in ("full", "tied"):
+        return a.reshape(-1, n_features * n_features)
+    if covariance_type == "spherical":
+        return a.reshape(-1, 1)
+    return a
+
+
+def _from_core(a, covariance_type, n_components, n_features):
+    return a.reshape(covariance_shape(covariance_type, n_components, n_features))
+
+
+def _precisions_from_cholesky(chol, covariance_type):
+    if covariance_type == "full":
+        return np.einsum("kij,klj->kil", chol, chol)
+    if covariance_type == "tied":
+        return chol @ chol.T
+    return chol**2
+
+
+def _precision_cholesky(covariances, covariance_type, n_features):
+    flat = _core.gmm_precision_cholesky(
+        _to_core(covariances, covariance_type, n_features), covariance_type, n_features
+    )
+    return flat
+
+
+# --- parameter checks (what scikit-learn checks, with the argument named) ---
+
+
+def _check_weights(weights, n_components, name="weights_init"):
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (n_components,):
+        raise ValueError(f"{name} must have shape ({n_components},), got {w.shape}")
+    if not np.isfinite(w).all() or (w < 0).any() or (w > 1).any():
+        raise ValueError(f"{name} must lie in [0, 1]")
+    if not np.isclose(w.sum(), 1.0, rtol=0, atol=1e-6):
+        raise ValueError(f"{name} must sum to 1, got sum {w.sum():.8f}")
+    return np.ascontiguousarray(w)
+
+
+def _check_means(means, n_components, n_features, name="means_init"):
+    m = np.asarray(means, dtype=np.float64)
+    if m.shape != (n_components, n_features):
+        raise ValueError(
+            f"{name} must have shape ({n_components}, {n_features}), got {m.shape}"
+        )
+    if not np.isfinite(m).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    return np.ascontiguousarray(m)
+
+
+def _check_precisions(
+    precisions, covariance_type, n_components, n_features, name="precisions_init"
+):
+    p = np.asarray(precisions, dtype=np.float64)
+    shape = covariance_shape(covariance_type, n_components, n_features)
+    if p.shape != shape:
+        raise ValueError(
+            f"{name} must have shape {shape} for covariance_type={covariance_type!r}, "
+            f"got {p.shape}"
+        )
+    if not np.isfinite(p).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    if covariance_type in ("full", "tied"):
+        for k, m in enumerate(p.reshape(-1, n_features, n_features)):
+            if not np.allclose(m, m.T):
+                raise ValueError(f"{name}[{k}] is not symmetric")
+            if np.linalg.eigvalsh(m).min() <= 0:
+                raise ValueError(f"{name}[{k}] is not positive definite")
+    elif (p <= 0).any():
+        raise ValueError(f"{name} must be positive")
+    return _to_core(p, covariance_type, n_features)
+
+
+def _check_covariance_type(covariance_type):
+    return check_choice(covariance_type, "covariance_type", COVARIANCE_TYPES)
+
+
+# --- low-level steps ------------------------------------------------------------
+
+
+def e_step(X, weights, means, covariances, covariance_type="full", *, n_threads=None):
+    """One E-step: responsibilities and log-likelihood of every sample.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    weights : array-like of shape (n_components,)
+    means : array-like of shape (n_components, n_features)
+    covariances : array-like
+        (n_components, n_features, n_features) for "full", (n_features,
+        n_features) for "tied", (n_components, n_features) for "diag",
+        (n_components,) for "spherical".
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    n_threads : int, optional
+        Threads to use; None uses every usable core.
+
+    Returns
+    -------
+    resp : ndarray of shape (n_samples, n_components)
+        Posterior probability of each component for each sample.
+    log_prob : ndarray of shape (n_samples,)
+        log p(x_i) under the mixture.
+    """
+    covariance_type = _check_covariance_type(covariance_type)
+    X = check_array(X)
+    means = np.asarray(means, dtype=np.float64)
+    if means.ndim != 2:
+        raise ValueError(
+            f"means must be 2-D (n_components, n_features), got {means.ndim}-D"
+        )
+    n_components, n_features = means.shape
+    if X.shape[1] != n_features:
+        raise ValueError(f"X has {X.shape[1]} features but means has {n_features}")
+    w = _check_weights(weights, n_components, "weights")
+    means = _check_means(means, n_components, n_features, "means")
+    cov = np.asarray(covariances, dtype=np.float64)
+    shape = covariance_shape(covariance_type, n_components, n_features)
+    if cov.shape != shape:
+        raise ValueError(
+            f"covariances must have shape {shape} for covariance_type="
+            f"{covariance_type!r}, got {cov.shape}"
+        )
+    chol = _precision_cholesky(cov, covariance_type, n_features)
+    return _core.gmm_e_step(
+        X,
+        w,
+        means,
+        chol,
+        covariance_type,
+        True,
+        True,
+        False,
+        check_n_threads(n_threads),
+    )
+
+
+def m_step(
+    X,
+    resp,
+    covariance_type="full",
+    reg_covar=0.0,
+    *,
+    sample_weight=None,
+    n_threads=None,
+):
+    """One M-step: maximum-likelihood parameters from responsibilities.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    resp : array-like of shape (n_samples, n_components)
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    reg_covar : float, default=0.0
+        Added to the diagonal of every covariance.
+    sample_weight : array-like of shape (n_samples,), optional
+
+    Returns
+    -------
+    weights : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, n_features)
+    covariances : ndarray
+        In the shape of ``covariance_type`` (see :func:`e_step`). Not checked
+        for positive definiteness: with ``reg_covar=0`` a singleton component
+        has a zero covariance.
+    """
+    covariance_type = _check_covariance_type(covariance_type)
+    reg_covar = check_float(reg_covar, "reg_covar", minimum=0.0)
+    X = check_array(X)
+    resp = check_array(resp, "resp", dtype=X.dtype)
+    if resp.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"resp has {resp.shape[0]} rows but X has {X.shape[0]} samples"
+        )
+    if (resp < 0).any():
+        raise ValueError("resp must be non-negative")
+    w = check_sample_weight(sample_weight, X.shape[0])
+    out = _core.gmm_m_step(
+        X, resp, w, covariance_type, reg_covar, check_n_threads(n_threads)
+    )
+    k, d = resp.shape[1], X.shape[1]
+    return (
+        out["weights"],
+        out["means"],
+        _from_core(out["covariances"], covariance_type, k, d),
+    )
+
+
+# --- the estimator -----------------------------------------------------------------
+
+
+class GaussianMixture(BaseEstimator):
+    """Gaussian mixture fitted by EM on the native multithreaded core.
+
+    Parameters, attributes and methods are those of scikit-learn's
+    ``sklearn.mixture.GaussianMixture``; from the same initial parameters the
+    two give the same fitted model. Additions: ``sample_weight`` in
+    ``fit``/``score``/``bic``/``aic`` (an integer weight is the same as
+    repeating the row), and ``n_threads``. Results are bit-identical for any
+    ``n_threads``.
+
+    Parameters
+    ----------
+    n_components : int, default=1
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+    tol : float, default=1e-3
+        EM stops when the mean log-likelihood per sample changes by less.
+    reg_covar : float, default=1e-6
+        Added to the diagonal of every covariance, so that singleton and
+        collapsed components stay positive definite.
+    max_iter : int, default=100
+    n_init : int, default=1
+        Restarts; the one with the largest final lower bound is kept.
+    init_params : {"kmeans", "k-means++", "random", "random_from_data"}, default="kmeans"
+    weights_init : array-like of shape (n_components,), optional
+    means_init : array-like of shape (n_components, n_features), optional
+    precisions_init : array-like, optional
+        Inverse covariances, in the shape of ``covariances_``.
+    random_state : int, RandomState, Generator or None
+    warm_start : bool, default=False
+        Continue from the current fit on the next call of ``fit``.
+    verbose : int, default=0
+        1 prints each initialisation's result, 2 also every
+        ``verbose_interval`` iterations.
+    verbose_interval : int, default=10
+    n_threads : int, optional
+        Threads for the core; None uses every usable core.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+    means_ : ndarray of shape (n_components, n_features)
+    covariances_, precisions_, precisions_cholesky_ : ndarray
+        (n_components, n_features, n_features) for "full", (n_features,
+        n_features) for "tied", (n_components, n_features) for "diag",
+        (n_components,) for "spherical".
+    converged_ : bool
+    n_iter_ : int
+        EM iterations of the best initialisation.
+    lower_bound_ : float
+        Mean log-likelihood per sample of the best initialisation, as
+        computed in its last E-step.
+    lower_bounds_ : list of float
+        lower_bound at every iteration of the best initialisation.
+    n_features_in_ : int
+    """
+
+    def __init__(
+        self,
+        n_components=1,
+        *,
+        covariance_type="full",
+        tol=1e-3,
+        reg_covar=1e-6,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans",
+        weights_init=None,
+        means_init=None,
+        precisions_init=None,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        verbose_interval=10,
+        n_threads=None,
+    ):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+        self.n_threads = n_threads
+
+    # -- fitting --
+
+    def _check_parameters(self, n_features):
+        k = check_int(self.n_components, "n_components", minimum=1)
+        _check_covariance_type(self.covariance_type)
+        check_float(self.tol, "tol", minimum=0.0)
+        check_float(self.reg_covar, "reg_covar", minimum=0.0)
+        check_int(self.max_iter, "max_iter", minimum=0)
+        check_int(self.n_init, "n_init", minimum=1)
+        check_choice(self.init_params, "init_params", INIT_PARAMS)
+        check_int(self.verbose, "verbose", minimum=0)
+        check_int(self.verbose_interval, "verbose_interval", minimum=1)
+        check_n_threads(self.n_threads)
+        return (
+            None if self.weights_init is None else _check_weights(self.weights_init, k),
+            None
+            if self.means_init is None
+            else _check_means(self.means_init, k, n_features),
+            None
+            if self.precisions_init is None
+            else _check_precisions(
+                self.precisions_init, self.covariance_type, k, n_features
+            ),
+        )
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Estimate the parameters with EM.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            float32 data is fitted in float32 arithmetic (float64 sums);
+            anything else numeric in float64.
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights; an integer weight counts the row that many
+            times, zero removes it.
+
+        Returns
+        -------
+        self
+        """
+        self._fit(X, sample_weight)
+        return self
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Fit, then return the component of every sample (as ``fit(X).predict(X)``)."""
+        X = self._fit(X, sample_weight)
+        return self.predict(X)
+
+    def _fit(self, X, sample_weight):
+        n_components = check_int(self.n_components, "n_components", minimum=1)
+        X = check_array(X, min_samples=1)
+        if X.shape[0] < n_components:
+            raise ValueError(
+                f"Expected n_samples >= n_components but got n_components = "
+                f"{n_components}, n_samples = {X.shape[0]}"
+            )
+        weights_init, means_init, precisions_init = self._check_parameters(X.shape[1])
+        w = check_sample_weight(sample_weight, X.shape[0])
+
+        warm = None
+        warm_lower_bound = -np.inf
+        if self.warm_start and hasattr(self, "converged_"):
+            self._check_n_features(X)
+            d = X.shape[1]
+            warm = (
+                self.weights_,
+                self.means_,
+                _to_core(self.covariances_, self.covariance_type, d),
+                _to_core(self.precisions_cholesky_, self.covariance_type, d),
+            )
+            warm_lower_bound = self.lower_bound_
+
+        result = _core.gmm_fit(
+            X,
+            w,
+            n_components,
+            self.covariance_type,
+            float(self.tol),
+            float(self.reg_covar),
+            int(self.max_iter),
+            int(self.n_init),
+            self.init_params,
+            weights_init,
+            means_init,
+            precisions_init,
+            warm,
+            float(warm_lower_bound),
+            seed_from_random_state(self.random_state),
+            check_n_threads(self.n_threads),
+            self._progress() if self.verbose else None,
+        )
+        self._set_fitted(result, X.shape[1])
+        if not self.converged_ and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different init "
+                "parameters, or increase max_iter, tol, or check for degenerate data.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return X
+
+    def _progress(self):
+        start = [time.perf_counter()]
+
+        def report(init, n_iter, lower_bound, change):
+            if n_iter == 1:
+                print(f"Initialization {init}", file=sys.stdout)
+            if self.verbose >= 2 and n_iter % self.verbose_interval == 0:
+                now = time.perf_counter()
+                print(
+                    f"  Iteration {n_iter}\t time lapse {now - start[0]:.5f}s\t "
+                    f"ll change {change:.5f}"
+                )
+                start[0] = now
+
+        return report
+
+    def _set_fitted(self, result, n_features):
+        k, t = self.n_components, self.covariance_type
+        self.weights_ = result["weights"]
+        self.means_ = result["means"]
+        self.covariances_ = _from_core(result["covariances"], t, k, n_features)
+        self.precisions_cholesky_ = _from_core(
+            result["precisions_cholesky"], t, k, n_features
+        )
+        self.precisions_ = _precisions_from_cholesky(self.precisions_cholesky_, t)
+        self.converged_ = bool(result["converged"])
+        self.n_iter_ = int(result["n_iter"])
+        self.lower_bound_ = float(result["lower_bound"])
+        self.lower_bounds_ = list(result["lower_bounds"])
+        self.n_features_in_ = n_features
+
+    # -- inference --
+
+    def _e_step(self, X, want_resp, want_log_prob, log_resp=False):
+        self._check_is_fitted("means_")
+        X = check_array(X)
+        self._check_n_features(X)
+        d = X.shape[1]
+        return _core.gmm_e_step(
+            X,
+            np.ascontiguousarray(self.weights_, dtype=np.float64),
+            np.ascontiguousarray(self.means_, dtype=np.float64),
+            _to_core(self.precisions_cholesky_, self.covariance_type, d),
+            self.covariance_type,
+            want_resp,
+            want_log_prob,
+            log_resp,
+            check_n_threads(self.n_threads),
+        )
+
+    def predict(self, X):
+        """Most probable component of each sample, shape (n_samples,)."""
+        resp, _ = self._e_step(X, True, False)
+        return resp.argmax(axis=1)
+
+    def predict_proba(self, X):
+        """Responsibilities, shape (n_samples, n_components)."""
+        resp, _ = self._e_step(X, True, False)
+        return resp
+
+    def score_samples(self, X):
+        """log p(x_i) under the mixture, shape (n_samples,)."""
+        _, log_prob = self._e_step(X, False, True)
+        return log_prob
+
+    def score(self, X, y=None, sample_weight=None):
+        """(Weighted) mean log-likelihood per sample."""
+        log_prob = self.score_samples(X)
+        w = check_sample_weight(sample_weight, log_prob.shape[0])
+        return float(np.average(log_prob.astype(np.float64), weights=w))
+
+    def _n_parameters(self):
+        k, d = self.means_.shape
+        cov = {
+            "full": k * d * (d + 1) / 2.0,
+            "diag": k * d,
+            "tied": d * (d + 1) / 2.0,
+            "spherical": k,
+        }[self.covariance_type]
+        return int(cov + k * d + k - 1)
+
+    def _total_log_likelihood(self, X, sample_weight):
+        log_prob = self.score_samples(X).astype(np.float64)
+        w = check_sample_weight(sample_weight, log_prob.shape[0])
+        if w is None:
+            return float(log_prob.sum()), float(log_prob.shape[0])
+        return float(w @ log_prob), float(w.sum())
+
+    def bic(self, X, sample_weight=None):
+        """Bayesian information criterion: -2 log L + p log n (lower is better).
+
+        With ``sample_weight``, log L is the weighted log-likelihood and n the
+        sum of the weights, so integer weights give the BIC of the repeated rows.
+        """
+        ll, n = self._total_log_likelihood(X, sample_weight)
+        return -2.0 * ll + self._n_parameters() * np.log(n)
+
+    def aic(self, X, sample_weight=None):
+        """Akaike information criterion: -2 log L + 2 p (lower is better)."""
+        ll, _ = self._total_log_likelihood(X, sample_weight)
+        return -2.0 * ll + 2.0 * self._n_parameters()
+
+    def sample(self, n_samples=1):
+        """Draw samples from the fitted mixture.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples,)
+            The component each sample was drawn from.
+        """
+        self._check_is_fitted("means_")
+        n_samples = check_int(n_samples, "n_samples", minimum=1)
+        rng = numpy_generator(self.random_state)
+        counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
+        k, d = self.means_.shape
+        parts, labels = [], []
+        for j in range(k):
+            z = rng.standard_normal((counts[j], d))
+            if self.covariance_type == "full":
+                z = z @ np.linalg.cholesky(self.covariances_[j]).T
+            elif self.covariance_type == "tied":
+                z = z @ np.linalg.cholesky(self.covariances_).T
+            elif self.covariance_type == "diag":
+                z = z * np.sqrt(self.covariances_[j])
+            else:
+                z = z * np.sqrt(self.covariances_[j])
+            parts.append(self.means_[j] + z)
+            labels.append(np.full(counts[j], j, dtype=np.int64))
+        return np.vstack(parts), np.concatenate(labels)
