@@ -165,3 +165,26 @@ def numpy_generator(random_state):
     if isinstance(random_state, np.random.Generator):
         return random_state
     return np.random.default_rng(seed_from_random_state(random_state))
+
+
+def check_binary_array(X, name="X", *, min_samples=1):
+    """Validate binary data (every entry 0 or 1) for the Bernoulli mixture.
+
+    bool, integer and float arrays are accepted. float32 and float64 arrays
+    that are already C-contiguous come back as they are (float32 data is
+    fitted in float32 arithmetic); bool and integer arrays become float64.
+    Any other value (2, 0.5, -1, NaN) raises ``ValueError`` naming the first
+    offending entry.
+    """
+    arr = np.asarray(X) if not hasattr(X, "__dask_graph__") else X
+    if getattr(arr, "dtype", None) is not None and arr.dtype.kind == "b":
+        arr = arr.astype(np.float64)
+    arr = check_array(arr, name, min_samples=min_samples)
+    bad = (arr != 0) & (arr != 1)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise ValueError(
+            f"{name} must be binary (every entry 0 or 1), got {arr[i, j]!r} at "
+            f"[{i}, {j}] ({int(bad.sum())} non-binary entries)"
+        )
+    return arr
