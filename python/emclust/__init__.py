@@ -2,6 +2,9 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import datasets
+from ._algebra import mixture_moments, sum_of_mixtures
+from ._bernoulli import BernoulliMixture
 from ._gmm import GaussianMixture, e_step, m_step
 from ._kmeans import KMeans, KMedians, kmeans_plusplus
 from .exceptions import ConvergenceWarning, NotFittedError
@@ -12,13 +15,17 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "BernoulliMixture",
     "ConvergenceWarning",
     "GaussianMixture",
     "KMeans",
     "KMedians",
     "NotFittedError",
     "__version__",
+    "datasets",
     "e_step",
     "kmeans_plusplus",
     "m_step",
+    "mixture_moments",
+    "sum_of_mixtures",
 ]

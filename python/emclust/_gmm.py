@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from . import _core
+from ._algebra import full_covariances, mixture_moments, sum_of_mixtures
 from ._base import BaseEstimator
 from ._validation import (
     check_array,
@@ -558,3 +559,98 @@ class GaussianMixture(BaseEstimator):
             parts.append(self.means_[j] + z)
             labels.append(np.full(counts[j], j, dtype=np.int64))
         return np.vstack(parts), np.concatenate(labels)
+
+    # -- mixture algebra (seed 001) --
+
+    @classmethod
+    def from_parameters(
+        cls, weights, means, covariances, covariance_type="full", **params
+    ):
+        """A mixture with known parameters, ready to use without fitting.
+
+        Parameters
+        ----------
+        weights : array-like of shape (n_components,)
+        means : array-like of shape (n_components, n_features)
+        covariances : array-like
+            In the shape of ``covariances_`` for ``covariance_type``.
+        covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+        **params
+            Other constructor arguments (``n_threads``, ``random_state`` for
+            ``sample``, ...).
+
+        Returns
+        -------
+        GaussianMixture
+            With ``weights_``, ``means_``, ``covariances_``, ``precisions_``
+            and ``precisions_cholesky_`` set, so that ``score_samples``,
+            ``predict``, ``sample`` and the algebra methods work.
+        """
+        covariance_type = _check_covariance_type(covariance_type)
+        means = np.asarray(means, dtype=np.float64)
+        if means.ndim != 2:
+            raise ValueError(
+                f"means must be 2-D (n_components, n_features), got {means.ndim}-D"
+            )
+        k, d = means.shape
+        gm = cls(n_components=k, covariance_type=covariance_type, **params)
+        gm.weights_ = _check_weights(weights, k, "weights")
+        gm.means_ = _check_means(means, k, d, "means")
+        cov = np.asarray(covariances, dtype=np.float64)
+        shape = covariance_shape(covariance_type, k, d)
+        if cov.shape != shape:
+            raise ValueError(
+                f"covariances must have shape {shape} for covariance_type="
+                f"{covariance_type!r}, got {cov.shape}"
+            )
+        gm.covariances_ = cov.copy()
+        gm.precisions_cholesky_ = _from_core(
+            _precision_cholesky(cov, covariance_type, d), covariance_type, k, d
+        )
+        gm.precisions_ = _precisions_from_cholesky(
+            gm.precisions_cholesky_, covariance_type
+        )
+        gm.n_features_in_ = d
+        return gm
+
+    def _full_parameters(self):
+        self._check_is_fitted("means_")
+        k, d = self.means_.shape
+        return (
+            self.weights_,
+            self.means_,
+            full_covariances(self.covariances_, self.covariance_type, k, d),
+        )
+
+    def moments(self):
+        """Mean (n_features,) and covariance (n_features, n_features) of the
+        mixture: see :func:`emclust.mixture_moments`."""
+        return mixture_moments(*self._full_parameters())
+
+    def convolve(self, other):
+        """The mixture of x + y for independent x ~ self and y ~ other.
+
+        Returns a "full" GaussianMixture with ``self.n_components *
+        other.n_components`` components (see :func:`emclust.sum_of_mixtures`);
+        ``self + other`` is the same.
+        """
+        if not isinstance(other, GaussianMixture):
+            raise TypeError(
+                f"can only convolve with a GaussianMixture, got {type(other).__name__}"
+            )
+        weights, means, covariances = sum_of_mixtures(
+            self._full_parameters(), other._full_parameters()
+        )
+        return type(self).from_parameters(
+            weights,
+            means,
+            covariances,
+            "full",
+            n_threads=self.n_threads,
+            random_state=self.random_state,
+        )
+
+    def __add__(self, other):
+        if not isinstance(other, GaussianMixture):
+            return NotImplemented
+        return self.convolve(other)
