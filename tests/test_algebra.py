@@ -1,10 +1,9 @@
 """Mixture algebra (seed 001): moments of a Gaussian mixture and the mixture
 of a sum of two independent ones."""
 
+import emclust
 import numpy as np
 import pytest
-
-import emclust
 
 
 def random_mixture(k, d, seed, offset=0.0):
@@ -147,7 +146,7 @@ def test_convolve_returns_a_usable_mixture():
     X, y = s.sample(1000)
     assert X.shape == (1000, 2) and y.max() < 4
     assert s.predict(X).shape == (1000,)
-    w, m, c = emclust.sum_of_mixtures(a, b)
+    w, _, c = emclust.sum_of_mixtures(a, b)
     np.testing.assert_array_equal(s.weights_, w)
     np.testing.assert_allclose(s.precisions_, np.linalg.inv(c), rtol=1e-10)
 

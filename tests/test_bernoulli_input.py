@@ -13,7 +13,7 @@ X_OK = np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0], [0, 0, 0]], dtype=np.float64)
         (0.5, r"X must be binary.*0\.5.*\[2, 1\]"),
         (2, r"X must be binary.*2.*\[2, 1\]"),
         (-1, r"X must be binary.*-1.*\[2, 1\]"),
-        (np.nan, "X contains NaN or infinity in 1 row.*row 2"),
+        (np.nan, r"X must be binary.*nan.*\[2, 1\]"),
     ],
     ids=["half", "two", "minus-one", "nan"],
 )
