@@ -200,14 +200,17 @@ def _read_csv(path, columns, header):
     try:
         # Fast path (C parser); any irregularity falls back to the careful
         # parser below, which says exactly what is wrong.
+        # Reading every column makes it check that all rows have as many.
         X = np.loadtxt(
             io.StringIO(text),
             delimiter=delimiter,
             skiprows=int(header),
-            usecols=use,
             ndmin=2,
             dtype=np.float64,
         )
+        if X.shape[0] and X.shape[1] != ncols:
+            raise ValueError("a row's field count differs from the first line's")
+        X = X[:, use]
     except ValueError:
         X = _parse_rows(lines, delimiter, header, ncols, use, names, path)
     if X.shape[0] == 0:

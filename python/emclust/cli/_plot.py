@@ -166,6 +166,7 @@ def plot_fit(path, X, labels, model, names, title):
         from matplotlib.ticker import MaxNLocator
 
         ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax2.ticklabel_format(axis="y", useOffset=False)
         ax2.set_xlabel("iteration")
         ax2.set_ylabel("mean log-likelihood per row")
         ax2.set_title("EM convergence (best initialisation)")

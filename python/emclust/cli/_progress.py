@@ -21,11 +21,12 @@ class FitProgress:
     log-likelihood per sample with its last change. The display appears only
     on fits that last longer than ``delay`` seconds."""
 
-    def __init__(self, enabled, n_init=1, desc="EM", delay=0.5):
+    def __init__(self, enabled, n_init=1, desc="EM", delay=0.5, every=False):
         self.enabled = enabled
         self.n_init = n_init
         self.desc = desc
         self.delay = delay
+        self.every = every  # redraw after every iteration (forced display)
         self.bar = None
 
     def __enter__(self):
@@ -34,17 +35,22 @@ class FitProgress:
         from tqdm import tqdm
 
         self.bar = tqdm(
-            desc=self.desc, unit="iter", file=sys.stderr, leave=False, delay=self.delay
+            desc=self.desc,
+            unit="iter",
+            file=sys.stderr,
+            leave=False,
+            delay=self.delay,
+            mininterval=0 if self.every else 0.1,
         )
         return self.update
 
     def update(self, init, n_iter, lower_bound, change):
-        self.bar.update(1)
         init_part = f"init {init + 1}/{self.n_init}  " if self.n_init > 1 else ""
         self.bar.set_postfix_str(
             f"{init_part}iter {n_iter}  log-lik/row {lower_bound:.6g}  change {change:.2e}",
             refresh=False,
         )
+        self.bar.update(1)
 
     def __exit__(self, *exc):
         if self.bar is not None:

@@ -9,12 +9,21 @@ import click
 import numpy as np
 
 import emclust
+import emclust.reference
 
 from .. import _benchmark
 from . import _progress, cli
 from ._options import int_list, progress_options
 
 _REFERENCE_LIMIT = 3e9  # n·k·d² above which the NumPy reference is skipped
+
+
+def _ms(seconds):
+    return "noisy" if np.isnan(seconds) else f"{seconds * 1e3:.3f}"
+
+
+def _ratio(theirs, ours):
+    return "-" if np.isnan(theirs) or np.isnan(ours) else f"{theirs / ours:.1f}x"
 
 
 def _usable_cores():
@@ -62,7 +71,7 @@ def _have_sklearn():
     type=click.IntRange(min=1),
     default=3,
     show_default=True,
-    help="Timings per cell; the median is shown.",
+    help="Timings of each fit; the fastest is used.",
 )
 @click.option(
     "--no-reference", is_flag=True, help="Skip emclust.reference (pure NumPy)."
@@ -85,8 +94,8 @@ def bench(
     """Milliseconds per EM iteration: emclust, emclust.reference, scikit-learn.
 
     Every implementation starts from the same parameters with tol=0, so each
-    iteration does the same work; the time of one iteration is the
-    difference of two fits of different lengths over the difference of their
+    iteration does the same work; one iteration's time is the difference
+    between the fastest fits of two lengths over the difference of the
     lengths. scikit-learn gets its faster BLAS thread setting (1 or the
     largest --threads), shown after its time.
     """
@@ -126,30 +135,32 @@ def bench(
         m1, m2 = _benchmark.iteration_counts(n, d, k)
         ref = sk = None
         if not no_reference and n * k * d * d <= _REFERENCE_LIMIT:
-            ref = _benchmark.per_iteration(
-                _benchmark.emclust_runner(emclust.reference, X, k, ct, 1), 1, 2, 1
+            ref = _benchmark.per_iteration_min(
+                _benchmark.emclust_runner(emclust.reference, X, k, ct, 1),
+                m1,
+                m2,
+                repeats,
             )
         if use_sklearn:
             sk = _benchmark.best_of(
                 lambda t, X=X, k=k, ct=ct: _benchmark.sklearn_runner(X, k, ct, t),
                 max(thread_counts),
-                1,
-                2,
-                max(1, repeats // 2),
+                m1,
+                m2,
+                repeats,
+                timer=_benchmark.per_iteration_min,
             )
         for t in thread_counts:
-            ours = _benchmark.per_iteration(
+            ours = _benchmark.per_iteration_min(
                 _benchmark.emclust_runner(emclust, X, k, ct, t), m1, m2, repeats
             )
-            row = [str(n), str(d), str(k), ct, dt, str(t), f"{ours * 1e3:.3f}"]
+            row = [str(n), str(d), str(k), ct, dt, str(t), _ms(ours)]
             if not no_reference:
                 row += (
-                    ["skipped", "-"]
-                    if ref is None
-                    else [f"{ref * 1e3:.3f}", f"{ref / ours:.1f}x"]
+                    ["skipped", "-"] if ref is None else [_ms(ref), _ratio(ref, ours)]
                 )
             if use_sklearn:
-                row += [f"{sk[0] * 1e3:.3f} ({sk[1]}T)", f"{sk[0] / ours:.1f}x"]
+                row += [f"{_ms(sk[0])} ({sk[1]}T)", _ratio(sk[0], ours)]
             rows.append(row)
 
     click.echo(

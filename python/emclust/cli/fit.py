@@ -83,7 +83,10 @@ def run_fit(data, est, *, output, labels_path, plot, quiet, progress, as_json, n
         _plot.require_matplotlib()
     check_k(getattr(est, "n_components", getattr(est, "n_clusters", 1)), data)
     with _progress.FitProgress(
-        _progress.wanted(quiet, progress), n_init, delay=0 if progress else 0.5
+        _progress.wanted(quiet, progress),
+        n_init,
+        delay=0 if progress else 0.5,
+        every=progress,
     ) as cb:
         warnings = fit_model(est, data.X, cb)
     warn(warnings, quiet)
