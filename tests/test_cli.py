@@ -61,7 +61,8 @@ def files(X, tmp_path_factory):
     np.save(d / "data.npy", X)
     with_text = d / "mixed.csv"
     with_text.write_text(
-        "a,name,b\n" + "".join(f"{r[0]!r},x{i},{r[1]!r}\n" for i, r in enumerate(X.tolist()))
+        "a,name,b\n"
+        + "".join(f"{r[0]!r},x{i},{r[1]!r}\n" for i, r in enumerate(X.tolist()))
     )
     return d
 
