@@ -234,3 +234,16 @@ def test_from_parameters_scores_like_a_fit():
 def test_bad_input_rejected(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_a_sum_can_be_saved_and_loaded(tmp_path):
+    a = random_mixture(2, 2, seed=12)
+    b = random_mixture(3, 2, seed=13)
+    z = emclust.GaussianMixture.from_parameters(
+        *a
+    ) + emclust.GaussianMixture.from_parameters(*b)
+    path = tmp_path / "z.json"
+    z.save(path)
+    back = emclust.load(path)
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    np.testing.assert_array_equal(back.score_samples(X), z.score_samples(X))

@@ -304,3 +304,13 @@ def test_digits_fit():
 def test_load_faithful():
     X = emclust.datasets.load_faithful()
     assert X.shape == (272, 2) and X.dtype == np.float64
+
+
+def test_save_and_load(tmp_path, data):
+    X, _, _ = data
+    bm = emclust.BernoulliMixture(3, random_state=0, n_threads=2).fit(X)
+    bm.save(tmp_path / "bm.json")
+    back = emclust.load(tmp_path / "bm.json")
+    assert isinstance(back, emclust.BernoulliMixture)
+    np.testing.assert_array_equal(back.probabilities_, bm.probabilities_)
+    np.testing.assert_array_equal(back.score_samples(X), bm.score_samples(X))

@@ -7,6 +7,7 @@ from ._algebra import mixture_moments, sum_of_mixtures
 from ._bernoulli import BernoulliMixture
 from ._gmm import GaussianMixture, e_step, m_step
 from ._kmeans import KMeans, KMedians, kmeans_plusplus
+from ._persist import load, save
 from .exceptions import ConvergenceWarning, NotFittedError
 
 try:
@@ -25,7 +26,9 @@ __all__ = [
     "datasets",
     "e_step",
     "kmeans_plusplus",
+    "load",
     "m_step",
     "mixture_moments",
+    "save",
     "sum_of_mixtures",
 ]

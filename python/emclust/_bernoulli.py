@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from . import _core
+from . import _core, _persist
 from ._base import BaseEstimator
 from ._validation import (
     check_binary_array,
@@ -219,6 +219,10 @@ class BernoulliMixture(BaseEstimator):
                 stacklevel=3,
             )
         return X
+
+    def save(self, path):
+        """Write the fitted model to a JSON model file (see ``emclust.load``)."""
+        return _persist.save(self, path)
 
     # -- inference --
 
