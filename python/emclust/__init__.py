@@ -4,6 +4,12 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ._gmm import GaussianMixture, e_step, m_step
 from ._kmeans import KMeans, KMedians, kmeans_plusplus
+from ._statistics import (
+    GaussianStatistics,
+    KMeansStatistics,
+    gmm_statistics,
+    kmeans_statistics,
+)
 from .exceptions import ConvergenceWarning, NotFittedError
 
 try:
@@ -14,11 +20,15 @@ except PackageNotFoundError:  # running from a source tree
 __all__ = [
     "ConvergenceWarning",
     "GaussianMixture",
+    "GaussianStatistics",
     "KMeans",
+    "KMeansStatistics",
     "KMedians",
     "NotFittedError",
     "__version__",
     "e_step",
+    "gmm_statistics",
     "kmeans_plusplus",
+    "kmeans_statistics",
     "m_step",
 ]
