@@ -191,6 +191,10 @@ class _Data:
         return _as_chunk(Xs, self.dtype, check=True), ws
 
 
+def _as_weights(w):
+    return None if w is None else np.ascontiguousarray(w, dtype=np.float64)
+
+
 def _as_chunk(block, dtype, check=False):
     x = np.ascontiguousarray(block, dtype=dtype)
     if check and not np.isfinite(x).all():
@@ -206,7 +210,7 @@ def _sample_size(k):
 
 
 def _gmm_task(block, w, dtype, n_threads, type_, weights, means, chol, check):
-    x = _as_chunk(block, dtype, check)
+    x, w = _as_chunk(block, dtype, check), _as_weights(w)
     out = _core.gmm_statistics(x, w, weights, means, chol, type_, n_threads)
     return _from_core(out, type_, dtype, means)
 
@@ -214,14 +218,14 @@ def _gmm_task(block, w, dtype, n_threads, type_, weights, means, chol, check):
 def _gmm_label_task(
     block, w, dtype, n_threads, type_, centers, km_shift, shift, second
 ):
-    x = _as_chunk(block, dtype)
+    x, w = _as_chunk(block, dtype), _as_weights(w)
     labels = _core.kmeans_statistics(x, w, centers, km_shift, True, n_threads)["labels"]
     out = _core.gmm_label_statistics(x, labels, w, type_, shift, second, n_threads)
     return _from_core(out, type_, dtype, shift)
 
 
 def _kmeans_task(block, w, dtype, n_threads, centers, shift):
-    x = _as_chunk(block, dtype)
+    x, w = _as_chunk(block, dtype), _as_weights(w)
     out = _core.kmeans_statistics(x, w, centers, shift, False, n_threads)
     return _kmeans_from_core(out, centers)
 
