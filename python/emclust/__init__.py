@@ -4,6 +4,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ._gmm import GaussianMixture, e_step, m_step
 from ._kmeans import KMeans, KMedians, kmeans_plusplus
+from ._persist import load, save
 from ._statistics import (
     GaussianStatistics,
     KMeansStatistics,
@@ -30,5 +31,7 @@ __all__ = [
     "gmm_statistics",
     "kmeans_plusplus",
     "kmeans_statistics",
+    "load",
     "m_step",
+    "save",
 ]

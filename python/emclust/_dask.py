@@ -471,7 +471,7 @@ def _gmm_initial_params(est, data, k, rng_seed, restart, given, sample):
     return p
 
 
-def fit_gaussian_mixture(est, X, sample_weight):
+def fit_gaussian_mixture(est, X, sample_weight, callback=None):
     """EM of GaussianMixture on a Dask array, as the core's run_em.
 
     Returns (the validated Dask array, the result in the layout of
@@ -490,7 +490,7 @@ def fit_gaussian_mixture(est, X, sample_weight):
     type_ = est.covariance_type
     max_iter, tol = int(est.max_iter), float(est.tol)
     seed = seed_from_random_state(est.random_state)
-    progress = est._progress() if est.verbose else None
+    progress = est._progress(callback) if est.verbose or callback is not None else None
     from ._gmm import _to_core
 
     warm = None
