@@ -5,6 +5,12 @@ from importlib.metadata import PackageNotFoundError, version
 from ._gmm import GaussianMixture, e_step, m_step
 from ._kmeans import KMeans, KMedians, kmeans_plusplus
 from ._persist import load, save
+from ._statistics import (
+    GaussianStatistics,
+    KMeansStatistics,
+    gmm_statistics,
+    kmeans_statistics,
+)
 from .exceptions import ConvergenceWarning, NotFittedError
 
 try:
@@ -15,12 +21,16 @@ except PackageNotFoundError:  # running from a source tree
 __all__ = [
     "ConvergenceWarning",
     "GaussianMixture",
+    "GaussianStatistics",
     "KMeans",
+    "KMeansStatistics",
     "KMedians",
     "NotFittedError",
     "__version__",
     "e_step",
+    "gmm_statistics",
     "kmeans_plusplus",
+    "kmeans_statistics",
     "load",
     "m_step",
     "save",
