@@ -7,6 +7,7 @@ namespace py = pybind11;
 
 void register_gmm(py::module_& m);
 void register_kmeans(py::module_& m);
+void register_statistics(py::module_& m);
 void register_bernoulli(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
@@ -28,5 +29,6 @@ PYBIND11_MODULE(_core, m) {
 
     register_gmm(m);
     register_kmeans(m);
+    register_statistics(m);
     register_bernoulli(m);
 }

@@ -8,6 +8,12 @@ from ._bernoulli import BernoulliMixture
 from ._gmm import GaussianMixture, e_step, m_step
 from ._kmeans import KMeans, KMedians, kmeans_plusplus
 from ._persist import load, save
+from ._statistics import (
+    GaussianStatistics,
+    KMeansStatistics,
+    gmm_statistics,
+    kmeans_statistics,
+)
 from .exceptions import ConvergenceWarning, NotFittedError
 
 try:
@@ -19,13 +25,17 @@ __all__ = [
     "BernoulliMixture",
     "ConvergenceWarning",
     "GaussianMixture",
+    "GaussianStatistics",
     "KMeans",
+    "KMeansStatistics",
     "KMedians",
     "NotFittedError",
     "__version__",
     "datasets",
     "e_step",
+    "gmm_statistics",
     "kmeans_plusplus",
+    "kmeans_statistics",
     "load",
     "m_step",
     "mixture_moments",

@@ -11,6 +11,7 @@ import numpy as np
 from . import _core, _persist
 from ._algebra import full_covariances, mixture_moments, sum_of_mixtures
 from ._base import BaseEstimator
+from ._dask import is_dask_collection
 from ._validation import (
     check_array,
     check_choice,
@@ -25,6 +26,12 @@ from .exceptions import ConvergenceWarning
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
+
+
+def _dask_predict(est, X, what):
+    from ._dask import gmm_predict
+
+    return gmm_predict(est, X, what)
 
 
 # --- covariance shapes -------------------------------------------------------
@@ -358,11 +365,15 @@ class GaussianMixture(BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             float32 data is fitted in float32 arithmetic (float64 sums);
-            anything else numeric in float64.
+            anything else numeric in float64. A ``dask.array.Array`` chunked
+            by rows is fitted on the Dask cluster, one map and one tree
+            reduction per iteration (see ``emclust._dask``); from the same
+            initial parameters the result equals the in-memory fit to
+            rounding. ``init_params="random"`` is not available there.
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights; an integer weight counts the row that many
-            times, zero removes it.
+            times, zero removes it. May be a Dask array when X is one.
         callback : callable, optional
             Called after every EM iteration as ``callback(init, n_iter,
             lower_bound, change)``: the initialisation (from 0), the iteration
@@ -382,6 +393,23 @@ class GaussianMixture(BaseEstimator):
         return self.predict(X)
 
     def _fit(self, X, sample_weight, callback=None):
+        if is_dask_collection(X):
+            from ._dask import fit_gaussian_mixture
+
+            X, result = fit_gaussian_mixture(self, X, sample_weight, callback)
+        else:
+            X, result = self._fit_in_memory(X, sample_weight, callback)
+        self._set_fitted(result, X.shape[1])
+        if not self.converged_ and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different init "
+                "parameters, or increase max_iter, tol, or check for degenerate data.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return X
+
+    def _fit_in_memory(self, X, sample_weight, callback=None):
         n_components = check_int(self.n_components, "n_components", minimum=1)
         X = check_array(X, min_samples=1)
         if X.shape[0] < n_components:
@@ -424,15 +452,7 @@ class GaussianMixture(BaseEstimator):
             check_n_threads(self.n_threads),
             self._progress(callback) if self.verbose or callback is not None else None,
         )
-        self._set_fitted(result, X.shape[1])
-        if not self.converged_ and self.max_iter > 0:
-            warnings.warn(
-                "Best performing initialization did not converge. Try different init "
-                "parameters, or increase max_iter, tol, or check for degenerate data.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        return X
+        return X, result
 
     def _progress(self, callback=None):
         start = [time.perf_counter()]
@@ -493,17 +513,25 @@ class GaussianMixture(BaseEstimator):
         )
 
     def predict(self, X):
-        """Most probable component of each sample, shape (n_samples,)."""
+        """Most probable component of each sample, shape (n_samples,).
+
+        On a Dask array: a lazy Dask array with X's row chunks."""
+        if is_dask_collection(X):
+            return _dask_predict(self, X, "predict")
         resp, _ = self._e_step(X, True, False)
         return resp.argmax(axis=1)
 
     def predict_proba(self, X):
-        """Responsibilities, shape (n_samples, n_components)."""
+        """Responsibilities, shape (n_samples, n_components); lazy on a Dask array."""
+        if is_dask_collection(X):
+            return _dask_predict(self, X, "predict_proba")
         resp, _ = self._e_step(X, True, False)
         return resp
 
     def score_samples(self, X):
-        """log p(x_i) under the mixture, shape (n_samples,)."""
+        """log p(x_i) under the mixture, shape (n_samples,); lazy on a Dask array."""
+        if is_dask_collection(X):
+            return _dask_predict(self, X, "score_samples")
         _, log_prob = self._e_step(X, False, True)
         return log_prob
 
