@@ -26,7 +26,7 @@ void gaussian_e_step(const ConstRowMatrixRef<T>& X, const GaussianMixtureParams&
     }
     const GaussianKernel<T> kernel(params);
     const Index n = X.rows(), d = X.cols(), k = kernel.n_components;
-    const ChunkPlan plan = plan_chunks(n);
+    const ChunkPlan plan = plan_chunks(n, gaussian_block_rows(d));
     pool.run(
         plan.n_chunks,
         [&](Index c) {

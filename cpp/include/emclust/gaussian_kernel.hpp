@@ -17,6 +17,15 @@ namespace emclust {
 /// over rows; from it on as matrix products (Eigen's blocked GEMM pays off).
 inline constexpr Index kGemmMinFeatures = 12;
 
+/// From this many features the scatter is a symmetric rank update (SYRK).
+inline constexpr Index kSyrkMinFeatures = 32;
+
+/// Rows per tile: 256 keep the tiles of up to ~32 features in L1/L2; wider
+/// data uses 128 rows, where Eigen's products on the tile run fastest.
+inline constexpr Index gaussian_block_rows(Index n_features) {
+    return n_features >= 48 ? 128 : 256;
+}
+
 /// The parameters of a mixture in the form the tile kernels use, in the data's
 /// scalar type T: factors hold C_k^T so that the whitened tile is C_k^T (x - mu).
 template <class T>
