@@ -149,8 +149,8 @@ def main(argv=None):
                     for b in baselines:
                         if b == "reference":
                             if threads != 1 or n * k * d * d > 3e9:
-                                cells.append("–")
-                                ratios.append("–")
+                                cells.append("-")
+                                ratios.append("-")
                                 continue
                             from emclust import reference
 
@@ -160,7 +160,7 @@ def main(argv=None):
                             cells.append(f"{s * 1e3:.1f}")
                         elif b == "sklearn":
                             s, t = best_of(
-                                lambda t: sklearn_runner(X, k, ct, t),
+                                lambda t, X=X, k=k, ct=ct: sklearn_runner(X, k, ct, t),
                                 threads,
                                 1,
                                 2,
@@ -169,14 +169,14 @@ def main(argv=None):
                             cells.append(f"{s * 1e3:.1f} ({t}T)")
                         else:
                             s, t = best_of(
-                                lambda t: daal_runner(X, k, ct, t),
+                                lambda t, X=X, k=k, ct=ct: daal_runner(X, k, ct, t),
                                 threads,
                                 m1,
                                 m2,
                                 args.repeats,
                             )
                             cells.append(f"{s * 1e3:.1f} ({t}T)")
-                        ratios.append(f"{s / ours:.1f}×")
+                        ratios.append(f"{s / ours:.1f}x")
                     print(
                         f"| {n}, {d}, {k} | {ct} | {dt} | {threads} | {ours * 1e3:.2f} | "
                         f"{flops / ours / 1e9:.1f} | "
