@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 sys.path.insert(0, sys.argv[1] if len(sys.argv) > 1 else "python")
-import emclust  # noqa: E402
+import emclust
 
 CASES = [(100_000, 2, 8), (100_000, 16, 16), (200_000, 8, 16), (40_000, 64, 32)]
 
@@ -33,7 +33,7 @@ def main():
             for dt in ("float64", "float32"):
                 Xd = X.astype(dt)
 
-                def fit(iters, Xd=Xd, ct=ct, prec=prec, k=k):
+                def fit(iters, X=X, Xd=Xd, ct=ct, prec=prec, k=k):
                     gm = emclust.GaussianMixture(
                         k,
                         covariance_type=ct,
