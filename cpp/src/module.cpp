@@ -6,6 +6,7 @@
 namespace py = pybind11;
 
 void register_gmm(py::module_& m);
+void register_kmeans(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "Native core of emclust (use the estimators in emclust instead).";
@@ -25,4 +26,5 @@ PYBIND11_MODULE(_core, m) {
     });
 
     register_gmm(m);
+    register_kmeans(m);
 }

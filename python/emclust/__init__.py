@@ -3,6 +3,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from ._gmm import GaussianMixture, e_step, m_step
+from ._kmeans import KMeans, KMedians, kmeans_plusplus
 from .exceptions import ConvergenceWarning, NotFittedError
 
 try:
@@ -13,8 +14,11 @@ except PackageNotFoundError:  # running from a source tree
 __all__ = [
     "ConvergenceWarning",
     "GaussianMixture",
+    "KMeans",
+    "KMedians",
     "NotFittedError",
     "__version__",
     "e_step",
+    "kmeans_plusplus",
     "m_step",
 ]

@@ -1,0 +1,156 @@
+// Bindings of K-means, K-medians and k-means++ seeding.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <emclust/kmeans.hpp>
+#include <emclust/kmeans_plusplus.hpp>
+#include <emclust/kmedians.hpp>
+#include <string>
+
+#include "bindings.hpp"
+
+namespace py = pybind11;
+using namespace emclust;
+using emclust::bind::CArray;
+
+namespace {
+
+Distance parse_distance(const std::string& metric) {
+    if (metric == "l2") return Distance::squared_euclidean;
+    if (metric == "l1") return Distance::manhattan;
+    throw std::invalid_argument("metric must be 'l2' or 'l1', got '" + metric + "'");
+}
+
+KMeansInit parse_init(const std::string& init) {
+    if (init == "k-means++") return KMeansInit::kmeans_plusplus;
+    if (init == "random") return KMeansInit::random;
+    if (init == "array") return KMeansInit::array;
+    throw std::invalid_argument("init must be 'k-means++', 'random' or 'array', got '" +
+                                init + "'");
+}
+
+template <class T>
+py::tuple fit(const CArray<T>& X_arr, const py::object& sample_weight,
+              const std::string& metric, Index n_clusters, const std::string& init,
+              const py::object& init_centers, int max_iter, double tol, int n_init,
+              std::uint64_t seed, int n_threads) {
+    const auto X = bind::view_matrix<T>(X_arr, "X");
+    const auto w = bind::view_vector(sample_weight, "sample_weight");
+    KMeansOptions options;
+    options.n_clusters = n_clusters;
+    options.max_iter = max_iter;
+    options.tol = tol;
+    options.n_init = n_init;
+    options.init = parse_init(init);
+    if (options.init == KMeansInit::array) {
+        const auto centers = py::cast<CArray<double>>(init_centers);
+        options.initial_centers = bind::view_matrix<double>(centers, "init");
+    }
+    const Distance distance = parse_distance(metric);
+    const InterruptCheck interrupt = bind::python_interrupt_check();
+    KMeansResult result;
+    {
+        // Safe without the GIL: X, sample_weight and the options are plain
+        // memory owned by arguments that live until the call returns, and the
+        // core touches no Python object (the interrupt check takes the GIL).
+        py::gil_scoped_release release;
+        ThreadPool pool(n_threads);
+        Rng rng(seed);
+        result = distance == Distance::squared_euclidean
+                     ? kmeans_fit<T>(X, w, options, pool, rng, interrupt)
+                     : kmedians_fit<T>(X, w, options, pool, rng, interrupt);
+    }
+    return py::make_tuple(bind::to_numpy<double>(result.centers),
+                          bind::to_numpy<std::int64_t>(result.labels), result.inertia,
+                          result.n_iter);
+}
+
+template <class T>
+py::array_t<std::int64_t> plusplus(const CArray<T>& X_arr,
+                                   const py::object& sample_weight, Index n_clusters,
+                                   const std::string& metric, std::uint64_t seed,
+                                   int n_threads) {
+    const auto X = bind::view_matrix<T>(X_arr, "X");
+    const auto w = bind::view_vector(sample_weight, "sample_weight");
+    const Distance distance = parse_distance(metric);
+    const InterruptCheck interrupt = bind::python_interrupt_check();
+    std::vector<Index> rows;
+    {
+        // Safe without the GIL: see fit().
+        py::gil_scoped_release release;
+        ThreadPool pool(n_threads);
+        Rng rng(seed);
+        rows = distance == Distance::squared_euclidean
+                   ? kmeans_plusplus<T>(X, w, n_clusters, rng, pool, interrupt)
+                   : kmedians_plusplus<T>(X, w, n_clusters, rng, pool, interrupt);
+    }
+    py::array_t<std::int64_t> out(static_cast<py::ssize_t>(rows.size()));
+    for (std::size_t i = 0; i < rows.size(); ++i) out.mutable_data()[i] = rows[i];
+    return out;
+}
+
+template <class T>
+py::tuple assign(const CArray<T>& X_arr, const py::object& sample_weight,
+                 const CArray<double>& centers_arr, const std::string& metric,
+                 int n_threads) {
+    const auto X = bind::view_matrix<T>(X_arr, "X");
+    const auto w = bind::view_vector(sample_weight, "sample_weight");
+    const RowMatrixXd centers = bind::view_matrix<double>(centers_arr, "centers");
+    const Distance distance = parse_distance(metric);
+    const InterruptCheck interrupt = bind::python_interrupt_check();
+    KMeansAssignment result;
+    {
+        // Safe without the GIL: see fit().
+        py::gil_scoped_release release;
+        ThreadPool pool(n_threads);
+        result = kmeans_assign<T>(X, w, centers, distance, pool, interrupt);
+    }
+    return py::make_tuple(bind::to_numpy<std::int64_t>(result.labels), result.inertia);
+}
+
+template <class T>
+py::array_t<T> distances(const CArray<T>& X_arr, const CArray<double>& centers_arr,
+                         const std::string& metric, int n_threads) {
+    const auto X = bind::view_matrix<T>(X_arr, "X");
+    const RowMatrixXd centers = bind::view_matrix<double>(centers_arr, "centers");
+    const Distance distance = parse_distance(metric);
+    const InterruptCheck interrupt = bind::python_interrupt_check();
+    RowMatrixXd result;
+    {
+        // Safe without the GIL: see fit().
+        py::gil_scoped_release release;
+        ThreadPool pool(n_threads);
+        result = kmeans_distances<T>(X, centers, distance, pool, interrupt);
+    }
+    return bind::to_numpy<T>(result);
+}
+
+template <class T>
+void define(py::module_& m) {
+    m.def(
+        "kmeans_fit", &fit<T>, py::arg("X").noconvert(), py::arg("sample_weight"),
+        py::arg("metric"), py::arg("n_clusters"), py::arg("init"),
+        py::arg("init_centers"), py::arg("max_iter"), py::arg("tol"), py::arg("n_init"),
+        py::arg("seed"), py::arg("n_threads"),
+        "K-means (metric 'l2') or K-medians ('l1'); returns (centers, labels, inertia, "
+        "n_iter).");
+    m.def("kmeans_plusplus", &plusplus<T>, py::arg("X").noconvert(),
+          py::arg("sample_weight"), py::arg("n_clusters"), py::arg("metric"),
+          py::arg("seed"), py::arg("n_threads"),
+          "Greedy ++ seeding; returns row indices.");
+    m.def("kmeans_assign", &assign<T>, py::arg("X").noconvert(),
+          py::arg("sample_weight"), py::arg("centers").noconvert(), py::arg("metric"),
+          py::arg("n_threads"),
+          "Nearest centres and inertia; returns (labels, inertia).");
+    m.def("kmeans_distances", &distances<T>, py::arg("X").noconvert(),
+          py::arg("centers").noconvert(), py::arg("metric"), py::arg("n_threads"),
+          "Euclidean ('l2') or Manhattan ('l1') distances to every centre, (n, k).");
+}
+
+}  // namespace
+
+void register_kmeans(py::module_& m) {
+    define<float>(m);
+    define<double>(m);
+}
