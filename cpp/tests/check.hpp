@@ -81,47 +81,47 @@ inline int run_all(const char* program) {
 #define EMCLUST_CONCAT(a, b) EMCLUST_CONCAT_(a, b)
 
 /// Defines and registers a test case.
-#define EMCLUST_TEST(name)                                                   \
-    static void name();                                                      \
-    static const bool EMCLUST_CONCAT(name, _registered) =                    \
-        emclust_test::add_case(#name, name);                                 \
+#define EMCLUST_TEST(name)                                \
+    static void name();                                   \
+    static const bool EMCLUST_CONCAT(name, _registered) = \
+        emclust_test::add_case(#name, name);              \
     static void name()
 
-#define CHECK(cond)                                                          \
-    do {                                                                     \
+#define CHECK(cond)                                                              \
+    do {                                                                         \
         if (!(cond)) emclust_test::fail(__FILE__, __LINE__, "CHECK(" #cond ")"); \
     } while (false)
 
 /// Entry-wise relative error of two Eigen expressions at most rtol (with an
 /// absolute floor `floor` below which errors count absolutely).
-#define CHECK_CLOSE(a, b, rtol, floor)                                       \
-    do {                                                                     \
+#define CHECK_CLOSE(a, b, rtol, floor)                                               \
+    do {                                                                             \
         const double emclust_err_ = emclust_test::relative_error((a), (b), (floor)); \
-        if (!(emclust_err_ <= (rtol))) {                                     \
-            std::ostringstream emclust_msg_;                                 \
-            emclust_msg_ << "CHECK_CLOSE(" #a ", " #b "): relative error "   \
-                         << emclust_err_ << " > " << (rtol);                 \
-            emclust_test::fail(__FILE__, __LINE__, emclust_msg_.str());      \
-        }                                                                    \
+        if (!(emclust_err_ <= (rtol))) {                                             \
+            std::ostringstream emclust_msg_;                                         \
+            emclust_msg_ << "CHECK_CLOSE(" #a ", " #b "): relative error "           \
+                         << emclust_err_ << " > " << (rtol);                         \
+            emclust_test::fail(__FILE__, __LINE__, emclust_msg_.str());              \
+        }                                                                            \
     } while (false)
 
 /// The expression throws an exception of type `type` (or derived).
-#define CHECK_THROWS_AS(expr, type)                                          \
-    do {                                                                     \
-        bool emclust_thrown_ = false;                                        \
-        try {                                                                \
-            (void)(expr);                                                    \
-        } catch (const type&) {                                              \
-            emclust_thrown_ = true;                                          \
-        } catch (const std::exception& e) {                                  \
-            emclust_test::fail(__FILE__, __LINE__,                           \
-                               "CHECK_THROWS_AS(" #expr ", " #type           \
-                               "): threw another exception: " +              \
-                                   std::string(e.what()));                   \
-            emclust_thrown_ = true;                                          \
-        }                                                                    \
-        if (!emclust_thrown_)                                                \
-            emclust_test::fail(__FILE__, __LINE__,                           \
+#define CHECK_THROWS_AS(expr, type)                                                    \
+    do {                                                                               \
+        bool emclust_thrown_ = false;                                                  \
+        try {                                                                          \
+            (void)(expr);                                                              \
+        } catch (const type&) {                                                        \
+            emclust_thrown_ = true;                                                    \
+        } catch (const std::exception& e) {                                            \
+            emclust_test::fail(__FILE__, __LINE__,                                     \
+                               "CHECK_THROWS_AS(" #expr ", " #type                     \
+                               "): threw another exception: " +                        \
+                                   std::string(e.what()));                             \
+            emclust_thrown_ = true;                                                    \
+        }                                                                              \
+        if (!emclust_thrown_)                                                          \
+            emclust_test::fail(__FILE__, __LINE__,                                     \
                                "CHECK_THROWS_AS(" #expr ", " #type "): no exception"); \
     } while (false)
 

@@ -70,9 +70,9 @@ inline Mat weighted_log_prob(const Mat& X, const emclust::GaussianMixtureParams&
         for (Index i = 0; i < n; ++i) {
             const Vec r = X.row(i).transpose() - p.means.row(c).transpose();
             const double maha = r.dot(inv * r);
-            out(i, c) = std::log(p.weights[c]) -
-                        0.5 * (static_cast<double>(d) * std::log(2 * M_PI) + log_det +
-                               maha);
+            out(i, c) =
+                std::log(p.weights[c]) -
+                0.5 * (static_cast<double>(d) * std::log(2 * M_PI) + log_det + maha);
         }
     }
     return out;
@@ -108,9 +108,9 @@ inline EStep e_step(const Mat& X, const emclust::GaussianMixtureParams& p) {
 /// Sigma_k = sum_i w_i r_ik (x_i - mu_k)(x_i - mu_k)^T / n_k + reg I
 /// (tied: the scatters summed over k, over sum_k n_k; diag: the diagonal;
 /// spherical: the diagonal's mean). `w` empty means unit weights.
-inline emclust::GaussianMixtureParams m_step(const Mat& X, const Mat& resp, const Vec& w,
-                                             CovarianceType type, double reg,
-                                             double eps) {
+inline emclust::GaussianMixtureParams m_step(const Mat& X, const Mat& resp,
+                                             const Vec& w, CovarianceType type,
+                                             double reg, double eps) {
     const Index n = X.rows(), d = X.cols(), k = resp.cols();
     const Vec weight = w.size() > 0 ? w : Vec::Ones(n);
     const Mat wr = resp.array().colwise() * weight.array();
@@ -163,7 +163,8 @@ inline Mat normal(Index rows, Index cols, emclust::Rng& rng) {
     for (Index i = 0; i < rows; ++i) {
         for (Index j = 0; j < cols; ++j) {
             const double u = 1.0 - rng.uniform();  // (0, 1]
-            out(i, j) = std::sqrt(-2.0 * std::log(u)) * std::cos(2 * M_PI * rng.uniform());
+            out(i, j) =
+                std::sqrt(-2.0 * std::log(u)) * std::cos(2 * M_PI * rng.uniform());
         }
     }
     return out;
@@ -188,15 +189,17 @@ inline RowMatrixXd blobs(Index n, Index d, Index k, double spread, std::uint64_t
 }
 
 /// Random mixture parameters of the given type around the data's range.
-inline emclust::GaussianMixtureParams random_params(Index k, Index d, CovarianceType type,
-                                                    double spread, std::uint64_t seed) {
+inline emclust::GaussianMixtureParams random_params(Index k, Index d,
+                                                    CovarianceType type, double spread,
+                                                    std::uint64_t seed) {
     emclust::Rng rng(seed);
     emclust::GaussianMixtureParams p;
     p.covariance_type = type;
     p.weights = Vec::Constant(k, 1.0) + 0.5 * normal(k, 1, rng).cwiseAbs();
     p.weights /= p.weights.sum();
     p.means = normal(k, d, rng);
-    for (Index c = 0; c < k; ++c) p.means.row(c).array() += static_cast<double>(c) * spread;
+    for (Index c = 0; c < k; ++c)
+        p.means.row(c).array() += static_cast<double>(c) * spread;
     std::vector<Mat> covs;
     for (Index c = 0; c < k; ++c) covs.push_back(random_spd(d, rng));
     if (type == CovarianceType::tied) covs.resize(1);

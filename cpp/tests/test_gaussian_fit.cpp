@@ -52,7 +52,8 @@ bool same_bits(const GaussianMixtureFit& a, const GaussianMixtureFit& b) {
 
 template <class T>
 void fit_matches_dense_em(bool weighted) {
-    const RowMatrix<T> X = dense::blobs(kRows, kDims, kComponents, kSpread, 31).cast<T>();
+    const RowMatrix<T> X =
+        dense::blobs(kRows, kDims, kComponents, kSpread, 31).cast<T>();
     const Mat Xd = X.template cast<double>();
     Vec w;
     if (weighted) {
@@ -84,7 +85,9 @@ void fit_matches_dense_em(bool weighted) {
 }  // namespace
 
 EMCLUST_TEST(fit_matches_dense_em_float64) { fit_matches_dense_em<double>(false); }
-EMCLUST_TEST(fit_matches_dense_em_weighted_float64) { fit_matches_dense_em<double>(true); }
+EMCLUST_TEST(fit_matches_dense_em_weighted_float64) {
+    fit_matches_dense_em<double>(true);
+}
 EMCLUST_TEST(fit_matches_dense_em_float32) { fit_matches_dense_em<float>(false); }
 
 /// Every initialisation, several restarts: the same bits for 1 to 4 threads
@@ -139,7 +142,8 @@ EMCLUST_TEST(lower_bound_never_decreases) {
 /// buffer (outer stride), and gives the same bits as an Eigen matrix.
 template <class T>
 void accepts_views() {
-    const RowMatrix<T> X = dense::blobs(kRows, kDims, kComponents, kSpread, 61).cast<T>();
+    const RowMatrix<T> X =
+        dense::blobs(kRows, kDims, kComponents, kSpread, 61).cast<T>();
     GaussianMixtureOptions o;
     o.n_components = kComponents;
     o.seed = 1;
@@ -209,10 +213,12 @@ EMCLUST_TEST(bad_options_are_invalid_argument) {
                     std::invalid_argument);
     CHECK_THROWS_AS(fit_with([](auto& o) { o.weights_init = Vec::Ones(3) / 3; }),
                     std::invalid_argument);
-    CHECK_THROWS_AS(fit_with([](auto& o) { o.precisions_init = RowMatrixXd::Ones(2, 4); }),
-                    std::invalid_argument);  // all ones: not positive definite
-    CHECK_THROWS_AS(fit_gaussian_mixture<double>(X, Vec::Ones(49), GaussianMixtureOptions{}),
-                    std::invalid_argument);
+    CHECK_THROWS_AS(
+        fit_with([](auto& o) { o.precisions_init = RowMatrixXd::Ones(2, 4); }),
+        std::invalid_argument);  // all ones: not positive definite
+    CHECK_THROWS_AS(
+        fit_gaussian_mixture<double>(X, Vec::Ones(49), GaussianMixtureOptions{}),
+        std::invalid_argument);
     CHECK_THROWS_AS(parse_gaussian_init("kmeans++"), std::invalid_argument);
 }
 

@@ -27,7 +27,8 @@ double tolerance() {
 /// The rows as T, and those same values back in double for the reference.
 template <class T>
 std::pair<RowMatrix<T>, Mat> data(std::uint64_t seed) {
-    const RowMatrix<T> X = dense::blobs(kRows, kDims, kComponents, kSpread, seed).cast<T>();
+    const RowMatrix<T> X =
+        dense::blobs(kRows, kDims, kComponents, kSpread, seed).cast<T>();
     return {X, X.template cast<double>()};
 }
 
@@ -74,9 +75,9 @@ EMCLUST_TEST(precision_cholesky_inverts_covariance) {
             // The factor C with Sigma^{-1} = C C^T: for diag and spherical the
             // stored 1/sqrt(variance) make a diagonal C.
             const RowMatrixXd& chol = p.precisions_cholesky;
-            const Mat factor =
-                is_matrix_type(type) ? Mat(as_square(chol, c, d))
-                                     : dense::covariance(chol, type, c, d);
+            const Mat factor = is_matrix_type(type)
+                                   ? Mat(as_square(chol, c, d))
+                                   : dense::covariance(chol, type, c, d);
             if (is_matrix_type(type)) {
                 // Upper triangular with a positive diagonal (scikit-learn's form).
                 const Mat lower = factor.triangularView<Eigen::StrictlyLower>();
@@ -120,7 +121,8 @@ void statistics_match_dense(bool weighted) {
             }
             CHECK_CLOSE(st.first.row(c).transpose(), first, tolerance<T>(), 1.0);
             if (is_matrix_type(type)) {
-                CHECK_CLOSE(as_square(st.second, c, kDims), second, tolerance<T>(), 1.0);
+                CHECK_CLOSE(as_square(st.second, c, kDims), second, tolerance<T>(),
+                            1.0);
             } else {
                 CHECK_CLOSE(st.second.row(c).transpose(), Vec(second.diagonal()),
                             tolerance<T>(), 1.0);
@@ -171,7 +173,9 @@ void m_step_matches_dense(bool weighted) {
 }
 
 EMCLUST_TEST(m_step_matches_dense_float64) { m_step_matches_dense<double>(false); }
-EMCLUST_TEST(m_step_matches_dense_weighted_float64) { m_step_matches_dense<double>(true); }
+EMCLUST_TEST(m_step_matches_dense_weighted_float64) {
+    m_step_matches_dense<double>(true);
+}
 EMCLUST_TEST(m_step_matches_dense_float32) { m_step_matches_dense<float>(false); }
 
 /// Data far from the origin (1e6) with unit spread: the shifted scatter

@@ -40,14 +40,11 @@ EMCLUST_TEST(pool_rethrows_the_first_exception_and_stays_usable) {
 EMCLUST_TEST(pool_stops_on_interrupt) {
     ThreadPool pool(2);
     std::atomic<Index> done{0};
-    CHECK_THROWS_AS(pool.run(
-                        1000000, [&](Index) { done++; }, [] { return true; }),
-                    Interrupted);
+    CHECK_THROWS_AS(
+        pool.run(1000000, [&](Index) { done++; }, [] { return true; }), Interrupted);
     CHECK(done.load() < 1000000);
     ThreadPool serial(1);
-    CHECK_THROWS_AS(serial.run(
-                        10, [](Index) {}, [] { return true; }),
-                    Interrupted);
+    CHECK_THROWS_AS(serial.run(10, [](Index) {}, [] { return true; }), Interrupted);
 }
 
 EMCLUST_TEST(chunks_partition_rows_in_whole_blocks) {
