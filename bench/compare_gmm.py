@@ -22,91 +22,20 @@ import os
 import platform
 import subprocess
 import sys
-import time
-import warnings
 
 import emclust
 import numpy as np
+from emclust._benchmark import (
+    best_of,
+    emclust_runner,
+    iteration_counts,
+    make_data,
+    per_iteration,
+    sklearn_runner,
+    start,
+)
 
 GRID = [(100_000, 2, 8), (100_000, 16, 16), (1_000_000, 8, 16), (200_000, 64, 32)]
-
-
-def make_data(n, d, k, seed=0):
-    rng = np.random.default_rng(seed)
-    centers = rng.normal(0, 4, (k, d))
-    X = centers[rng.integers(0, k, n)] + rng.normal(size=(n, d))
-    return X
-
-
-def start(X, k, covariance_type):
-    d = X.shape[1]
-    means = X[np.linspace(0, len(X) - 1, k).astype(int)].astype(np.float64)
-    weights = np.full(k, 1.0 / k)
-    var = float(X.var(axis=0).mean())
-    if covariance_type == "full":
-        cov = np.stack([np.eye(d) * var] * k)
-    else:
-        cov = np.full((k, d), var)
-    return weights, means, cov
-
-
-def per_iteration(run, m1, m2, repeats):
-    diffs = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        run(m1)
-        t1 = time.perf_counter()
-        run(m2)
-        t2 = time.perf_counter()
-        diffs.append(((t2 - t1) - (t1 - t0)) / (m2 - m1))
-    return float(np.median(diffs))
-
-
-def emclust_runner(module, X, k, ct, threads):
-    weights, means, cov = start(X, k, ct)
-    prec = np.linalg.inv(cov) if ct == "full" else 1.0 / cov
-    kw = {} if module is not emclust else {"n_threads": threads}
-
-    def run(iters):
-        gm = module.GaussianMixture(
-            k,
-            covariance_type=ct,
-            weights_init=weights,
-            means_init=means,
-            precisions_init=prec,
-            max_iter=iters,
-            tol=0.0,
-            **kw,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            gm.fit(X)
-
-    return run
-
-
-def sklearn_runner(X, k, ct, threads):
-    from sklearn.mixture import GaussianMixture
-    from threadpoolctl import threadpool_limits
-
-    weights, means, cov = start(X, k, ct)
-    prec = np.linalg.inv(cov) if ct == "full" else 1.0 / cov
-
-    def run(iters):
-        gm = GaussianMixture(
-            k,
-            covariance_type=ct,
-            weights_init=weights,
-            means_init=means,
-            precisions_init=prec,
-            max_iter=iters,
-            tol=0.0,
-        )
-        with threadpool_limits(threads), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            gm.fit(X)
-
-    return run
 
 
 def daal_runner(X, k, ct, threads):
@@ -157,16 +86,6 @@ def gemm_peak(threads):
         [sys.executable, "-c", code], env=env, capture_output=True, text=True
     )
     return float(out.stdout.strip()) if out.returncode == 0 else float("nan")
-
-
-def best_of(factory, threads, m1, m2, repeats):
-    """Time a baseline with 1 and with `threads` threads; return the faster."""
-    best = None
-    for t in sorted({1, threads}):
-        s = per_iteration(factory(t), m1, m2, repeats)
-        if best is None or s < best[0]:
-            best = (s, t)
-    return best
 
 
 def main(argv=None):
@@ -221,8 +140,7 @@ def main(argv=None):
             for dt in args.dtypes:
                 X = X64.astype(dt)
                 for threads in args.threads:
-                    big = n * k * d * d > 2e9
-                    m1, m2 = (1, 3) if big else (2, 6)
+                    m1, m2 = iteration_counts(n, d, k)
                     ours = per_iteration(
                         emclust_runner(emclust, X, k, ct, threads), m1, m2, args.repeats
                     )

@@ -4,6 +4,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ._gmm import GaussianMixture, e_step, m_step
 from ._kmeans import KMeans, KMedians, kmeans_plusplus
+from ._persist import load, save
 from .exceptions import ConvergenceWarning, NotFittedError
 
 try:
@@ -20,5 +21,7 @@ __all__ = [
     "__version__",
     "e_step",
     "kmeans_plusplus",
+    "load",
     "m_step",
+    "save",
 ]

@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from . import _core
+from . import _core, _persist
 from ._base import BaseEstimator
 from ._validation import (
     check_array,
@@ -350,7 +350,7 @@ class GaussianMixture(BaseEstimator):
             ),
         )
 
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None, *, callback=None):
         """Estimate the parameters with EM.
 
         Parameters
@@ -362,12 +362,17 @@ class GaussianMixture(BaseEstimator):
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights; an integer weight counts the row that many
             times, zero removes it.
+        callback : callable, optional
+            Called after every EM iteration as ``callback(init, n_iter,
+            lower_bound, change)``: the initialisation (from 0), the iteration
+            in it (from 1), the mean log-likelihood per sample and its change.
+            An exception it raises stops the fit. Progress displays use it.
 
         Returns
         -------
         self
         """
-        self._fit(X, sample_weight)
+        self._fit(X, sample_weight, callback)
         return self
 
     def fit_predict(self, X, y=None, sample_weight=None):
@@ -375,7 +380,7 @@ class GaussianMixture(BaseEstimator):
         X = self._fit(X, sample_weight)
         return self.predict(X)
 
-    def _fit(self, X, sample_weight):
+    def _fit(self, X, sample_weight, callback=None):
         n_components = check_int(self.n_components, "n_components", minimum=1)
         X = check_array(X, min_samples=1)
         if X.shape[0] < n_components:
@@ -416,7 +421,7 @@ class GaussianMixture(BaseEstimator):
             float(warm_lower_bound),
             seed_from_random_state(self.random_state),
             check_n_threads(self.n_threads),
-            self._progress() if self.verbose else None,
+            self._progress(callback) if self.verbose or callback is not None else None,
         )
         self._set_fitted(result, X.shape[1])
         if not self.converged_ and self.max_iter > 0:
@@ -428,10 +433,14 @@ class GaussianMixture(BaseEstimator):
             )
         return X
 
-    def _progress(self):
+    def _progress(self, callback=None):
         start = [time.perf_counter()]
 
         def report(init, n_iter, lower_bound, change):
+            if callback is not None:
+                callback(init, n_iter, lower_bound, change)
+            if not self.verbose:
+                return
             if n_iter == 1:
                 print(f"Initialization {init}", file=sys.stdout)
             if self.verbose >= 2 and n_iter % self.verbose_interval == 0:
@@ -458,6 +467,10 @@ class GaussianMixture(BaseEstimator):
         self.lower_bound_ = float(result["lower_bound"])
         self.lower_bounds_ = list(result["lower_bounds"])
         self.n_features_in_ = n_features
+
+    def save(self, path):
+        """Write the fitted model to a JSON model file (see ``emclust.load``)."""
+        return _persist.save(self, path)
 
     # -- inference --
 

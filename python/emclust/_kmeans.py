@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from . import _core
+from . import _core, _persist
 from ._base import BaseEstimator
 from ._validation import (
     check_array,
@@ -217,6 +217,10 @@ class _CentroidClustering(BaseEstimator):
         X = self._check_fitted_X(X)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         return -float(self._assign(X, sample_weight)[1])
+
+    def save(self, path):
+        """Write the fitted model to a JSON model file (see ``emclust.load``)."""
+        return _persist.save(self, path)
 
 
 class KMeans(_CentroidClustering):

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "block.hpp"
@@ -146,6 +147,16 @@ void weighted_log_prob_tile(const GaussianKernel<T>& m, Index n, TileScratch<T>&
     }
 }
 
+/// Responsibilities below exp(negligible_log_ratio) of the largest one in their
+/// row are set to exactly 0. They cannot change any sum (they are below
+/// 1e-200 in double, 1e-26 in float, relative), but left in place they and
+/// their products become subnormal numbers, which cost a hundred times more
+/// per operation on x86 and made a d=64 float64 fit 60 times slower.
+template <class T>
+constexpr T negligible_log_ratio() {
+    return std::is_same_v<T, float> ? T(-60) : T(-500);
+}
+
 /// Turns s.logp(:, 0:n) into responsibilities in place and s.lse(0:n) into
 /// log p(x_b) = logsumexp_k logp(k, b). Never forms raw densities.
 template <class T>
@@ -160,9 +171,11 @@ void normalize_tile(Index n_components, Index n, TileScratch<T>& s) {
         if (!std::isfinite(mx[b])) mx[b] = T(0);
     }
     sum.setZero();
+    const T floor = negligible_log_ratio<T>();
     for (Index k = 0; k < n_components; ++k) {
         auto row = s.logp.row(k).head(n).array();
-        row = (row - mx).exp();
+        row = (row - mx).max(floor);
+        row = (row > floor).select(row.exp(), T(0));
         sum += row;
     }
     const Eigen::Array<T, 1, Eigen::Dynamic> inv =

@@ -99,17 +99,9 @@ ClusterStats assign_pass(const ConstRowMatrixRef<T>& X,
             const Index end = plan.chunk_begin(c) + plan.chunk_size(c);
             for (Index b = plan.chunk_begin(c); b < end; b += plan.block_rows) {
                 const Index len = std::min(plan.block_rows, end - b);
-                score_tile<T>(X, b, len, prepared, ws);
+                nearest_centres<T>(X, b, len, prepared, ws);
                 for (Index i = 0; i < len; ++i) {
-                    const T* s = ws.tile.row(i).data();
-                    Index best = 0;
-                    T best_score = s[0];
-                    for (Index t = 1; t < k; ++t) {
-                        if (s[t] < best_score) {
-                            best_score = s[t];
-                            best = t;
-                        }
-                    }
+                    const Index best = ws.best[static_cast<std::size_t>(i)];
                     const Index r = b + i;
                     const double w = row_weight(sample_weight, r);
                     if (what.count) {

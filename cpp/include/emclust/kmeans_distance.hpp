@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "chunking.hpp"
@@ -100,23 +101,41 @@ double exact_distance(const T* x, const double* c, Index d, Distance distance) {
     return s;
 }
 
+/// SIMD packet of T as Eigen vectorises it for the target (8 doubles with
+/// AVX-512, 4 with AVX2, 2 with SSE2 or NEON); the nearest-centre kernel is
+/// written on Eigen's packet primitives so that it is explicit SIMD on every
+/// target without intrinsics of our own.
+template <class T>
+using Packet = typename Eigen::internal::packet_traits<T>::type;
+
+template <class T>
+inline constexpr int kLanes = Eigen::internal::unpacket_traits<Packet<T>>::size;
+
+/// Rows per micro-tile of the nearest-centre kernel.
+inline constexpr Index kRowTile = 4;
+
 /// Centres prepared for the distance tiles of one pass.
 ///
-/// Squared Euclidean distances use ||x - c||² = ||x||² - 2 x·c + ||c||², the
-/// cross term being one GEMM per block. Both x and c are shifted by the column
-/// mean of the data first (distances do not change), as scikit-learn does,
-/// so that data far from the origin does not lose its digits to cancellation.
-/// Manhattan distances need the centres only, as (d, m) rows of T.
+/// Squared Euclidean distances use ||x - c||² = ||x||² - 2 x·c + ||c||². Both
+/// x and c are shifted by the column mean of the data first (distances do not
+/// change), as scikit-learn does, so that data far from the origin does not
+/// lose its digits to cancellation. Manhattan distances need the centres
+/// only, as (d, m) rows of T.
 template <class T>
 struct PreparedCentres {
     Distance distance = Distance::squared_euclidean;
+    Index m = 0;  ///< number of centres
     Eigen::Matrix<T, Eigen::Dynamic, 1>
         shift;  ///< (d) subtracted from rows and centres
     Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>
         ct;                                     ///< (d, m) shifted centres (L2)
     Eigen::Matrix<T, Eigen::Dynamic, 1> norms;  ///< (m) ||c - shift||² (L2)
-    RowMatrix<T> rows;  ///< (d, m) centres, row j = feature j of every centre (L1)
-    Index m = 0;
+    /// (d, m_padded) -2 (c - shift), centres padded with zeros to whole tiles (L2)
+    RowMatrix<T> minus_twice;
+    /// (m_padded) norms, padding = +inf so that padding is never the nearest (L2)
+    Eigen::Matrix<T, Eigen::Dynamic, 1> padded_norms;
+    int tile_packets = 1;  ///< packets of centres per tile of nearest_l2
+    RowMatrix<T> rows;     ///< (d, m) centres, row j = feature j of every centre (L1)
 
     Index n_centres() const { return m; }
 };
@@ -136,11 +155,97 @@ PreparedCentres<T> prepare_centres(const Eigen::Ref<const RowMatrixXd>& centres,
             p.ct.col(t) = (centres.row(t).transpose() - shift).template cast<T>();
         }
         p.norms = p.ct.colwise().squaredNorm().transpose();
+        // Tiles of one packet of centres when one suffices, else of two.
+        p.tile_packets = p.m <= kLanes<T> ? 1 : 2;
+        const Index W = p.tile_packets * kLanes<T>;
+        const Index padded = (p.m + W - 1) / W * W;
+        p.minus_twice = RowMatrix<T>::Zero(d, padded);
+        p.minus_twice.leftCols(p.m) = T(-2) * p.ct;
+        p.padded_norms = Eigen::Matrix<T, Eigen::Dynamic, 1>::Constant(
+            padded, std::numeric_limits<T>::infinity());
+        p.padded_norms.head(p.m) = p.norms;
     } else {
         p.shift = Eigen::Matrix<T, Eigen::Dynamic, 1>::Zero(d);
         p.rows = centres.transpose().template cast<T>();
     }
     return p;
+}
+
+/// Nearest centre (squared Euclidean) of rows of shifted data, without
+/// storing the distance tile: micro-tiles of kRowTile rows against P packets
+/// of centres accumulate ||c||² - 2 x·c in registers (one FMA per row, packet
+/// and feature), and each lane keeps its running minimum and the index that
+/// reached it, so the score vector of a row is never written. Ties go to the
+/// lower centre index, as in a plain argmin.
+/// @param xs (rows_padded, d) shifted rows, rows_padded a multiple of kRowTile
+/// @param best (rows_padded) out: nearest centre
+template <class T, int P>
+void nearest_l2_tiles(const RowMatrix<T>& xs, const PreparedCentres<T>& centres,
+                      Index* best) {
+    using namespace Eigen::internal;
+    using Pk = Packet<T>;
+    constexpr int V = kLanes<T>;
+    constexpr int R = static_cast<int>(kRowTile);
+    const Index d = xs.cols(), padded = centres.padded_norms.size();
+    const T* cm = centres.minus_twice.data();
+    const T* cn = centres.padded_norms.data();
+    const Pk lane = plset<Pk>(T(0));  // 0, 1, ..., V-1 (exact: indices < 2^24)
+    for (Index i0 = 0; i0 < xs.rows(); i0 += R) {
+        const T* x = xs.data() + i0 * d;
+        Pk best_value[R], best_index[R];
+        for (int r = 0; r < R; ++r) {
+            best_value[r] = pset1<Pk>(std::numeric_limits<T>::infinity());
+            best_index[r] = lane;
+        }
+        for (Index t0 = 0; t0 < padded; t0 += P * V) {
+            Pk acc[R][P];
+            for (int q = 0; q < P; ++q) {
+                const Pk norms = ploadu<Pk>(cn + t0 + q * V);
+                for (int r = 0; r < R; ++r) acc[r][q] = norms;
+            }
+            for (Index j = 0; j < d; ++j) {
+                Pk c[P];
+                for (int q = 0; q < P; ++q)
+                    c[q] = ploadu<Pk>(cm + j * padded + t0 + q * V);
+                for (int r = 0; r < R; ++r) {
+                    const Pk xr = pset1<Pk>(x[r * d + j]);
+                    for (int q = 0; q < P; ++q) acc[r][q] = pmadd(xr, c[q], acc[r][q]);
+                }
+            }
+            for (int q = 0; q < P; ++q) {
+                const Pk index = padd(lane, pset1<Pk>(static_cast<T>(t0 + q * V)));
+                for (int r = 0; r < R; ++r) {
+                    const Pk lower = pcmp_lt(acc[r][q], best_value[r]);
+                    best_value[r] = pselect(lower, acc[r][q], best_value[r]);
+                    best_index[r] = pselect(lower, index, best_index[r]);
+                }
+            }
+        }
+        for (int r = 0; r < R; ++r) {
+            alignas(64) T value[V];
+            alignas(64) T index[V];
+            pstoreu(value, best_value[r]);
+            pstoreu(index, best_index[r]);
+            int l_best = 0;
+            for (int l = 1; l < V; ++l) {
+                if (value[l] < value[l_best] ||
+                    (value[l] == value[l_best] && index[l] < index[l_best])) {
+                    l_best = l;
+                }
+            }
+            best[i0 + r] = static_cast<Index>(index[l_best]);
+        }
+    }
+}
+
+template <class T>
+void nearest_l2(const RowMatrix<T>& xs, const PreparedCentres<T>& centres,
+                Index* best) {
+    if (centres.tile_packets == 1) {
+        nearest_l2_tiles<T, 1>(xs, centres, best);
+    } else {
+        nearest_l2_tiles<T, 2>(xs, centres, best);
+    }
 }
 
 /// Scratch space of one task for the tiles of one block.
@@ -149,6 +254,7 @@ struct TileWorkspace {
     RowMatrix<T> xs;    ///< (block, d) shifted rows
     RowMatrix<T> tile;  ///< (block, m) distances or cross products
     Eigen::Matrix<T, Eigen::Dynamic, 1> row_norms;  ///< (block)
+    std::vector<Index> best;                        ///< (block) nearest centre
 };
 
 /// Fills ws.tile with "scores" of rows [begin, begin + len) of X against the
@@ -194,6 +300,35 @@ double score_to_distance(const PreparedCentres<T>& centres, const TileWorkspace<
     if (centres.distance == Distance::manhattan) return static_cast<double>(score);
     const double v = static_cast<double>(ws.row_norms[i]) + static_cast<double>(score);
     return v > 0.0 ? v : 0.0;
+}
+
+/// Nearest centre of rows [begin, begin + len) of X, into ws.best (ties: the
+/// lower index). Squared Euclidean distances go through nearest_l2 on the
+/// shifted rows; Manhattan distances through score_tile and a plain argmin.
+/// @param X (n, d)
+template <class T>
+void nearest_centres(const ConstRowMatrixRef<T>& X, Index begin, Index len,
+                     const PreparedCentres<T>& centres, TileWorkspace<T>& ws) {
+    const Index padded = (len + kRowTile - 1) / kRowTile * kRowTile;
+    ws.best.resize(static_cast<std::size_t>(padded));
+    if (centres.distance == Distance::squared_euclidean) {
+        ws.xs.resize(padded, X.cols());
+        ws.xs.topRows(len).noalias() =
+            X.middleRows(begin, len).rowwise() - centres.shift.transpose();
+        ws.xs.bottomRows(padded - len).setZero();
+        nearest_l2<T>(ws.xs, centres, ws.best.data());
+        return;
+    }
+    score_tile<T>(X, begin, len, centres, ws);
+    const Index m = centres.n_centres();
+    for (Index i = 0; i < len; ++i) {
+        const T* s = ws.tile.row(i).data();
+        Index best = 0;
+        for (Index t = 1; t < m; ++t) {
+            if (s[t] < s[best]) best = t;
+        }
+        ws.best[i] = best;
+    }
 }
 
 }  // namespace kmeans_detail

@@ -1,0 +1,466 @@
+"""Model files: fitted estimators as versioned, checksummed JSON.
+
+A model file holds the estimator's kind, its constructor parameters (the fit
+options), its fitted attributes, the dtype and the emclust version that wrote
+it. Nothing is pickled: loading builds the estimator from numbers and
+strings only, after checking every one of them (kind, shapes, finiteness,
+weights summing to 1, symmetric positive definite covariances, a checksum
+over the content), so a truncated, corrupted or edited file is rejected with
+a ``ValueError`` that says what is wrong.
+
+Floats are written with Python's shortest round-trip representation, so a
+loaded model holds the very same bits as the fitted one and predicts
+identically. Files are written to a temporary file in the target directory
+and renamed over the target, so a crash never leaves a half-written model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .exceptions import NotFittedError
+
+FORMAT = "emclust-model"
+FORMAT_VERSION = 1
+
+_ARRAY_DTYPES = ("float64", "float32", "int64")
+_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+
+# Fitted attributes stored for each kind (besides n_features_in_), with how
+# each is encoded: "array", "int", "float", "bool" or "floats" (a list).
+_MIXTURE_TRACE = {
+    "converged_": "bool",
+    "n_iter_": "int",
+    "lower_bound_": "float",
+    "lower_bounds_": "floats",
+}
+_FITTED = {
+    "GaussianMixture": {
+        "weights_": "array",
+        "means_": "array",
+        "covariances_": "array",
+        "precisions_cholesky_": "array",
+        **_MIXTURE_TRACE,
+    },
+    # labels_ (one per training sample) is not stored: it describes the
+    # training data, not the model.
+    "KMeans": {"cluster_centers_": "array", "inertia_": "float", "n_iter_": "int"},
+    "KMedians": {"cluster_centers_": "array", "inertia_": "float", "n_iter_": "int"},
+    "BernoulliMixture": {
+        "weights_": "array",
+        "probabilities_": "array",
+        **_MIXTURE_TRACE,
+    },
+}
+# The array whose dtype is the model's dtype.
+_MAIN_ARRAY = {
+    "GaussianMixture": "means_",
+    "KMeans": "cluster_centers_",
+    "KMedians": "cluster_centers_",
+    "BernoulliMixture": "probabilities_",
+}
+KINDS = tuple(_FITTED)
+
+
+# --- writing ------------------------------------------------------------------
+
+
+def _encode_float(x):
+    """A float as a JSON number, or as a string for the non-finite values
+    that JSON cannot hold (lower bounds may be -inf before any iteration)."""
+    x = float(x)
+    return x if math.isfinite(x) else repr(x)
+
+
+def _encode_array(a):
+    a = np.asarray(a)
+    dtype = "int64" if a.dtype.kind in "iu" else a.dtype.name
+    if dtype not in _ARRAY_DTYPES:
+        raise TypeError(f"cannot store an array of dtype {a.dtype} in a model file")
+    data = a.reshape(-1).tolist()  # Python floats: repr round-trips exactly
+    return {"dtype": dtype, "shape": list(a.shape), "data": data}
+
+
+def _encode_param(value):
+    """A constructor parameter as JSON, or _DROP when it has no JSON form
+    (a RandomState or Generator passed as random_state)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return _encode_float(value)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        try:
+            return np.asarray(value, dtype=np.float64).tolist()
+        except (TypeError, ValueError):
+            return _DROP
+    return _DROP
+
+
+_DROP = object()
+
+
+def _checksum(body):
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def to_dict(model):
+    """The JSON-ready content of a model file for a fitted estimator."""
+    kind = type(model).__name__
+    if kind not in _FITTED or not type(model).__module__.startswith("emclust._"):
+        raise TypeError(
+            f"cannot save a {type(model).__module__}.{kind}; model files hold "
+            f"emclust's {', '.join(KINDS)}"
+        )
+    main = _MAIN_ARRAY[kind]
+    if not hasattr(model, main):
+        raise NotFittedError(f"This {kind} instance is not fitted yet; call fit first")
+    from . import __version__
+
+    params, dropped = {}, []
+    for name, value in model.get_params().items():
+        encoded = _encode_param(value)
+        if encoded is _DROP:
+            params[name] = None
+            dropped.append(name)
+        else:
+            params[name] = encoded
+    attributes = {"n_features_in_": int(model.n_features_in_)}
+    for name, how in _FITTED[kind].items():
+        value = getattr(model, name)
+        if how == "array":
+            attributes[name] = _encode_array(value)
+        elif how == "int":
+            attributes[name] = int(value)
+        elif how == "bool":
+            attributes[name] = bool(value)
+        elif how == "float":
+            attributes[name] = _encode_float(value)
+        else:
+            attributes[name] = [_encode_float(v) for v in value]
+    body = {
+        "kind": kind,
+        "dtype": np.asarray(getattr(model, main)).dtype.name,
+        "params": params,
+        "attributes": attributes,
+    }
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "emclust_version": __version__,
+    }
+    if dropped:
+        header["params_not_stored"] = dropped
+    return {**header, **body, "checksum": _checksum(body)}
+
+
+def save(model, path):
+    """Write a fitted estimator to a JSON model file, atomically.
+
+    Parameters
+    ----------
+    model : GaussianMixture, KMeans, KMedians or BernoulliMixture
+        A fitted emclust estimator.
+    path : str or os.PathLike
+        The file to write; an existing file is replaced only once the new
+        one is complete.
+
+    Returns
+    -------
+    path : pathlib.Path
+    """
+    path = Path(path)
+    text = json.dumps(to_dict(model), indent=1, allow_nan=False) + "\n"
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        # mkstemp creates the file readable by its owner only; give it the
+        # permissions an ordinary open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# --- reading --------------------------------------------------------------------
+
+
+class _Invalid(ValueError):
+    pass
+
+
+def _fail(message):
+    raise _Invalid(message)
+
+
+def _reject_constant(name):
+    _fail(f"{name} is not valid JSON here")
+
+
+def _decode_float(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        _fail(f"{name} must be a number")
+    if isinstance(value, str):
+        if value not in ("inf", "-inf", "nan"):
+            _fail(f"{name} must be a number, got {value!r}")
+        return float(value)
+    return float(value)
+
+
+def _decode_int(value, name, minimum=0):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        _fail(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _decode_array(value, name, shape):
+    if not isinstance(value, dict) or set(value) != {"dtype", "shape", "data"}:
+        _fail(f"{name} must be an object with keys dtype, shape and data")
+    dtype = value["dtype"]
+    if dtype not in _ARRAY_DTYPES:
+        _fail(f"{name} has unsupported dtype {dtype!r}")
+    if list(value["shape"]) != list(shape):
+        _fail(f"{name} must have shape {tuple(shape)}, got {value['shape']}")
+    data = value["data"]
+    if not isinstance(data, list) or len(data) != math.prod(shape):
+        _fail(f"{name} must hold {math.prod(shape)} numbers")
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in data):
+        _fail(f"{name} must hold numbers only")
+    a = np.array(data, dtype=np.float64).reshape(shape)
+    if not np.isfinite(a).all():
+        _fail(f"{name} contains NaN or infinity")
+    out = a.astype(dtype)
+    if dtype != "float64" and not np.array_equal(out, a):
+        _fail(f"{name} holds values that are not {dtype}")
+    return out
+
+
+def _check_spd(matrices, name):
+    for j, m in enumerate(matrices):
+        if not np.allclose(m, m.T, rtol=1e-12, atol=0):
+            _fail(f"{name}[{j}] is not symmetric")
+        try:
+            np.linalg.cholesky(m)
+        except np.linalg.LinAlgError:
+            _fail(f"{name}[{j}] is not positive definite")
+
+
+def _check_weights(weights):
+    if (weights < 0).any():
+        _fail("weights_ must be non-negative")
+    if abs(weights.sum() - 1.0) > 1e-6:
+        _fail(f"weights_ must sum to 1, got {weights.sum():.10g}")
+
+
+def _check_trace(a):
+    if len(a["lower_bounds_"]) > a["n_iter_"] + 1 or any(
+        math.isnan(v) for v in a["lower_bounds_"]
+    ):
+        _fail("lower_bounds_ is inconsistent with n_iter_")
+    if math.isnan(a["lower_bound_"]):
+        _fail("lower_bound_ is NaN")
+
+
+def _gaussian_attributes(params, raw, d):
+    from ._gmm import _precision_cholesky, covariance_shape
+
+    k = _decode_int(params.get("n_components"), "params.n_components", minimum=1)
+    ct = params.get("covariance_type")
+    if ct not in _COVARIANCE_TYPES:
+        _fail(f"params.covariance_type must be one of {_COVARIANCE_TYPES}, got {ct!r}")
+    cshape = covariance_shape(ct, k, d)
+    a = {
+        "weights_": _decode_array(raw["weights_"], "weights_", (k,)),
+        "means_": _decode_array(raw["means_"], "means_", (k, d)),
+        "covariances_": _decode_array(raw["covariances_"], "covariances_", cshape),
+        "precisions_cholesky_": _decode_array(
+            raw["precisions_cholesky_"], "precisions_cholesky_", cshape
+        ),
+    }
+    _check_weights(a["weights_"])
+    cov, chol = a["covariances_"], a["precisions_cholesky_"]
+    if ct in ("full", "tied"):
+        _check_spd(cov.reshape(-1, d, d), "covariances_")
+        for j, u in enumerate(chol.reshape(-1, d, d)):
+            if np.tril(u, -1).any() or (np.diag(u) <= 0).any():
+                _fail(
+                    f"precisions_cholesky_[{j}] must be upper triangular with a "
+                    "positive diagonal"
+                )
+    elif (cov <= 0).any() or (chol <= 0).any():
+        _fail("covariances_ and precisions_cholesky_ must be positive")
+    # The factors are what predictions use: they must be those of the
+    # covariances (recomputed the way fit computes them).
+    expected = _precision_cholesky(cov, ct, d).reshape(cshape)
+    scale = np.abs(expected).max()
+    if not np.allclose(chol, expected, rtol=1e-6, atol=1e-9 * scale):
+        _fail("precisions_cholesky_ does not match covariances_")
+    return a
+
+
+def _centroid_attributes(params, raw, d):
+    k = _decode_int(params.get("n_clusters"), "params.n_clusters", minimum=1)
+    a = {
+        "cluster_centers_": _decode_array(
+            raw["cluster_centers_"], "cluster_centers_", (k, d)
+        )
+    }
+    if a["cluster_centers_"].dtype.kind != "f":
+        _fail("cluster_centers_ must be float32 or float64")
+    return a
+
+
+def _bernoulli_attributes(params, raw, d):
+    k = _decode_int(params.get("n_components"), "params.n_components", minimum=1)
+    a = {
+        "weights_": _decode_array(raw["weights_"], "weights_", (k,)),
+        "probabilities_": _decode_array(
+            raw["probabilities_"], "probabilities_", (k, d)
+        ),
+    }
+    _check_weights(a["weights_"])
+    p = a["probabilities_"]
+    if (p < 0).any() or (p > 1).any():
+        _fail("probabilities_ must lie in [0, 1]")
+    return a
+
+
+_ARRAYS = {
+    "GaussianMixture": _gaussian_attributes,
+    "KMeans": _centroid_attributes,
+    "KMedians": _centroid_attributes,
+    "BernoulliMixture": _bernoulli_attributes,
+}
+
+
+def _decode_params(cls, params):
+    if not isinstance(params, dict):
+        _fail("params must be an object")
+    valid = set(cls._param_names())
+    unknown = sorted(set(params) - valid)
+    if unknown:
+        _fail(f"unknown parameter(s) {unknown} for {cls.__name__}")
+    return params
+
+
+def from_dict(content):
+    """Build the fitted estimator described by a model file's content."""
+    if not isinstance(content, dict):
+        _fail("the file must hold a JSON object")
+    if content.get("format") != FORMAT:
+        _fail(f"not an emclust model file (format is {content.get('format')!r})")
+    version = content.get("format_version")
+    if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
+        _fail(
+            f"format_version {version!r} is not supported (this emclust reads "
+            f"version {FORMAT_VERSION}); upgrade emclust"
+        )
+    missing = [
+        k
+        for k in ("kind", "dtype", "params", "attributes", "checksum")
+        if k not in content
+    ]
+    if missing:
+        _fail(f"missing field(s): {', '.join(missing)}")
+    kind = content["kind"]
+    if kind not in _FITTED:
+        _fail(f"unknown model kind {kind!r}; expected one of {', '.join(KINDS)}")
+    body = {k: content[k] for k in ("kind", "dtype", "params", "attributes")}
+    if _checksum(body) != content["checksum"]:
+        _fail("checksum mismatch: the file was changed after it was written")
+    cls = getattr(importlib.import_module("emclust"), kind, None)
+    if cls is None:
+        _fail(f"this emclust version has no {kind}")
+
+    params = _decode_params(cls, content["params"])
+    raw = content["attributes"]
+    if not isinstance(raw, dict):
+        _fail("attributes must be an object")
+    expected = {"n_features_in_", *_FITTED[kind]}
+    if set(raw) != expected:
+        _fail(f"attributes must be exactly {sorted(expected)}, got {sorted(raw)}")
+    d = _decode_int(raw["n_features_in_"], "n_features_in_", minimum=1)
+    attributes = _ARRAYS[kind](params, raw, d)
+    for name, how in _FITTED[kind].items():
+        if how == "int":
+            attributes[name] = _decode_int(raw[name], name)
+        elif how == "bool":
+            if not isinstance(raw[name], bool):
+                _fail(f"{name} must be true or false")
+            attributes[name] = raw[name]
+        elif how == "float":
+            attributes[name] = _decode_float(raw[name], name)
+        elif how == "floats":
+            if not isinstance(raw[name], list):
+                _fail(f"{name} must be a list of numbers")
+            attributes[name] = [
+                _decode_float(v, f"{name}[{i}]") for i, v in enumerate(raw[name])
+            ]
+    if "lower_bounds_" in attributes:
+        _check_trace(attributes)
+    if "inertia_" in attributes and not attributes["inertia_"] >= 0:
+        _fail("inertia_ must be a non-negative number")
+    if content["dtype"] != attributes[_MAIN_ARRAY[kind]].dtype.name:
+        _fail(f"dtype {content['dtype']!r} does not match the stored arrays")
+
+    model = cls(**params)
+    for name, value in attributes.items():
+        setattr(model, name, value)
+    model.n_features_in_ = d
+    if kind == "GaussianMixture":
+        from ._gmm import _precisions_from_cholesky
+
+        model.precisions_ = _precisions_from_cholesky(
+            model.precisions_cholesky_, model.covariance_type
+        )
+    return model
+
+
+def load(path):
+    """Read a model file written by :func:`save` (or ``model.save``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    model : GaussianMixture, KMeans, KMedians or BernoulliMixture
+        The fitted estimator, predicting exactly as the one that was saved.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        If the file is not a valid emclust model file; the message says why.
+    """
+    path = Path(path)
+    text = path.read_bytes()
+    try:
+        content = json.loads(text.decode("utf-8"), parse_constant=_reject_constant)
+        return from_dict(content)
+    except _Invalid as exc:
+        raise ValueError(f"invalid model file {str(path)!r}: {exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(
+            f"invalid model file {str(path)!r}: not valid JSON ({exc})"
+        ) from None

@@ -1,0 +1,285 @@
+"""Reading data files (CSV, .npy, Parquet) and writing result tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import numpy as np
+
+from ._errors import CLIError
+
+# Fields read as missing values (case-insensitive), besides an empty field.
+MISSING = frozenset({"", "na", "nan", "n/a", "null", "none", "-nan"})
+
+
+@dataclass
+class Dataset:
+    """A data matrix read from a file.
+
+    X holds the rows that are used (all rows, or those left after --drop-nan);
+    ``kept`` marks them among the file's ``n_rows`` data rows (None: all).
+    """
+
+    X: np.ndarray
+    names: list
+    source: str
+    n_rows: int
+    kept: np.ndarray | None = None
+
+    def describe(self):
+        shape = f"{self.n_rows} rows x {self.X.shape[1]} columns"
+        if self.kept is not None:
+            shape += f" ({self.n_rows - self.X.shape[0]} rows with NaN dropped)"
+        return f"{self.source}: {shape}"
+
+
+def read_data(path, columns=None, *, drop_nan=False, header=None):
+    """Read DATA for a command; every problem becomes a one-line CLIError.
+
+    Parameters
+    ----------
+    path : str
+        A .csv (or any other text table), .npy or .parquet file.
+    columns : str, optional
+        Comma-separated column names or 0-based indices.
+    drop_nan : bool
+        Drop rows with NaN or missing values instead of failing.
+    header : bool, optional
+        Whether a CSV file starts with a header line; None guesses it (a
+        header is a first line with a field that is not a number).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise CLIError(f"no such file: {path}")
+    if p.is_dir():
+        raise CLIError(f"{path} is a directory, not a data file")
+    suffix = p.suffix.lower()
+    if suffix == ".json":
+        raise CLIError(
+            f"{path} looks like a model file; DATA must be CSV, .npy or Parquet"
+        )
+    if suffix == ".npy":
+        X, names = _read_npy(p, columns)
+    elif suffix in (".parquet", ".pq"):
+        X, names = _read_parquet(p, columns)
+    else:
+        X, names = _read_csv(p, columns, header)
+    n_rows = X.shape[0]
+    if n_rows == 0:
+        raise CLIError(f"{path} has no data rows")
+    bad = ~np.isfinite(X).all(axis=1)
+    kept = None
+    if bad.any():
+        rows = np.flatnonzero(bad) + 1
+        if not drop_nan:
+            shown = ", ".join(str(r) for r in rows[:10])
+            more = f" and {rows.size - 10} more" if rows.size > 10 else ""
+            raise CLIError(
+                f"{path}: NaN, infinite or missing values in {rows.size} row(s): "
+                f"data row {shown}{more} (counting from 1 after any header); "
+                "fix them or pass --drop-nan to skip those rows"
+            )
+        kept = ~bad
+        X = X[kept]
+        if X.shape[0] == 0:
+            raise CLIError(f"{path}: every row has NaN or missing values")
+    return Dataset(np.ascontiguousarray(X), names, str(path), n_rows, kept)
+
+
+def _select(spec, names, source):
+    """Column indices from a --columns value."""
+    if spec is None:
+        return None
+    indices = []
+    for token in (t.strip() for t in spec.split(",")):
+        if not token:
+            raise CLIError(f"--columns has an empty entry: {spec!r}")
+        if token in names:
+            indices.append(names.index(token))
+            continue
+        try:
+            i = int(token)
+        except ValueError:
+            raise CLIError(
+                f"no column {token!r} in {source} (columns: {', '.join(names)})"
+            ) from None
+        if not 0 <= i < len(names):
+            raise CLIError(
+                f"column index {i} is out of range: {source} has {len(names)} columns "
+                "(indices count from 0)"
+            )
+        indices.append(i)
+    return indices
+
+
+def _read_npy(path, columns):
+    try:
+        a = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise CLIError(f"cannot read {path}: {exc}") from None
+    except OSError as exc:
+        raise CLIError(f"cannot read {path}: not a valid .npy file ({exc})") from None
+    if not isinstance(a, np.ndarray):
+        raise CLIError(f"{path} is not a single .npy array")
+    if a.dtype.kind not in "biuf":
+        raise CLIError(f"{path} holds {a.dtype} values; a numeric array is needed")
+    if a.ndim == 1:
+        a = a.reshape(-1, 1)
+    if a.ndim != 2:
+        raise CLIError(
+            f"{path} holds a {a.ndim}-D array; a 2-D (rows x columns) one is needed"
+        )
+    names = [str(i) for i in range(a.shape[1])]
+    idx = _select(columns, names, str(path))
+    if idx is not None:
+        a, names = a[:, idx], [names[i] for i in idx]
+    return a.astype(np.float64) if a.dtype.kind != "f" else a, names
+
+
+def _read_parquet(path, columns):
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise CLIError(
+            f"reading Parquet ({path}) needs pyarrow: pip install pyarrow"
+        ) from None
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises its own error types
+        raise CLIError(f"cannot read {path}: {exc}") from None
+    names = list(table.column_names)
+    idx = _select(columns, names, str(path))
+    if idx is not None:
+        names = [names[i] for i in idx]
+    cols = []
+    for name in names:
+        col = table.column(name)
+        try:
+            cols.append(col.to_numpy(zero_copy_only=False).astype(np.float64))
+        except (TypeError, ValueError):
+            raise CLIError(
+                f"column {name!r} of {path} is not numeric ({col.type}); "
+                "choose numeric columns with --columns"
+            ) from None
+    return np.column_stack(cols) if cols else np.empty((0, 0)), names
+
+
+def _is_number(field):
+    try:
+        float(field)
+    except ValueError:
+        return field.strip().lower() in MISSING
+    return True
+
+
+def _read_csv(path, columns, header):
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            text = f.read()
+    except UnicodeDecodeError:
+        raise CLIError(f"cannot read {path}: not a UTF-8 text file") from None
+    except OSError as exc:
+        raise CLIError(f"cannot read {path}: {exc.strerror}") from None
+    lines = text.splitlines()
+    first = next((line for line in lines if line.strip()), None)
+    if first is None:
+        raise CLIError(f"{path} is empty")
+    delimiter = next((c for c in ",\t;" if c in first), None)
+    fields = _split(first, delimiter)
+    if header is None:
+        header = not all(_is_number(v) for v in fields)
+    ncols = len(fields)
+    names = [v.strip() for v in fields] if header else [str(i) for i in range(ncols)]
+    idx = _select(columns, names, str(path))
+    use = idx if idx is not None else list(range(ncols))
+    try:
+        # Fast path (C parser); any irregularity falls back to the careful
+        # parser below, which says exactly what is wrong.
+        # Reading every column makes it check that all rows have as many.
+        X = np.loadtxt(
+            io.StringIO(text),
+            delimiter=delimiter,
+            skiprows=int(header),
+            ndmin=2,
+            dtype=np.float64,
+        )
+        if X.shape[0] and X.shape[1] != ncols:
+            raise ValueError("a row's field count differs from the first line's")
+        X = X[:, use]
+    except ValueError:
+        X = _parse_rows(lines, delimiter, header, ncols, use, names, path)
+    if X.shape[0] == 0:
+        X = np.empty((0, len(use)))
+    return X, [names[i] for i in use]
+
+
+def _split(line, delimiter):
+    if delimiter is None:
+        return line.split()
+    return next(csv.reader([line], delimiter=delimiter))
+
+
+def _parse_rows(lines, delimiter, header, ncols, use, names, path):
+    rows = []
+    skip = header
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        if skip:
+            skip = False
+            continue
+        fields = _split(line, delimiter)
+        if len(fields) != ncols:
+            raise CLIError(
+                f"{path}, line {lineno}: {len(fields)} fields where the first line has {ncols}"
+            )
+        row = []
+        for j in use:
+            v = fields[j].strip()
+            try:
+                row.append(float(v))
+            except ValueError:
+                if v.lower() in MISSING:
+                    row.append(math.nan)
+                    continue
+                raise CLIError(
+                    f"column {names[j]!r} of {path} is not numeric (line {lineno} has "
+                    f"{v!r}); choose numeric columns with --columns"
+                ) from None
+        rows.append(row)
+    return np.array(rows, dtype=np.float64).reshape(len(rows), len(use))
+
+
+def write_table(path, columns, values, kept=None):
+    """Write a CSV table with a header line, one line per data row.
+
+    values : ndarray of shape (n_used, n_columns); with ``kept`` (one bool
+    per row of the input file) the dropped rows get empty fields, so the
+    output has one line per input row. path "-" is standard output.
+    """
+    values = np.asarray(values)
+    if values.ndim == 1:
+        values = values.reshape(-1, 1)
+    cells = [[_format(v) for v in row] for row in values.tolist()]
+    if kept is not None:
+        full = [[""] * len(columns) for _ in range(kept.size)]
+        for i, row in zip(np.flatnonzero(kept), cells):
+            full[i] = row
+        cells = full
+    text = ",".join(columns) + "\n" + "".join(",".join(r) + "\n" for r in cells)
+    if str(path) == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CLIError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _format(v):
+    return repr(v) if isinstance(v, float) else str(v)

@@ -1,0 +1,178 @@
+"""Options shared by several commands, and building estimators from them."""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+
+import click
+
+import emclust
+
+from ._errors import CLIError
+
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+MODELS = {
+    "gmm": "GaussianMixture",
+    "kmeans": "KMeans",
+    "kmedians": "KMedians",
+    "bernoulli": "BernoulliMixture",
+}
+# Estimator parameter -> the option that sets it (for error messages).
+_FLAGS = {
+    "covariance_type": "--covariance-type",
+    "n_init": "--n-init",
+    "max_iter": "--max-iter",
+    "tol": "--tol",
+    "reg_covar": "--reg-covar",
+    "random_state": "--seed",
+    "n_threads": "--threads",
+}
+
+
+def _stack(*decorators):
+    def apply(f):
+        for d in reversed(decorators):
+            f = d(f)
+        return f
+
+    return apply
+
+
+data_options = _stack(
+    click.option(
+        "--columns",
+        metavar="A,B,...",
+        help="Columns to use: names from the header, or 0-based indices.",
+    ),
+    click.option(
+        "--drop-nan",
+        is_flag=True,
+        help="Skip rows with NaN or missing values (their output rows stay empty).",
+    ),
+    click.option(
+        "--header/--no-header",
+        default=None,
+        help="Whether a CSV file starts with column names [default: guessed].",
+    ),
+)
+
+fit_options = _stack(
+    click.option(
+        "--n-init",
+        type=click.IntRange(min=1),
+        help="Initialisations; the best is kept [default: 1].",
+    ),
+    click.option(
+        "--max-iter",
+        type=click.IntRange(min=1),
+        help="Most iterations per initialisation [default: the model's].",
+    ),
+    click.option(
+        "--tol",
+        type=click.FloatRange(min=0),
+        help="Convergence tolerance [default: the model's].",
+    ),
+    click.option(
+        "--reg-covar",
+        type=click.FloatRange(min=0),
+        help="Added to covariance diagonals [default: 1e-6].",
+    ),
+    click.option(
+        "--seed",
+        type=int,
+        default=0,
+        show_default=True,
+        help="Random seed (a given seed gives the same fit).",
+    ),
+    click.option(
+        "--threads",
+        type=click.IntRange(min=1),
+        help="Threads [default: every usable core].",
+    ),
+)
+
+progress_options = _stack(
+    click.option(
+        "-q", "--quiet", is_flag=True, help="No progress display or warnings on stderr."
+    ),
+    click.option(
+        "--progress",
+        is_flag=True,
+        help="Show progress even when stderr is not a terminal.",
+    ),
+)
+
+
+def estimator(model, k, **options):
+    """The estimator for --model with k components and the options that were
+    given (None = the estimator's default)."""
+    cls = getattr(emclust, MODELS[model], None)
+    if cls is None:
+        raise CLIError(
+            f"--model {model} needs emclust.{MODELS[model]}, which this emclust lacks"
+        )
+    accepted = set(cls._param_names())
+    kw = {"n_clusters" if "n_clusters" in accepted else "n_components": k}
+    for name, value in options.items():
+        if value is None:
+            continue
+        if name not in accepted:
+            raise CLIError(
+                f"{_FLAGS.get(name, name)} does not apply to --model {model}"
+            )
+        kw[name] = value
+    return cls(**kw)
+
+
+def check_k(k, data):
+    if k > data.X.shape[0]:
+        raise CLIError(
+            f"-k {k} is larger than the number of rows ({data.X.shape[0]}) in {data.source}"
+        )
+
+
+def fit_model(est, X, callback=None):
+    """Fit; return the warnings raised (ConvergenceWarning...) as strings."""
+    kwargs = {}
+    if callback is not None and "callback" in inspect.signature(est.fit).parameters:
+        kwargs["callback"] = callback
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, **kwargs)
+    return [str(w.message) for w in caught]
+
+
+def warn(messages, quiet):
+    if quiet:
+        return
+    for m in dict.fromkeys(messages):
+        click.echo(f"emclust: warning: {' '.join(m.split())}", err=True)
+
+
+def parse_k_range(text):
+    """'3', '1..10' or '2,4,8' -> sorted list of distinct ints >= 1."""
+    try:
+        if ".." in text:
+            lo, hi = (int(v) for v in text.split("..", 1))
+            ks = list(range(lo, hi + 1))
+        else:
+            ks = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise CLIError(f"-k must look like 3, 1..10 or 2,4,8; got {text!r}") from None
+    if not ks or min(ks) < 1:
+        raise CLIError(f"-k needs values >= 1; got {text!r}")
+    return sorted(set(ks))
+
+
+def int_list(text, name, minimum=1):
+    """'1,2,4' -> [1, 2, 4]."""
+    try:
+        values = [int(float(v)) for v in str(text).split(",")]
+    except ValueError:
+        raise CLIError(
+            f"{name} must be integers separated by commas; got {text!r}"
+        ) from None
+    if min(values) < minimum:
+        raise CLIError(f"{name} values must be >= {minimum}; got {text!r}")
+    return values

@@ -1,0 +1,201 @@
+"""Figures (matplotlib, the optional extra ``emclust[plot]``).
+
+fit: the data coloured by cluster with each Gaussian's 1σ and 2σ ellipses
+(for more than two features, projected on the two leading principal axes of
+the data), next to the log-likelihood per iteration; select: BIC against k.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ._errors import CLIError
+
+_MAX_POINTS = 20_000  # points drawn in a scatter plot; more only add ink
+
+
+def require_matplotlib():
+    """Import matplotlib with a file-only backend, or fail with one line.
+
+    Called before fitting so that a missing extra is reported at once.
+    """
+    try:
+        import matplotlib
+    except ImportError:
+        raise CLIError("--plot needs matplotlib: pip install 'emclust[plot]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path):
+    try:
+        fig.savefig(Path(path), dpi=120, bbox_inches="tight")
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"cannot write the plot {path}: {exc}") from None
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+
+
+def full_covariances(model):
+    """Every component's covariance as a (k, d, d) array, or None for models
+    without covariances."""
+    cov = getattr(model, "covariances_", None)
+    if cov is None:
+        return None
+    k, d = model.means_.shape
+    t = model.covariance_type
+    if t == "full":
+        return cov
+    if t == "tied":
+        return np.broadcast_to(cov, (k, d, d))
+    if t == "diag":
+        return np.stack([np.diag(c) for c in cov])
+    return cov[:, None, None] * np.eye(d)
+
+
+def _centres(model):
+    return getattr(model, "means_", getattr(model, "cluster_centers_", None))
+
+
+def _projection(X):
+    """(origin, W (d, 2), axis labels): the two leading principal axes of X."""
+    d = X.shape[1]
+    if d <= 2:
+        return None
+    mu = X.mean(axis=0)
+    vals, vecs = np.linalg.eigh(np.cov(X - mu, rowvar=False))
+    order = np.argsort(vals)[::-1][:2]
+    share = vals[order] / vals.sum()
+    labels = [
+        f"principal axis {i + 1} ({100 * s:.0f}% of variance)"
+        for i, s in enumerate(share)
+    ]
+    return mu, vecs[:, order], labels
+
+
+def _ellipse(ax, mean, cov, n_sigma, color):
+    from matplotlib.patches import Ellipse
+
+    vals, vecs = np.linalg.eigh(cov)
+    vals = np.maximum(vals, 0.0)
+    angle = np.degrees(np.arctan2(vecs[1, 1], vecs[0, 1]))
+    ax.add_patch(
+        Ellipse(
+            mean,
+            2 * n_sigma * np.sqrt(vals[1]),
+            2 * n_sigma * np.sqrt(vals[0]),
+            angle=angle,
+            fill=False,
+            color=color,
+            lw=2.0 if n_sigma == 1 else 1.2,
+            ls="-" if n_sigma == 1 else "--",
+        )
+    )
+
+
+def plot_fit(path, X, labels, model, names, title):
+    """Scatter by cluster with ellipses (+ the log-likelihood trace)."""
+    plt = require_matplotlib()
+    trace = getattr(model, "lower_bounds_", None)
+    ncols = 2 if trace else 1
+    fig, axes = plt.subplots(1, ncols, figsize=(6.2 * ncols, 5.2), squeeze=False)
+    ax = axes[0, 0]
+    k = int(labels.max()) + 1 if labels.size else 0
+    k = max(k, len(_centres(model)))
+    colors = plt.get_cmap("tab10" if k <= 10 else "tab20")(np.arange(k) % 20)
+
+    rng = np.random.default_rng(0)
+    shown = np.arange(X.shape[0])
+    if X.shape[0] > _MAX_POINTS:
+        shown = np.sort(rng.choice(X.shape[0], _MAX_POINTS, replace=False))
+        title += f" ({_MAX_POINTS} of {X.shape[0]} points shown)"
+    centres = np.asarray(_centres(model), dtype=np.float64)
+    covs = full_covariances(model)
+    proj = _projection(X)
+    if X.shape[1] == 1:
+        for j in range(k):
+            ax.hist(
+                X[labels == j, 0],
+                bins=40,
+                color=colors[j],
+                alpha=0.6,
+                label=f"cluster {j}",
+            )
+        ax.set_xlabel(names[0])
+        ax.set_ylabel("count")
+        ax.legend(frameon=False)
+    else:
+        if proj is None:
+            P, C = X[shown], centres
+            covs2 = covs
+            xlabel, ylabel = names[0], names[1]
+        else:
+            mu, W, (xlabel, ylabel) = proj
+            P, C = (X[shown] - mu) @ W, (centres - mu) @ W
+            covs2 = None if covs is None else np.einsum("di,kde,ej->kij", W, covs, W)
+        ax.scatter(
+            P[:, 0],
+            P[:, 1],
+            c=colors[labels[shown]],
+            s=12 if len(shown) < 2000 else 4,
+            alpha=0.6,
+            linewidths=0,
+        )
+        for j in range(len(C)):
+            ax.plot(*C[j], marker="x", color="black", ms=9, mew=2)
+            if covs2 is not None:
+                for n_sigma in (1, 2):
+                    _ellipse(ax, C[j], covs2[j], n_sigma, colors[j])
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.autoscale_view()
+        if covs2 is not None:
+            ax.plot([], [], color="grey", lw=2, label="1\u03c3")
+            ax.plot([], [], color="grey", lw=1.2, ls="--", label="2\u03c3")
+            ax.legend(frameon=False, loc="best")
+    ax.set_title(title)
+    if trace:
+        ax2 = axes[0, 1]
+        ax2.plot(np.arange(1, len(trace) + 1), trace, marker="o", ms=3)
+        from matplotlib.ticker import MaxNLocator
+
+        ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax2.ticklabel_format(axis="y", useOffset=False)
+        ax2.set_xlabel("iteration")
+        ax2.set_ylabel("mean log-likelihood per row")
+        ax2.set_title("EM convergence (best initialisation)")
+        ax2.grid(alpha=0.3)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_bic(path, ks, table, best):
+    """BIC against k, one line per covariance type; ``table[ct][i]`` is the
+    BIC for ks[i] (NaN where the fit failed); ``best`` = (ct, k)."""
+    plt = require_matplotlib()
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    for ct, values in table.items():
+        ax.plot(ks, values, marker="o", label=ct)
+    ct, k = best
+    ax.plot(
+        [k],
+        [table[ct][ks.index(k)]],
+        marker="*",
+        ms=16,
+        color="black",
+        ls="none",
+        label=f"best: k={k}, {ct}",
+    )
+    ax.set_xlabel("number of components k")
+    ax.set_ylabel("BIC (lower is better)")
+    ax.set_xticks(ks)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    _save(fig, path)

@@ -1,0 +1,441 @@
+"""The emclust command line, run as a subprocess (``python -m emclust``) on
+small CSV (with and without a header) and .npy files."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import emclust
+import numpy as np
+import pytest
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def run(*args, cwd=None):
+    env = dict(os.environ)
+    # The package under test, whether installed or run from the source tree.
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(emclust.__file__).parents[1]), env.get("PYTHONPATH", "")]
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "emclust", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
+
+
+def ok(*args, **kw):
+    r = run(*args, **kw)
+    assert r.returncode == 0, r.stderr
+    return r
+
+
+def fails(*args, match, code=1):
+    r = run(*args)
+    assert r.returncode == code, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr  # one clear line
+    assert match in lines[0], lines[0]
+    assert r.stdout == ""
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def X():
+    rng = np.random.default_rng(3)
+    centres = np.array([[0.0, 0.0], [6.0, 1.0], [1.0, 7.0]])
+    return centres[rng.integers(0, 3, 90)] + rng.normal(size=(90, 2))
+
+
+@pytest.fixture(scope="module")
+def files(X, tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    np.savetxt(d / "header.csv", X, delimiter=",", header="a,b", comments="")
+    np.savetxt(d / "plain.csv", X, delimiter=",")
+    np.save(d / "data.npy", X)
+    with_text = d / "mixed.csv"
+    with_text.write_text(
+        "a,name,b\n"
+        + "".join(f"{r[0]!r},x{i},{r[1]!r}\n" for i, r in enumerate(X.tolist()))
+    )
+    return d
+
+
+def read_labels(path):
+    lines = Path(path).read_text().splitlines()
+    assert lines[0] == "label"
+    return np.array([int(v) if v else -1 for v in lines[1:]])
+
+
+@pytest.mark.parametrize("name", ["header.csv", "plain.csv", "data.npy"])
+def test_fit_then_predict_reproduces_the_labels(files, X, tmp_path, name):
+    r = ok(
+        "fit",
+        files / name,
+        "-k",
+        3,
+        "-o",
+        tmp_path / "m.json",
+        "--labels",
+        tmp_path / "labels.csv",
+    )
+    assert "converged" in r.stdout and "BIC" in r.stdout and "sizes" in r.stdout
+    labels = read_labels(tmp_path / "labels.csv")
+    assert labels.shape == (X.shape[0],)  # one row per input row
+    model = emclust.load(tmp_path / "m.json")
+    np.testing.assert_array_equal(model.predict(X), labels)
+    # The same data fitted in Python with the same options: the same model.
+    gm = emclust.GaussianMixture(3, random_state=0).fit(X)
+    np.testing.assert_array_equal(model.means_, gm.means_)
+
+    ok("predict", tmp_path / "m.json", files / name, "-o", tmp_path / "pred.csv")
+    np.testing.assert_array_equal(read_labels(tmp_path / "pred.csv"), labels)
+
+
+def test_predict_to_stdout_with_probabilities(files, X, tmp_path):
+    ok("fit", files / "header.csv", "-k", 3, "-o", tmp_path / "m.json", "-q")
+    r = ok("predict", tmp_path / "m.json", files / "header.csv", "--proba")
+    lines = r.stdout.splitlines()
+    assert lines[0] == "label,p0,p1,p2"
+    table = np.array([[float(v) for v in line.split(",")] for line in lines[1:]])
+    model = emclust.load(tmp_path / "m.json")
+    np.testing.assert_array_equal(table[:, 0], model.predict(X))
+    np.testing.assert_array_equal(table[:, 1:], model.predict_proba(X))  # lossless
+    assert r.stderr == ""
+
+
+def test_json_summary_matches_the_model(files, X, tmp_path):
+    r = ok(
+        "fit",
+        files / "plain.csv",
+        "-k",
+        2,
+        "--covariance-type",
+        "diag",
+        "--json",
+        "-o",
+        tmp_path / "m.json",
+    )
+    s = json.loads(r.stdout)
+    model = emclust.load(tmp_path / "m.json")
+    assert s["covariance_type"] == "diag" and s["k"] == 2
+    assert s["n_iter"] == model.n_iter_
+    assert s["bic"] == pytest.approx(model.bic(X), rel=1e-12)
+    assert sum(s["sizes"]) == X.shape[0]
+
+
+@pytest.mark.parametrize("model", ["kmeans", "kmedians"])
+def test_fit_centroid_models(files, X, tmp_path, model):
+    if not hasattr(emclust, "KMeans"):
+        pytest.skip("KMeans is not in this build yet")
+    r = ok(
+        "fit",
+        files / "data.npy",
+        "-k",
+        3,
+        "--model",
+        model,
+        "-o",
+        tmp_path / "m.json",
+        "--labels",
+        tmp_path / "l.csv",
+    )
+    assert "inertia" in r.stdout
+    back = emclust.load(tmp_path / "m.json")
+    np.testing.assert_array_equal(back.predict(X), read_labels(tmp_path / "l.csv"))
+    fails(
+        "predict",
+        tmp_path / "m.json",
+        files / "data.npy",
+        "--proba",
+        match="--proba needs",
+    )
+    fails(
+        "fit",
+        files / "data.npy",
+        "-k",
+        3,
+        "--model",
+        model,
+        "--reg-covar",
+        "1",
+        match="--reg-covar does not apply",
+    )
+
+
+def test_columns_by_name_and_index(files, X, tmp_path):
+    ok(
+        "fit",
+        files / "mixed.csv",
+        "-k",
+        3,
+        "--columns",
+        "a,b",
+        "-o",
+        tmp_path / "m1.json",
+    )
+    ok(
+        "fit",
+        files / "mixed.csv",
+        "-k",
+        3,
+        "--columns",
+        "0,2",
+        "-o",
+        tmp_path / "m2.json",
+    )
+    m1, m2 = emclust.load(tmp_path / "m1.json"), emclust.load(tmp_path / "m2.json")
+    np.testing.assert_array_equal(m1.means_, m2.means_)
+    np.testing.assert_array_equal(
+        m1.means_, emclust.GaussianMixture(3, random_state=0).fit(X).means_
+    )
+
+
+def test_nan_rows_are_named_and_can_be_dropped(X, tmp_path):
+    path = tmp_path / "nan.csv"
+    rows = [f"{a!r},{b!r}" for a, b in X.tolist()]
+    rows[4] = "nan,1.0"
+    rows[10] = "2.0,"  # a missing field
+    path.write_text("a,b\n" + "\n".join(rows) + "\n")
+    line = fails("fit", path, "-k", 2, match="2 row(s)")
+    assert "data row 5, 11" in line and "--drop-nan" in line
+    ok(
+        "fit",
+        path,
+        "-k",
+        2,
+        "--drop-nan",
+        "-o",
+        tmp_path / "m.json",
+        "--labels",
+        tmp_path / "l.csv",
+    )
+    labels = read_labels(tmp_path / "l.csv")
+    assert labels.shape == (X.shape[0],)  # still one line per input row...
+    assert (labels == -1).nonzero()[0].tolist() == [4, 10]  # ...empty where dropped
+    keep = np.ones(len(X), bool)
+    keep[[4, 10]] = False
+    np.testing.assert_array_equal(
+        labels[keep], emclust.load(tmp_path / "m.json").predict(X[keep])
+    )
+
+
+def test_select_prints_the_bic_table_and_writes_the_best(files, X, tmp_path):
+    r = ok(
+        "select",
+        files / "header.csv",
+        "-k",
+        "1..4",
+        "--covariance-type",
+        "all",
+        "-o",
+        tmp_path / "best.json",
+        "--plot",
+        tmp_path / "bic.png",
+        "--json",
+    )
+    out = json.loads(r.stdout)
+    assert out["k"] == [1, 2, 3, 4]
+    assert set(out["bic"]) == {"full", "tied", "diag", "spherical"}
+    best = out["best"]
+    assert best["bic"] == min(min(v) for v in out["bic"].values())
+    model = emclust.load(tmp_path / "best.json")
+    assert model.n_components == best["k"] == 3
+    assert model.covariance_type == best["covariance_type"]
+    gm = emclust.GaussianMixture(
+        best["k"], covariance_type=best["covariance_type"], random_state=0
+    )
+    assert out["bic"]["full"][0] == pytest.approx(
+        emclust.GaussianMixture(1, random_state=0).fit(X).bic(X), rel=1e-12
+    )
+    assert model.bic(X) == pytest.approx(gm.fit(X).bic(X), rel=1e-12)
+    assert (tmp_path / "bic.png").read_bytes()[:8] == PNG_SIGNATURE
+
+    text = ok("select", files / "header.csv", "-k", "2,3").stdout
+    assert text.splitlines()[0].startswith("BIC")
+    assert "best: k=3, covariance_type=full" in text
+
+
+def test_fit_plot_is_a_png(files, tmp_path):
+    ok("fit", files / "header.csv", "-k", 3, "--plot", tmp_path / "fit.png")
+    png = (tmp_path / "fit.png").read_bytes()
+    assert png[:8] == PNG_SIGNATURE and len(png) > 10_000
+
+
+def test_plot_projects_more_than_two_features(tmp_path):
+    rng = np.random.default_rng(0)
+    np.save(
+        tmp_path / "d5.npy", rng.normal(size=(60, 5)) + 4 * (np.arange(60) % 2)[:, None]
+    )
+    ok("fit", tmp_path / "d5.npy", "-k", 2, "--plot", tmp_path / "p.png")
+    assert (tmp_path / "p.png").read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_demo_fits_old_faithful(tmp_path):
+    s = json.loads(ok("demo", "--json", "-o", tmp_path / "m.json").stdout)
+    assert s["n_rows"] == 272 and s["k"] == 2 and s["converged"]
+    assert sorted(s["sizes"]) == [97, 175]
+    model = emclust.load(tmp_path / "m.json")
+    # The eruptions split into short (about 2 min, 54 min wait) and long ones.
+    means = model.means_[np.argsort(model.means_[:, 0])]
+    np.testing.assert_allclose(means, [[2.04, 54.5], [4.29, 80.0]], atol=0.05)
+
+
+def test_bench_prints_a_table():
+    r = ok("bench", "-n", 2000, "-d", 2, "-k", 2, "--threads", 1, "--repeats", 1)
+    lines = r.stdout.strip().splitlines()
+    header = lines[1].split()
+    assert header[:6] == ["n", "d", "k", "cov", "dtype", "threads"]
+    assert "reference" in lines[1]
+    row = lines[2].split()
+    assert row[:6] == ["2000", "2", "2", "full", "float64", "1"]
+    assert len(lines) == 3
+
+
+def test_progress_goes_to_stderr_only(files):
+    quiet = ok("fit", files / "header.csv", "-k", 3)
+    shown = ok("fit", files / "header.csv", "-k", 3, "--progress")
+    assert shown.stdout == quiet.stdout  # stdout holds the result only
+    assert quiet.stderr == ""  # stderr is not a terminal here: no display
+    assert "iter" in shown.stderr and "log-lik/row" in shown.stderr
+    assert ok("fit", files / "header.csv", "-k", 3, "--progress", "-q").stderr == ""
+
+
+def test_not_converging_is_reported(files):
+    r = ok("fit", files / "header.csv", "-k", 3, "--max-iter", 1, "--tol", 0)
+    assert "converged       NO, after 1 iterations" in r.stdout
+    assert r.stderr.startswith("emclust: warning:")
+    assert (
+        ok(
+            "fit", files / "header.csv", "-k", 3, "--max-iter", 1, "--tol", 0, "-q"
+        ).stderr
+        == ""
+    )
+
+
+# --- errors: one line on stderr, non-zero exit ----------------------------------
+
+
+def test_missing_file(tmp_path):
+    fails("fit", tmp_path / "absent.csv", "-k", 2, match="no such file")
+    fails("predict", tmp_path / "absent.json", tmp_path / "x.csv", match="no such file")
+
+
+def test_unreadable_csv(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2\n3,4,5\n6,7\n")
+    fails("fit", bad, "-k", 1, match="line 2: 3 fields")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x01garbage")
+    fails("fit", binary, "-k", 1, match="not a UTF-8 text file")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    fails("fit", empty, "-k", 1, match="is empty")
+    fake = tmp_path / "fake.npy"
+    fake.write_text("not numpy")
+    fails("fit", fake, "-k", 1, match="cannot read")
+
+
+def test_non_numeric_column(files):
+    fails("fit", files / "mixed.csv", "-k", 2, match="column 'name'")
+    fails(
+        "fit",
+        files / "mixed.csv",
+        "-k",
+        2,
+        "--columns",
+        "a,zzz",
+        match="no column 'zzz'",
+    )
+
+
+def test_k_larger_than_rows(tmp_path):
+    small = tmp_path / "small.csv"
+    small.write_text("1,2\n3,4\n5,6\n")
+    fails("fit", small, "-k", 4, match="-k 4 is larger than the number of rows (3)")
+    fails("select", small, "-k", "1..5", match="-k 5 is larger")
+
+
+def test_corrupted_model_file(files, tmp_path):
+    ok("fit", files / "header.csv", "-k", 2, "-o", tmp_path / "m.json")
+    text = (tmp_path / "m.json").read_text()
+    (tmp_path / "m.json").write_text(text.replace('"n_iter_": ', '"n_iter_": 1'))
+    fails(
+        "predict", tmp_path / "m.json", files / "header.csv", match="invalid model file"
+    )
+    (tmp_path / "t.json").write_text(text[:200])
+    fails("predict", tmp_path / "t.json", files / "header.csv", match="not valid JSON")
+
+
+def test_wrong_number_of_columns_for_the_model(files, tmp_path):
+    ok("fit", files / "header.csv", "-k", 2, "-o", tmp_path / "m.json")
+    fails(
+        "predict",
+        tmp_path / "m.json",
+        files / "mixed.csv",
+        "--columns",
+        "a",
+        match="has 1 columns but the model was fitted on 2",
+    )
+
+
+def test_usage_errors_exit_2(files):
+    fails("fit", files / "header.csv", match="Missing option '-k'", code=2)
+    fails("fit", files / "header.csv", "-k", 0, match="-k", code=2)
+    fails("select", files / "header.csv", "--covariance-type", "round", match="round")
+    fails("select", files / "header.csv", "-k", "a..b", match="-k must look like")
+
+
+def test_missing_matplotlib_is_one_line(files, tmp_path):
+    # Hide matplotlib from the subprocess: a module named matplotlib that fails.
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "matplotlib.py").write_text("raise ImportError('hidden for the test')\n")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(shadow), str(Path(emclust.__file__).parents[1]), env.get("PYTHONPATH", "")]
+    )
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "emclust",
+            "fit",
+            str(files / "header.csv"),
+            "-k",
+            "2",
+            "--plot",
+            str(tmp_path / "f.png"),
+            "-o",
+            str(tmp_path / "m.json"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert r.returncode == 1
+    assert (
+        r.stderr.strip()
+        == "emclust: error: --plot needs matplotlib: pip install 'emclust[plot]'"
+    )
+    assert not (tmp_path / "m.json").exists()  # failed before fitting
+
+
+def test_console_script_entry_point():
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        dist = distribution("emclust")
+    except PackageNotFoundError:
+        pytest.skip("emclust is not installed (running from the source tree)")
+    scripts = {
+        ep.name: ep.value for ep in dist.entry_points if ep.group == "console_scripts"
+    }
+    assert scripts.get("emclust") == "emclust.cli:main"
