@@ -120,6 +120,7 @@ inline emclust::GaussianMixtureParams m_step(const Mat& X, const Mat& resp,
     p.weights = nk / nk.sum();
     p.means = (wr.transpose() * X).array().colwise() / nk.array();
     std::vector<Mat> covs;
+    covs.reserve(static_cast<std::size_t>(k));
     Mat tied = Mat::Zero(d, d);
     for (Index c = 0; c < k; ++c) {
         Mat scatter = Mat::Zero(d, d);
@@ -201,6 +202,7 @@ inline emclust::GaussianMixtureParams random_params(Index k, Index d,
     for (Index c = 0; c < k; ++c)
         p.means.row(c).array() += static_cast<double>(c) * spread;
     std::vector<Mat> covs;
+    covs.reserve(static_cast<std::size_t>(k));
     for (Index c = 0; c < k; ++c) covs.push_back(random_spd(d, rng));
     if (type == CovarianceType::tied) covs.resize(1);
     if (type == CovarianceType::diag || type == CovarianceType::spherical) {

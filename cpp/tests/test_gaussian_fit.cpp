@@ -61,7 +61,7 @@ void fit_matches_dense_em(bool weighted) {
         w.resize(kRows);
         for (Index i = 0; i < kRows; ++i) w[i] = 0.5 + rng.uniform();
     }
-    const double tol = std::is_same<T, float>::value ? 1e-4 : 1e-10;
+    const double tol = std::is_same_v<T, float> ? 1e-4 : 1e-10;
     for (CovarianceType type : dense::kAllTypes) {
         const GaussianMixtureParams start =
             dense::random_params(kComponents, kDims, type, kSpread, 9);

@@ -21,7 +21,7 @@ constexpr double kSpread = 4.0;
 
 template <class T>
 double tolerance() {
-    return std::is_same<T, float>::value ? 1e-4 : 1e-12;
+    return std::is_same_v<T, float> ? 1e-4 : 1e-12;
 }
 
 /// The rows as T, and those same values back in double for the reference.
