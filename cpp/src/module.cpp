@@ -7,6 +7,8 @@ namespace py = pybind11;
 
 void register_gmm(py::module_& m);
 void register_kmeans(py::module_& m);
+void register_statistics(py::module_& m);
+void register_bernoulli(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "Native core of emclust (use the estimators in emclust instead).";
@@ -27,4 +29,6 @@ PYBIND11_MODULE(_core, m) {
 
     register_gmm(m);
     register_kmeans(m);
+    register_statistics(m);
+    register_bernoulli(m);
 }

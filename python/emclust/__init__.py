@@ -2,9 +2,18 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import datasets
+from ._algebra import mixture_moments, sum_of_mixtures
+from ._bernoulli import BernoulliMixture
 from ._gmm import GaussianMixture, e_step, m_step
 from ._kmeans import KMeans, KMedians, kmeans_plusplus
 from ._persist import load, save
+from ._statistics import (
+    GaussianStatistics,
+    KMeansStatistics,
+    gmm_statistics,
+    kmeans_statistics,
+)
 from .exceptions import ConvergenceWarning, NotFittedError
 
 try:
@@ -13,15 +22,23 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "BernoulliMixture",
     "ConvergenceWarning",
     "GaussianMixture",
+    "GaussianStatistics",
     "KMeans",
+    "KMeansStatistics",
     "KMedians",
     "NotFittedError",
     "__version__",
+    "datasets",
     "e_step",
+    "gmm_statistics",
     "kmeans_plusplus",
+    "kmeans_statistics",
     "load",
     "m_step",
+    "mixture_moments",
     "save",
+    "sum_of_mixtures",
 ]

@@ -9,7 +9,9 @@ import warnings
 import numpy as np
 
 from . import _core, _persist
+from ._algebra import full_covariances, mixture_moments, sum_of_mixtures
 from ._base import BaseEstimator
+from ._dask import is_dask_collection
 from ._validation import (
     check_array,
     check_choice,
@@ -24,6 +26,12 @@ from .exceptions import ConvergenceWarning
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
+
+
+def _dask_predict(est, X, what):
+    from ._dask import gmm_predict
+
+    return gmm_predict(est, X, what)
 
 
 # --- covariance shapes -------------------------------------------------------
@@ -357,11 +365,15 @@ class GaussianMixture(BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             float32 data is fitted in float32 arithmetic (float64 sums);
-            anything else numeric in float64.
+            anything else numeric in float64. A ``dask.array.Array`` chunked
+            by rows is fitted on the Dask cluster, one map and one tree
+            reduction per iteration (see ``emclust._dask``); from the same
+            initial parameters the result equals the in-memory fit to
+            rounding. ``init_params="random"`` is not available there.
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights; an integer weight counts the row that many
-            times, zero removes it.
+            times, zero removes it. May be a Dask array when X is one.
         callback : callable, optional
             Called after every EM iteration as ``callback(init, n_iter,
             lower_bound, change)``: the initialisation (from 0), the iteration
@@ -381,6 +393,23 @@ class GaussianMixture(BaseEstimator):
         return self.predict(X)
 
     def _fit(self, X, sample_weight, callback=None):
+        if is_dask_collection(X):
+            from ._dask import fit_gaussian_mixture
+
+            X, result = fit_gaussian_mixture(self, X, sample_weight, callback)
+        else:
+            X, result = self._fit_in_memory(X, sample_weight, callback)
+        self._set_fitted(result, X.shape[1])
+        if not self.converged_ and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different init "
+                "parameters, or increase max_iter, tol, or check for degenerate data.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return X
+
+    def _fit_in_memory(self, X, sample_weight, callback=None):
         n_components = check_int(self.n_components, "n_components", minimum=1)
         X = check_array(X, min_samples=1)
         if X.shape[0] < n_components:
@@ -423,15 +452,7 @@ class GaussianMixture(BaseEstimator):
             check_n_threads(self.n_threads),
             self._progress(callback) if self.verbose or callback is not None else None,
         )
-        self._set_fitted(result, X.shape[1])
-        if not self.converged_ and self.max_iter > 0:
-            warnings.warn(
-                "Best performing initialization did not converge. Try different init "
-                "parameters, or increase max_iter, tol, or check for degenerate data.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        return X
+        return X, result
 
     def _progress(self, callback=None):
         start = [time.perf_counter()]
@@ -492,17 +513,25 @@ class GaussianMixture(BaseEstimator):
         )
 
     def predict(self, X):
-        """Most probable component of each sample, shape (n_samples,)."""
+        """Most probable component of each sample, shape (n_samples,).
+
+        On a Dask array: a lazy Dask array with X's row chunks."""
+        if is_dask_collection(X):
+            return _dask_predict(self, X, "predict")
         resp, _ = self._e_step(X, True, False)
         return resp.argmax(axis=1)
 
     def predict_proba(self, X):
-        """Responsibilities, shape (n_samples, n_components)."""
+        """Responsibilities, shape (n_samples, n_components); lazy on a Dask array."""
+        if is_dask_collection(X):
+            return _dask_predict(self, X, "predict_proba")
         resp, _ = self._e_step(X, True, False)
         return resp
 
     def score_samples(self, X):
-        """log p(x_i) under the mixture, shape (n_samples,)."""
+        """log p(x_i) under the mixture, shape (n_samples,); lazy on a Dask array."""
+        if is_dask_collection(X):
+            return _dask_predict(self, X, "score_samples")
         _, log_prob = self._e_step(X, False, True)
         return log_prob
 
@@ -571,3 +600,103 @@ class GaussianMixture(BaseEstimator):
             parts.append(self.means_[j] + z)
             labels.append(np.full(counts[j], j, dtype=np.int64))
         return np.vstack(parts), np.concatenate(labels)
+
+    # -- mixture algebra (seed 001) --
+
+    @classmethod
+    def from_parameters(
+        cls, weights, means, covariances, covariance_type="full", **params
+    ):
+        """A mixture with known parameters, ready to use without fitting.
+
+        Parameters
+        ----------
+        weights : array-like of shape (n_components,)
+        means : array-like of shape (n_components, n_features)
+        covariances : array-like
+            In the shape of ``covariances_`` for ``covariance_type``.
+        covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+        **params
+            Other constructor arguments (``n_threads``, ``random_state`` for
+            ``sample``, ...).
+
+        Returns
+        -------
+        GaussianMixture
+            With ``weights_``, ``means_``, ``covariances_``, ``precisions_``
+            and ``precisions_cholesky_`` set, so that ``score_samples``,
+            ``predict``, ``sample``, ``save`` and the algebra methods work
+            (``n_iter_`` is 0 and ``lower_bound_`` -inf: no EM has run).
+        """
+        covariance_type = _check_covariance_type(covariance_type)
+        means = np.asarray(means, dtype=np.float64)
+        if means.ndim != 2:
+            raise ValueError(
+                f"means must be 2-D (n_components, n_features), got {means.ndim}-D"
+            )
+        k, d = means.shape
+        gm = cls(n_components=k, covariance_type=covariance_type, **params)
+        gm.weights_ = _check_weights(weights, k, "weights")
+        gm.means_ = _check_means(means, k, d, "means")
+        cov = np.asarray(covariances, dtype=np.float64)
+        shape = covariance_shape(covariance_type, k, d)
+        if cov.shape != shape:
+            raise ValueError(
+                f"covariances must have shape {shape} for covariance_type="
+                f"{covariance_type!r}, got {cov.shape}"
+            )
+        gm.covariances_ = cov.copy()
+        gm.precisions_cholesky_ = _from_core(
+            _precision_cholesky(cov, covariance_type, d), covariance_type, k, d
+        )
+        gm.precisions_ = _precisions_from_cholesky(
+            gm.precisions_cholesky_, covariance_type
+        )
+        gm.n_features_in_ = d
+        # No EM has run: the fit history is empty (fit with warm_start=True
+        # continues from these parameters).
+        gm.converged_, gm.n_iter_ = False, 0
+        gm.lower_bound_, gm.lower_bounds_ = -np.inf, []
+        return gm
+
+    def _full_parameters(self):
+        self._check_is_fitted("means_")
+        k, d = self.means_.shape
+        return (
+            self.weights_,
+            self.means_,
+            full_covariances(self.covariances_, self.covariance_type, k, d),
+        )
+
+    def moments(self):
+        """Mean (n_features,) and covariance (n_features, n_features) of the
+        mixture: see :func:`emclust.mixture_moments`."""
+        return mixture_moments(*self._full_parameters())
+
+    def convolve(self, other):
+        """The mixture of x + y for independent x ~ self and y ~ other.
+
+        Returns a "full" GaussianMixture with ``self.n_components *
+        other.n_components`` components (see :func:`emclust.sum_of_mixtures`);
+        ``self + other`` is the same.
+        """
+        if not isinstance(other, GaussianMixture):
+            raise TypeError(
+                f"can only convolve with a GaussianMixture, got {type(other).__name__}"
+            )
+        weights, means, covariances = sum_of_mixtures(
+            self._full_parameters(), other._full_parameters()
+        )
+        return type(self).from_parameters(
+            weights,
+            means,
+            covariances,
+            "full",
+            n_threads=self.n_threads,
+            random_state=self.random_state,
+        )
+
+    def __add__(self, other):
+        if not isinstance(other, GaussianMixture):
+            return NotImplemented
+        return self.convolve(other)

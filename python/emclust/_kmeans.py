@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _core, _persist
 from ._base import BaseEstimator
+from ._dask import is_dask_collection
 from ._validation import (
     check_array,
     check_float,
@@ -130,7 +131,9 @@ class _CentroidClustering(BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             float32 data is clustered in float32 (with float64 sums), anything
-            else in float64.
+            else in float64. KMeans also takes a ``dask.array.Array`` chunked
+            by rows: Lloyd iterations run on the Dask cluster (k-means++ on a
+            uniform sample of rows; ``labels_`` is then a lazy Dask array).
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights; an integer weight w counts a sample w times.
@@ -139,6 +142,12 @@ class _CentroidClustering(BaseEstimator):
         -------
         self
         """
+        if is_dask_collection(X):
+            if self._metric != "l2":
+                raise TypeError(f"{type(self).__name__} does not accept Dask arrays")
+            from ._dask import fit_kmeans
+
+            return fit_kmeans(self, X, sample_weight)
         X = check_array(X)
         n_clusters = _check_n_clusters(self.n_clusters, X.shape[0])
         n_init = check_int(self.n_init, "n_init", minimum=1)
@@ -194,7 +203,13 @@ class _CentroidClustering(BaseEstimator):
         )
 
     def predict(self, X):
-        """Index of the nearest centre of every sample, shape (n_samples,)."""
+        """Index of the nearest centre of every sample, shape (n_samples,).
+
+        On a Dask array (KMeans only): a lazy Dask array with X's row chunks."""
+        if is_dask_collection(X) and self._metric == "l2":
+            from ._dask import kmeans_predict
+
+            return kmeans_predict(self, X)
         X = self._check_fitted_X(X)
         return self._assign(X)[0]
 

@@ -165,3 +165,32 @@ def numpy_generator(random_state):
     if isinstance(random_state, np.random.Generator):
         return random_state
     return np.random.default_rng(seed_from_random_state(random_state))
+
+
+def check_binary_array(X, name="X", *, min_samples=1):
+    """Validate binary data (every entry 0 or 1) for the Bernoulli mixture.
+
+    bool, integer and float arrays are accepted. float32 and float64 arrays
+    that are already C-contiguous come back as they are (float32 data is
+    fitted in float32 arithmetic); bool and integer arrays become float64.
+    Any other value (2, 0.5, -1, NaN) raises ``ValueError`` naming the first
+    offending entry. The values are checked in slices that stay in cache, in
+    one pass and without (n_samples, n_features) temporaries.
+    """
+    arr = X if hasattr(X, "__dask_graph__") else np.asarray(X)
+    n_ok = getattr(arr, "ndim", 0) == 2 and arr.shape[0] >= min_samples
+    if not (arr.dtype.kind in "biuf" and n_ok and arr.shape[1] > 0):
+        arr = check_array(arr, name, min_samples=min_samples)  # raises what is wrong
+    step = max(1, 65536 // arr.shape[1])
+    for start in range(0, arr.shape[0], step):
+        part = arr[start : start + step]
+        ok = (part == 0) | (part == 1)
+        if not ok.all():
+            i, j = np.argwhere(~ok)[0]
+            raise ValueError(
+                f"{name} must be binary (every entry 0 or 1), got {part[i, j]!r} at "
+                f"[{start + i}, {j}]"
+            )
+    if arr.dtype not in _FLOAT_DTYPES:
+        arr = arr.astype(np.float64)
+    return np.ascontiguousarray(arr)

@@ -5,6 +5,7 @@ tests compare the native core against, and the "pure-Python EM" of the
 benchmarks. Nothing here imports the native module.
 """
 
+from . import bernoulli
 from .gmm import (
     GaussianMixture,
     covariances_from_precisions_cholesky,
@@ -18,6 +19,7 @@ from .gmm import (
 
 __all__ = [
     "GaussianMixture",
+    "bernoulli",
     "covariances_from_precisions_cholesky",
     "e_step",
     "log_gaussian_prob",
