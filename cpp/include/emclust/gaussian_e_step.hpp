@@ -36,6 +36,14 @@ void gaussian_e_step(const ConstRowMatrixRef<T>& X, const GaussianMixtureParams&
                 const Index rows = std::min(plan.block_rows, end - b0);
                 load_tile(X, b0, rows, s.x);
                 weighted_log_prob_tile(kernel, rows, s);
+                const bool want_log_resp = resp != nullptr && log_resp;
+                if (want_log_resp) {
+                    // log resp = log pi_k N_k(x) - log p(x), exactly, as
+                    // scikit-learn: log() of normalised responsibilities would
+                    // lose the tails and give -inf where they underflow.
+                    Eigen::Map<RowMatrix<T>>(resp + b0 * k, rows, k) =
+                        s.logp.leftCols(rows).transpose();
+                }
                 normalize_tile(k, rows, s);
                 if (log_prob != nullptr) {
                     Eigen::Map<Eigen::Array<T, 1, Eigen::Dynamic>>(
@@ -43,8 +51,8 @@ void gaussian_e_step(const ConstRowMatrixRef<T>& X, const GaussianMixtureParams&
                 }
                 if (resp != nullptr) {
                     Eigen::Map<RowMatrix<T>> out(resp + b0 * k, rows, k);
-                    if (log_resp) {
-                        out = s.logp.leftCols(rows).array().log().matrix().transpose();
+                    if (want_log_resp) {
+                        out.array().colwise() -= s.lse.head(rows).transpose();
                     } else {
                         out = s.logp.leftCols(rows).transpose();
                     }
