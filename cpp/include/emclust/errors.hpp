@@ -13,11 +13,11 @@ class InvalidArgument : public std::invalid_argument {
     using std::invalid_argument::invalid_argument;
 };
 
-/// The data or the model made a computation impossible, e.g. a covariance
+/// The data or the model made a computation impossible at run time, e.g. a covariance
 /// matrix that is not positive definite.
-class NumericalError : public std::domain_error {
+class NumericalError : public std::runtime_error {
   public:
-    using std::domain_error::domain_error;
+    using std::runtime_error::runtime_error;
 };
 
 /// The caller's interrupt check asked the computation to stop.
