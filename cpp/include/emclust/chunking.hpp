@@ -35,7 +35,8 @@ inline constexpr Index kBlockRows = 256;
 /// within `max_slot_memory` bytes.
 inline ChunkPlan plan_chunks(Index n_rows, Index block_rows = kBlockRows,
                              std::size_t slot_bytes = 0, Index max_chunks = 128,
-                             std::size_t max_slot_memory = std::size_t(64) << 20) {
+                             std::size_t max_slot_memory = static_cast<std::size_t>(64)
+                                                           << 20U) {
     ChunkPlan plan;
     plan.n_rows = n_rows;
     plan.block_rows = std::max<Index>(1, block_rows);

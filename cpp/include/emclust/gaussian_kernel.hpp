@@ -22,7 +22,7 @@ inline constexpr Index kSyrkMinFeatures = 32;
 
 /// Rows per tile: 256 keep the tiles of up to ~32 features in L1/L2; wider
 /// data uses 128 rows, where Eigen's products on the tile run fastest.
-inline constexpr Index gaussian_block_rows(Index n_features) {
+constexpr Index gaussian_block_rows(Index n_features) {
     return n_features >= 48 ? 128 : 256;
 }
 

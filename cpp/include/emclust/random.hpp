@@ -57,8 +57,8 @@ class Rng {
     }
 
   private:
-    static std::uint64_t rotl(std::uint64_t x, int k) {
-        return (x << k) | (x >> (64 - k));
+    static std::uint64_t rotl(std::uint64_t x, unsigned k) {
+        return (x << k) | (x >> (64U - k));
     }
     std::uint64_t state_[4];
 };
