@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
-from . import _core, _persist
-from ._base import BaseEstimator
+from . import _core
+from ._mixture import MixtureMixin
 from ._validation import (
     check_binary_array,
     check_choice,
     check_float,
     check_int,
+    check_mixture_weights,
     check_n_threads,
     check_sample_weight,
     numpy_generator,
     seed_from_random_state,
 )
-from .exceptions import ConvergenceWarning
 
 INIT_PARAMS = ("k-means++", "random", "random_from_data")
-
-
-def _check_weights(weights, n_components, name):
-    w = np.asarray(weights, dtype=np.float64)
-    if w.shape != (n_components,):
-        raise ValueError(f"{name} must have shape ({n_components},), got {w.shape}")
-    if not np.isfinite(w).all() or (w < 0).any() or (w > 1).any():
-        raise ValueError(f"{name} must lie in [0, 1]")
-    if not np.isclose(w.sum(), 1.0, rtol=0, atol=1e-6):
-        raise ValueError(f"{name} must sum to 1, got sum {w.sum():.8f}")
-    return np.ascontiguousarray(w)
 
 
 def _check_probabilities(theta, n_components, n_features, name):
@@ -48,7 +35,7 @@ def _check_probabilities(theta, n_components, n_features, name):
     return np.ascontiguousarray(t)
 
 
-class BernoulliMixture(BaseEstimator):
+class BernoulliMixture(MixtureMixin):
     """Mixture of multivariate Bernoulli distributions, for binary data.
 
     p(x) = Σ_k π_k Π_d θ_kd^x_d (1 - θ_kd)^(1 - x_d), fitted by EM on the
@@ -157,11 +144,6 @@ class BernoulliMixture(BaseEstimator):
         self._fit(X, sample_weight)
         return self
 
-    def fit_predict(self, X, y=None, sample_weight=None):
-        """Fit, then return the component of every sample."""
-        X = self._fit(X, sample_weight)
-        return self.predict(X)
-
     def _fit(self, X, sample_weight):
         k = check_int(self.n_components, "n_components", minimum=1)
         X = check_binary_array(X)
@@ -179,7 +161,7 @@ class BernoulliMixture(BaseEstimator):
         weights_init = (
             None
             if self.weights_init is None
-            else _check_weights(self.weights_init, k, "weights_init")
+            else check_mixture_weights(self.weights_init, k, "weights_init")
         )
         probabilities_init = (
             None
@@ -211,18 +193,8 @@ class BernoulliMixture(BaseEstimator):
         self.lower_bound_ = float(result["lower_bound"])
         self.lower_bounds_ = list(result["lower_bounds"])
         self.n_features_in_ = d
-        if not self.converged_ and max_iter > 0:
-            warnings.warn(
-                "Best performing initialization did not converge. Try different init "
-                "parameters, or increase max_iter or tol.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        self._warn_if_not_converged()
         return X
-
-    def save(self, path):
-        """Write the fitted model to a JSON model file (see ``emclust.load``)."""
-        return _persist.save(self, path)
 
     # -- inference --
 
@@ -240,48 +212,9 @@ class BernoulliMixture(BaseEstimator):
             check_n_threads(self.n_threads),
         )
 
-    def predict(self, X):
-        """Most probable component of each sample, shape (n_samples,)."""
-        resp, _ = self._e_step(X, True, False)
-        return resp.argmax(axis=1)
-
-    def predict_proba(self, X):
-        """Responsibilities, shape (n_samples, n_components)."""
-        resp, _ = self._e_step(X, True, False)
-        return resp
-
-    def score_samples(self, X):
-        """log p(x_i) under the mixture, shape (n_samples,)."""
-        _, log_prob = self._e_step(X, False, True)
-        return log_prob
-
-    def score(self, X, y=None, sample_weight=None):
-        """(Weighted) mean log-likelihood per sample."""
-        log_prob = self.score_samples(X)
-        w = check_sample_weight(sample_weight, log_prob.shape[0])
-        return float(np.average(log_prob.astype(np.float64), weights=w))
-
     def _n_parameters(self):
         k, d = self.probabilities_.shape
         return k * d + k - 1
-
-    def _total_log_likelihood(self, X, sample_weight):
-        log_prob = self.score_samples(X).astype(np.float64)
-        w = check_sample_weight(sample_weight, log_prob.shape[0])
-        if w is None:
-            return float(log_prob.sum()), float(log_prob.shape[0])
-        return float(w @ log_prob), float(w.sum())
-
-    def bic(self, X, sample_weight=None):
-        """Bayesian information criterion: -2 log L + p log n (lower is better),
-        with p = K d + K - 1 free parameters."""
-        ll, n = self._total_log_likelihood(X, sample_weight)
-        return -2.0 * ll + self._n_parameters() * np.log(n)
-
-    def aic(self, X, sample_weight=None):
-        """Akaike information criterion: -2 log L + 2 p (lower is better)."""
-        ll, _ = self._total_log_likelihood(X, sample_weight)
-        return -2.0 * ll + 2.0 * self._n_parameters()
 
     def sample(self, n_samples=1):
         """Draw samples from the fitted mixture.

@@ -4,34 +4,27 @@ from __future__ import annotations
 
 import sys
 import time
-import warnings
 
 import numpy as np
 
-from . import _core, _persist
+from . import _core
 from ._algebra import full_covariances, mixture_moments, sum_of_mixtures
-from ._base import BaseEstimator
 from ._dask import is_dask_collection
+from ._mixture import MixtureMixin
 from ._validation import (
     check_array,
     check_choice,
     check_float,
     check_int,
+    check_mixture_weights,
     check_n_threads,
     check_sample_weight,
     numpy_generator,
     seed_from_random_state,
 )
-from .exceptions import ConvergenceWarning
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
-
-
-def _dask_predict(est, X, what):
-    from ._dask import gmm_predict
-
-    return gmm_predict(est, X, what)
 
 
 # --- covariance shapes -------------------------------------------------------
@@ -78,17 +71,6 @@ def _precision_cholesky(covariances, covariance_type, n_features):
 
 
 # --- parameter checks (what scikit-learn checks, with the argument named) ---
-
-
-def _check_weights(weights, n_components, name="weights_init"):
-    w = np.asarray(weights, dtype=np.float64)
-    if w.shape != (n_components,):
-        raise ValueError(f"{name} must have shape ({n_components},), got {w.shape}")
-    if not np.isfinite(w).all() or (w < 0).any() or (w > 1).any():
-        raise ValueError(f"{name} must lie in [0, 1]")
-    if not np.isclose(w.sum(), 1.0, rtol=0, atol=1e-6):
-        raise ValueError(f"{name} must sum to 1, got sum {w.sum():.8f}")
-    return np.ascontiguousarray(w)
 
 
 def _check_means(means, n_components, n_features, name="means_init"):
@@ -165,7 +147,7 @@ def e_step(X, weights, means, covariances, covariance_type="full", *, n_threads=
     n_components, n_features = means.shape
     if X.shape[1] != n_features:
         raise ValueError(f"X has {X.shape[1]} features but means has {n_features}")
-    w = _check_weights(weights, n_components, "weights")
+    w = check_mixture_weights(weights, n_components, "weights")
     means = _check_means(means, n_components, n_features, "means")
     cov = np.asarray(covariances, dtype=np.float64)
     shape = covariance_shape(covariance_type, n_components, n_features)
@@ -242,7 +224,7 @@ def m_step(
 # --- the estimator -----------------------------------------------------------------
 
 
-class GaussianMixture(BaseEstimator):
+class GaussianMixture(MixtureMixin):
     """Gaussian mixture fitted by EM on the native multithreaded core.
 
     Parameters, attributes and methods are those of scikit-learn's
@@ -347,7 +329,9 @@ class GaussianMixture(BaseEstimator):
         check_int(self.verbose_interval, "verbose_interval", minimum=1)
         check_n_threads(self.n_threads)
         return (
-            None if self.weights_init is None else _check_weights(self.weights_init, k),
+            None
+            if self.weights_init is None
+            else check_mixture_weights(self.weights_init, k, "weights_init"),
             None
             if self.means_init is None
             else _check_means(self.means_init, k, n_features),
@@ -387,11 +371,6 @@ class GaussianMixture(BaseEstimator):
         self._fit(X, sample_weight, callback)
         return self
 
-    def fit_predict(self, X, y=None, sample_weight=None):
-        """Fit, then return the component of every sample (as ``fit(X).predict(X)``)."""
-        X = self._fit(X, sample_weight)
-        return self.predict(X)
-
     def _fit(self, X, sample_weight, callback=None):
         if is_dask_collection(X):
             from ._dask import fit_gaussian_mixture
@@ -400,13 +379,7 @@ class GaussianMixture(BaseEstimator):
         else:
             X, result = self._fit_in_memory(X, sample_weight, callback)
         self._set_fitted(result, X.shape[1])
-        if not self.converged_ and self.max_iter > 0:
-            warnings.warn(
-                "Best performing initialization did not converge. Try different init "
-                "parameters, or increase max_iter, tol, or check for degenerate data.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        self._warn_if_not_converged()
         return X
 
     def _fit_in_memory(self, X, sample_weight, callback=None):
@@ -489,11 +462,15 @@ class GaussianMixture(BaseEstimator):
         self.lower_bounds_ = list(result["lower_bounds"])
         self.n_features_in_ = n_features
 
-    def save(self, path):
-        """Write the fitted model to a JSON model file (see ``emclust.load``)."""
-        return _persist.save(self, path)
+    # -- inference (predict, predict_proba, score_samples, score, bic, aic:
+    #    MixtureMixin; lazy on Dask arrays) --
 
-    # -- inference --
+    _dask_inference = True
+
+    def _predict_dask(self, X, what):
+        from ._dask import gmm_predict
+
+        return gmm_predict(self, X, what)
 
     def _e_step(self, X, want_resp, want_log_prob, log_resp=False):
         self._check_is_fitted("means_")
@@ -512,35 +489,6 @@ class GaussianMixture(BaseEstimator):
             check_n_threads(self.n_threads),
         )
 
-    def predict(self, X):
-        """Most probable component of each sample, shape (n_samples,).
-
-        On a Dask array: a lazy Dask array with X's row chunks."""
-        if is_dask_collection(X):
-            return _dask_predict(self, X, "predict")
-        resp, _ = self._e_step(X, True, False)
-        return resp.argmax(axis=1)
-
-    def predict_proba(self, X):
-        """Responsibilities, shape (n_samples, n_components); lazy on a Dask array."""
-        if is_dask_collection(X):
-            return _dask_predict(self, X, "predict_proba")
-        resp, _ = self._e_step(X, True, False)
-        return resp
-
-    def score_samples(self, X):
-        """log p(x_i) under the mixture, shape (n_samples,); lazy on a Dask array."""
-        if is_dask_collection(X):
-            return _dask_predict(self, X, "score_samples")
-        _, log_prob = self._e_step(X, False, True)
-        return log_prob
-
-    def score(self, X, y=None, sample_weight=None):
-        """(Weighted) mean log-likelihood per sample."""
-        log_prob = self.score_samples(X)
-        w = check_sample_weight(sample_weight, log_prob.shape[0])
-        return float(np.average(log_prob.astype(np.float64), weights=w))
-
     def _n_parameters(self):
         k, d = self.means_.shape
         cov = {
@@ -550,27 +498,6 @@ class GaussianMixture(BaseEstimator):
             "spherical": k,
         }[self.covariance_type]
         return int(cov + k * d + k - 1)
-
-    def _total_log_likelihood(self, X, sample_weight):
-        log_prob = self.score_samples(X).astype(np.float64)
-        w = check_sample_weight(sample_weight, log_prob.shape[0])
-        if w is None:
-            return float(log_prob.sum()), float(log_prob.shape[0])
-        return float(w @ log_prob), float(w.sum())
-
-    def bic(self, X, sample_weight=None):
-        """Bayesian information criterion: -2 log L + p log n (lower is better).
-
-        With ``sample_weight``, log L is the weighted log-likelihood and n the
-        sum of the weights, so integer weights give the BIC of the repeated rows.
-        """
-        ll, n = self._total_log_likelihood(X, sample_weight)
-        return -2.0 * ll + self._n_parameters() * np.log(n)
-
-    def aic(self, X, sample_weight=None):
-        """Akaike information criterion: -2 log L + 2 p (lower is better)."""
-        ll, _ = self._total_log_likelihood(X, sample_weight)
-        return -2.0 * ll + 2.0 * self._n_parameters()
 
     def sample(self, n_samples=1):
         """Draw samples from the fitted mixture.
@@ -636,7 +563,7 @@ class GaussianMixture(BaseEstimator):
             )
         k, d = means.shape
         gm = cls(n_components=k, covariance_type=covariance_type, **params)
-        gm.weights_ = _check_weights(weights, k, "weights")
+        gm.weights_ = check_mixture_weights(weights, k, "weights")
         gm.means_ = _check_means(means, k, d, "means")
         cov = np.asarray(covariances, dtype=np.float64)
         shape = covariance_shape(covariance_type, k, d)

@@ -98,6 +98,18 @@ def check_sample_weight(sample_weight, n_samples):
     return w
 
 
+def check_mixture_weights(weights, n_components, name):
+    """Mixing weights: shape (n_components,), each in [0, 1], summing to 1."""
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (n_components,):
+        raise ValueError(f"{name} must have shape ({n_components},), got {w.shape}")
+    if not np.isfinite(w).all() or (w < 0).any() or (w > 1).any():
+        raise ValueError(f"{name} must lie in [0, 1]")
+    if not np.isclose(w.sum(), 1.0, rtol=0, atol=1e-6):
+        raise ValueError(f"{name} must sum to 1, got sum {w.sum():.8f}")
+    return np.ascontiguousarray(w)
+
+
 def check_int(value, name, *, minimum=None, allow_none=False):
     """Check that value is an integer (not a bool) of at least ``minimum``."""
     if value is None and allow_none:
