@@ -4,7 +4,8 @@ Shared by ``emclust bench`` and ``bench/compare_gmm.py``. Every
 implementation starts from the same parameters and runs with tol=0, so each
 iteration does the same work; the time per iteration is the difference
 between a fit of m2 and one of m1 iterations divided by m2 - m1, which
-removes the set-up costs (validation, initialisation, the final E-step).
+removes the set-up costs (validation, initialisation, the final E-step);
+each fit is repeated and the fastest kept (see ``per_iteration``).
 """
 
 from __future__ import annotations
@@ -37,22 +38,10 @@ def start(X, k, covariance_type):
 
 
 def per_iteration(run, m1, m2, repeats):
-    """Median over ``repeats`` of (time of run(m2) - time of run(m1)) / (m2 - m1)."""
-    diffs = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        run(m1)
-        t1 = time.perf_counter()
-        run(m2)
-        t2 = time.perf_counter()
-        diffs.append(((t2 - t1) - (t1 - t0)) / (m2 - m1))
-    return float(np.median(diffs))
-
-
-def per_iteration_min(run, m1, m2, repeats):
-    """(fastest run(m2) - fastest run(m1)) / (m2 - m1): less sensitive to
-    other work on a busy machine than per_iteration; NaN when noise still
-    makes the difference non-positive."""
+    """(fastest run(m2) - fastest run(m1)) / (m2 - m1), the two interleaved
+    ``repeats`` times. The fastest of several runs is what other work on a
+    shared machine disturbs least (a median of differences can even come out
+    negative there); NaN when noise still makes the difference non-positive."""
     best = {m1: float("inf"), m2: float("inf")}
     for _ in range(repeats):
         for m in (m1, m2):
@@ -118,11 +107,11 @@ def sklearn_runner(X, k, covariance_type, threads):
     return run
 
 
-def best_of(factory, threads, m1, m2, repeats, timer=per_iteration):
+def best_of(factory, threads, m1, m2, repeats):
     """Time factory(1) and factory(threads); return (seconds, threads) of the faster."""
     best = None
     for t in sorted({1, threads}):
-        s = timer(factory(t), m1, m2, repeats)
+        s = per_iteration(factory(t), m1, m2, repeats)
         if best is None or s < best[0] or np.isnan(best[0]):
             best = (s, t)
     return best

@@ -14,6 +14,7 @@
 #include "errors.hpp"
 #include "interrupt.hpp"
 #include "kmeans_distance.hpp"
+#include "kmeans_pass.hpp"
 #include "kmeans_plusplus.hpp"
 #include "parallel.hpp"
 #include "random.hpp"
@@ -53,121 +54,6 @@ struct KMeansAssignment {
 };
 
 namespace kmeans_detail {
-
-/// Per-cluster sums of one E-step.
-struct ClusterStats {
-    RowMatrixXd sums;  ///< (k, d) Σ weight · x over members (only when accumulated)
-    Eigen::VectorXd weights;  ///< (k) Σ weight over members
-    Eigen::Matrix<std::int64_t, Eigen::Dynamic, 1>
-        counts;                  ///< (k) members with weight > 0
-    std::int64_t n_changed = 0;  ///< rows whose label differs from the previous one
-    double inertia = 0.0;        ///< exact Σ weight · distance, when asked for
-};
-
-/// What an assignment pass computes besides the labels.
-struct PassOptions {
-    bool accumulate_sums = false;  ///< ClusterStats::sums (K-means M-step)
-    bool count = false;            ///< weights, counts and n_changed
-    bool inertia = false;          ///< exact inertia against `centres`
-};
-
-/// One pass over X: nearest centre of every row (ties go to the lower index),
-/// fused with the per-cluster sums of the M-step. Each chunk writes its own
-/// slot; slots are added in chunk order.
-/// @param X (n, d)  @param centres (k, d)  @param labels (n) in: previous, out: new
-template <class T>
-ClusterStats assign_pass(const ConstRowMatrixRef<T>& X,
-                         const Eigen::Ref<const Eigen::VectorXd>& sample_weight,
-                         const RowMatrixXd& centres, const Eigen::VectorXd& shift,
-                         Distance distance, Labels& labels, const PassOptions& what,
-                         ThreadPool& pool, const InterruptCheck& interrupt) {
-    const Index n = X.rows(), d = X.cols(), k = centres.rows();
-    const Index sum_cols = what.accumulate_sums ? d : 0;
-    const Index slot_size = k * (sum_cols + 2) + 2;
-    const ChunkPlan plan = plan_chunks(n, kBlockRows, sizeof(double) * slot_size);
-    const PreparedCentres<T> prepared = prepare_centres<T>(centres, shift, distance);
-    Eigen::MatrixXd slots = Eigen::MatrixXd::Zero(slot_size, plan.n_chunks);
-    pool.run(
-        plan.n_chunks,
-        [&](Index c) {
-            double* sums = slots.col(c).data();  // (k, sum_cols) row-major
-            double* weights = sums + k * sum_cols;
-            double* counts = weights + k;
-            double* changed = counts + k;
-            double* inertia = changed + 1;
-            TileWorkspace<T> ws;
-            const Index end = plan.chunk_begin(c) + plan.chunk_size(c);
-            for (Index b = plan.chunk_begin(c); b < end; b += plan.block_rows) {
-                const Index len = std::min(plan.block_rows, end - b);
-                nearest_centres<T>(X, b, len, prepared, ws);
-                for (Index i = 0; i < len; ++i) {
-                    const Index best = ws.best[static_cast<std::size_t>(i)];
-                    const Index r = b + i;
-                    const double w = row_weight(sample_weight, r);
-                    if (what.count) {
-                        *changed += labels[r] != best;
-                        weights[best] += w;
-                        counts[best] += w > 0.0;
-                    }
-                    labels[r] = best;
-                    const T* x = X.row(r).data();
-                    if (what.accumulate_sums) {
-                        double* acc = sums + best * d;
-                        for (Index j = 0; j < d; ++j)
-                            acc[j] += w * static_cast<double>(x[j]);
-                    }
-                    if (what.inertia) {
-                        *inertia += w * exact_distance(x, centres.row(best).data(), d,
-                                                       distance);
-                    }
-                }
-            }
-        },
-        interrupt);
-    ClusterStats stats;
-    stats.sums = RowMatrixXd::Zero(k, sum_cols);
-    stats.weights = Eigen::VectorXd::Zero(k);
-    Eigen::VectorXd counts = Eigen::VectorXd::Zero(k);
-    double changed = 0.0;
-    for (Index c = 0; c < plan.n_chunks; ++c) {
-        const double* slot = slots.col(c).data();
-        stats.sums += Eigen::Map<const RowMatrixXd>(slot, k, sum_cols);
-        stats.weights += Eigen::Map<const Eigen::VectorXd>(slot + k * sum_cols, k);
-        counts += Eigen::Map<const Eigen::VectorXd>(slot + k * sum_cols + k, k);
-        changed += slot[k * (sum_cols + 2)];
-        stats.inertia += slot[k * (sum_cols + 2) + 1];
-    }
-    stats.counts = counts.cast<std::int64_t>();
-    stats.n_changed = static_cast<std::int64_t>(changed);
-    return stats;
-}
-
-/// Exact inertia Σ weight · distance(x, centre of its label), in float64.
-/// @param X (n, d)  @param centres (k, d)  @param labels (n)
-template <class T>
-double inertia_pass(const ConstRowMatrixRef<T>& X,
-                    const Eigen::Ref<const Eigen::VectorXd>& sample_weight,
-                    const RowMatrixXd& centres, const Labels& labels, Distance distance,
-                    ThreadPool& pool, const InterruptCheck& interrupt) {
-    const ChunkPlan plan = plan_chunks(X.rows());
-    Eigen::VectorXd slots = Eigen::VectorXd::Zero(plan.n_chunks);
-    pool.run(
-        plan.n_chunks,
-        [&](Index c) {
-            double s = 0.0;
-            const Index end = plan.chunk_begin(c) + plan.chunk_size(c);
-            for (Index r = plan.chunk_begin(c); r < end; ++r) {
-                s += row_weight(sample_weight, r) *
-                     exact_distance(X.row(r).data(), centres.row(labels[r]).data(),
-                                    X.cols(), distance);
-            }
-            slots[c] = s;
-        },
-        interrupt);
-    double total = 0.0;
-    for (Index c = 0; c < plan.n_chunks; ++c) total += slots[c];
-    return total;
-}
 
 /// Gives every empty cluster (no member of positive weight) a new single
 /// member: the rows farthest from their own centre, the farthest going to the

@@ -111,8 +111,45 @@ using Packet = typename Eigen::internal::packet_traits<T>::type;
 template <class T>
 inline constexpr int kLanes = Eigen::internal::unpacket_traits<Packet<T>>::size;
 
-/// Rows per micro-tile of the nearest-centre kernel.
-inline constexpr Index kRowTile = 4;
+/// Lane by lane: where score < best_value, best_value and best_index take
+/// score and index (a strict comparison, so earlier indices win ties).
+template <class Pk>
+inline void keep_lower(const Pk& score, const Pk& index, Pk& best_value,
+                       Pk& best_index) {
+    using namespace Eigen::internal;
+    const Pk lower = pcmp_lt(score, best_value);
+    best_value = pselect(lower, score, best_value);
+    best_index = pselect(lower, index, best_index);
+}
+
+#ifdef __AVX512F__
+// Eigen 3.4 turns an AVX-512 comparison mask into a vector and back into a
+// mask for every select (six instructions where three do); the nearest-centre
+// kernel spends most of its time here at small d, so keep the mask.
+inline void keep_lower(const __m512d& score, const __m512d& index, __m512d& best_value,
+                       __m512d& best_index) {
+    const __mmask8 lower = _mm512_cmp_pd_mask(score, best_value, _CMP_LT_OQ);
+    best_value = _mm512_mask_blend_pd(lower, best_value, score);
+    best_index = _mm512_mask_blend_pd(lower, best_index, index);
+}
+
+inline void keep_lower(const __m512& score, const __m512& index, __m512& best_value,
+                       __m512& best_index) {
+    const __mmask16 lower = _mm512_cmp_ps_mask(score, best_value, _CMP_LT_OQ);
+    best_value = _mm512_mask_blend_ps(lower, best_value, score);
+    best_index = _mm512_mask_blend_ps(lower, best_index, index);
+}
+#endif
+
+/// Micro-tile of the nearest-centre kernel: kRowPackets packets of rows
+/// (one row per SIMD lane) against kCentreTile centres, 12 accumulators and 8
+/// running minima/indices, within the 32 vector registers of AVX-512.
+inline constexpr int kRowPackets = 4;
+inline constexpr int kCentreTile = 3;
+
+/// Rows of a block are padded to whole micro-tiles of this height.
+template <class T>
+inline constexpr Index kLaneRows = kRowPackets * kLanes<T>;
 
 /// Centres prepared for the distance tiles of one pass.
 ///
@@ -130,12 +167,12 @@ struct PreparedCentres {
     Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>
         ct;                                     ///< (d, m) shifted centres (L2)
     Eigen::Matrix<T, Eigen::Dynamic, 1> norms;  ///< (m) ||c - shift||² (L2)
-    /// (d, m_padded) -2 (c - shift), centres padded with zeros to whole tiles (L2)
+    /// (m_padded, d) -2 (c - shift), padded with zero centres to whole
+    /// kCentreTile tiles (L2)
     RowMatrix<T> minus_twice;
     /// (m_padded) norms, padding = +inf so that padding is never the nearest (L2)
     Eigen::Matrix<T, Eigen::Dynamic, 1> padded_norms;
-    int tile_packets = 1;  ///< packets of centres per tile of nearest_l2
-    RowMatrix<T> rows;     ///< (d, m) centres, row j = feature j of every centre (L1)
+    RowMatrix<T> rows;  ///< (d, m) centres, row j = feature j of every centre (L1)
 
     Index n_centres() const { return m; }
 };
@@ -155,12 +192,9 @@ PreparedCentres<T> prepare_centres(const Eigen::Ref<const RowMatrixXd>& centres,
             p.ct.col(t) = (centres.row(t).transpose() - shift).template cast<T>();
         }
         p.norms = p.ct.colwise().squaredNorm().transpose();
-        // Tiles of one packet of centres when one suffices, else of two.
-        p.tile_packets = p.m <= kLanes<T> ? 1 : 2;
-        const Index W = p.tile_packets * kLanes<T>;
-        const Index padded = (p.m + W - 1) / W * W;
-        p.minus_twice = RowMatrix<T>::Zero(d, padded);
-        p.minus_twice.leftCols(p.m) = T(-2) * p.ct;
+        const Index padded = (p.m + kCentreTile - 1) / kCentreTile * kCentreTile;
+        p.minus_twice = RowMatrix<T>::Zero(padded, d);
+        p.minus_twice.topRows(p.m) = T(-2) * p.ct.transpose();
         p.padded_norms = Eigen::Matrix<T, Eigen::Dynamic, 1>::Constant(
             padded, std::numeric_limits<T>::infinity());
         p.padded_norms.head(p.m) = p.norms;
@@ -171,87 +205,75 @@ PreparedCentres<T> prepare_centres(const Eigen::Ref<const RowMatrixXd>& centres,
     return p;
 }
 
-/// Nearest centre (squared Euclidean) of rows of shifted data, without
-/// storing the distance tile: micro-tiles of kRowTile rows against P packets
-/// of centres accumulate ||c||² - 2 x·c in registers (one FMA per row, packet
-/// and feature), and each lane keeps its running minimum and the index that
-/// reached it, so the score vector of a row is never written. Ties go to the
-/// lower centre index, as in a plain argmin.
-/// @param xs (rows_padded, d) shifted rows, rows_padded a multiple of kRowTile
-/// @param best (rows_padded) out: nearest centre
-template <class T, int P>
-void nearest_l2_tiles(const RowMatrix<T>& xs, const PreparedCentres<T>& centres,
-                      Index* best) {
+/// Nearest centre (squared Euclidean) of a block of shifted rows stored
+/// feature-major, one row per SIMD lane: a micro-tile of kRowPackets packets
+/// of rows against kCentreTile centres accumulates ||c||² - 2 x·c in
+/// registers (one FMA per packet, centre and feature, the centre's
+/// coordinate broadcast), and each lane keeps its running minimum and the
+/// index that reached it. No score is stored and no lane is ever reduced
+/// horizontally, which is what made small d and k slow when lanes ran over
+/// centres. Centres are visited in increasing order with a strict
+/// comparison, so ties go to the lower index, as in a plain argmin; each
+/// score is ||c||² + Σ_j (-2 c_j) x_j fused in feature order, the same bits
+/// as the scores of score_tile's callers expect.
+/// @param xt (rows, d) column-major: column j is feature j of every row; rows
+///     a multiple of kLaneRows<T>
+/// @param best (rows) out: nearest centre
+template <class T>
+void nearest_l2(const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& xt,
+                const PreparedCentres<T>& centres, Index* best) {
     using namespace Eigen::internal;
     using Pk = Packet<T>;
     constexpr int V = kLanes<T>;
-    constexpr int R = static_cast<int>(kRowTile);
-    const Index d = xs.cols(), padded = centres.padded_norms.size();
+    constexpr int R = kRowPackets;
+    constexpr int Q = kCentreTile;
+    const Index rows = xt.rows(), d = xt.cols(), padded = centres.padded_norms.size();
     const T* cm = centres.minus_twice.data();
     const T* cn = centres.padded_norms.data();
-    const Pk lane = plset<Pk>(T(0));  // 0, 1, ..., V-1 (exact: indices < 2^24)
-    for (Index i0 = 0; i0 < xs.rows(); i0 += R) {
-        const T* x = xs.data() + i0 * d;
+    for (Index i0 = 0; i0 < rows; i0 += R * V) {
+        const T* x = xt.data() + i0;
         Pk best_value[R], best_index[R];
         for (int r = 0; r < R; ++r) {
             best_value[r] = pset1<Pk>(std::numeric_limits<T>::infinity());
-            best_index[r] = lane;
+            best_index[r] = pset1<Pk>(T(0));
         }
-        for (Index t0 = 0; t0 < padded; t0 += P * V) {
-            Pk acc[R][P];
-            for (int q = 0; q < P; ++q) {
-                const Pk norms = ploadu<Pk>(cn + t0 + q * V);
-                for (int r = 0; r < R; ++r) acc[r][q] = norms;
+        for (Index t0 = 0; t0 < padded; t0 += Q) {
+            Pk acc[R][Q];
+            for (int q = 0; q < Q; ++q) {
+                const Pk norm = pset1<Pk>(cn[t0 + q]);
+                for (int r = 0; r < R; ++r) acc[r][q] = norm;
             }
+            const T* c = cm + t0 * d;
             for (Index j = 0; j < d; ++j) {
-                Pk c[P];
-                for (int q = 0; q < P; ++q)
-                    c[q] = ploadu<Pk>(cm + j * padded + t0 + q * V);
-                for (int r = 0; r < R; ++r) {
-                    const Pk xr = pset1<Pk>(x[r * d + j]);
-                    for (int q = 0; q < P; ++q) acc[r][q] = pmadd(xr, c[q], acc[r][q]);
+                Pk xr[R];
+                for (int r = 0; r < R; ++r) xr[r] = ploadu<Pk>(x + j * rows + r * V);
+                for (int q = 0; q < Q; ++q) {
+                    const Pk cq = pset1<Pk>(c[q * d + j]);
+                    for (int r = 0; r < R; ++r) acc[r][q] = pmadd(xr[r], cq, acc[r][q]);
                 }
             }
-            for (int q = 0; q < P; ++q) {
-                const Pk index = padd(lane, pset1<Pk>(static_cast<T>(t0 + q * V)));
-                for (int r = 0; r < R; ++r) {
-                    const Pk lower = pcmp_lt(acc[r][q], best_value[r]);
-                    best_value[r] = pselect(lower, acc[r][q], best_value[r]);
-                    best_index[r] = pselect(lower, index, best_index[r]);
-                }
+            for (int q = 0; q < Q; ++q) {
+                // Exact as T: centre indices stay far below 2^24.
+                const Pk index = pset1<Pk>(static_cast<T>(t0 + q));
+                for (int r = 0; r < R; ++r)
+                    keep_lower(acc[r][q], index, best_value[r], best_index[r]);
             }
         }
         for (int r = 0; r < R; ++r) {
-            alignas(64) T value[V];
             alignas(64) T index[V];
-            pstoreu(value, best_value[r]);
             pstoreu(index, best_index[r]);
-            int l_best = 0;
-            for (int l = 1; l < V; ++l) {
-                if (value[l] < value[l_best] ||
-                    (value[l] == value[l_best] && index[l] < index[l_best])) {
-                    l_best = l;
-                }
-            }
-            best[i0 + r] = static_cast<Index>(index[l_best]);
+            for (int l = 0; l < V; ++l)
+                best[i0 + r * V + l] = static_cast<Index>(index[l]);
         }
-    }
-}
-
-template <class T>
-void nearest_l2(const RowMatrix<T>& xs, const PreparedCentres<T>& centres,
-                Index* best) {
-    if (centres.tile_packets == 1) {
-        nearest_l2_tiles<T, 1>(xs, centres, best);
-    } else {
-        nearest_l2_tiles<T, 2>(xs, centres, best);
     }
 }
 
 /// Scratch space of one task for the tiles of one block.
 template <class T>
 struct TileWorkspace {
-    RowMatrix<T> xs;    ///< (block, d) shifted rows
+    RowMatrix<T> xs;  ///< (block, d) shifted rows
+    /// (block padded to kLaneRows, d) shifted rows, feature-major
+    Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> xt;
     RowMatrix<T> tile;  ///< (block, m) distances or cross products
     Eigen::Matrix<T, Eigen::Dynamic, 1> row_norms;  ///< (block)
     std::vector<Index> best;                        ///< (block) nearest centre
@@ -302,6 +324,47 @@ double score_to_distance(const PreparedCentres<T>& centres, const TileWorkspace<
     return v > 0.0 ? v : 0.0;
 }
 
+/// xt (padded, d) column-major = rows [begin, begin + len) of X minus shift,
+/// zero rows after len. Whole V×V squares (V = SIMD lanes) are transposed in
+/// registers; Eigen's assignment between the two storage orders, element by
+/// element, took a third of the nearest-centre time at d = 16.
+template <class T>
+void transpose_shifted(const ConstRowMatrixRef<T>& X, Index begin, Index len,
+                       const Eigen::Matrix<T, Eigen::Dynamic, 1>& shift, Index padded,
+                       Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& xt) {
+    using namespace Eigen::internal;
+    using Pk = Packet<T>;
+    constexpr int V = kLanes<T>;
+    const Index d = X.cols(), d_squares = d / V * V, len_squares = len / V * V;
+    xt.resize(padded, d);
+    T* out = xt.data();
+    const T* s = shift.data();
+    for (Index i0 = 0; i0 < len_squares; i0 += V) {
+        for (Index j0 = 0; j0 < d_squares; j0 += V) {
+            PacketBlock<Pk, V> square;
+            const Pk sj = ploadu<Pk>(s + j0);
+            for (int r = 0; r < V; ++r) {
+                square.packet[r] =
+                    psub(ploadu<Pk>(X.row(begin + i0 + r).data() + j0), sj);
+            }
+            ptranspose(square);
+            for (int r = 0; r < V; ++r)
+                pstoreu(out + (j0 + r) * padded + i0, square.packet[r]);
+        }
+        for (Index i = i0; i < i0 + V; ++i) {
+            const T* x = X.row(begin + i).data();
+            for (Index j = d_squares; j < d; ++j) out[j * padded + i] = x[j] - s[j];
+        }
+    }
+    for (Index i = len_squares; i < len; ++i) {
+        const T* x = X.row(begin + i).data();
+        for (Index j = 0; j < d; ++j) out[j * padded + i] = x[j] - s[j];
+    }
+    for (Index j = 0; j < d; ++j) {
+        std::fill(out + j * padded + len, out + (j + 1) * padded, T(0));
+    }
+}
+
 /// Nearest centre of rows [begin, begin + len) of X, into ws.best (ties: the
 /// lower index). Squared Euclidean distances go through nearest_l2 on the
 /// shifted rows; Manhattan distances through score_tile and a plain argmin.
@@ -309,16 +372,14 @@ double score_to_distance(const PreparedCentres<T>& centres, const TileWorkspace<
 template <class T>
 void nearest_centres(const ConstRowMatrixRef<T>& X, Index begin, Index len,
                      const PreparedCentres<T>& centres, TileWorkspace<T>& ws) {
-    const Index padded = (len + kRowTile - 1) / kRowTile * kRowTile;
-    ws.best.resize(static_cast<std::size_t>(padded));
     if (centres.distance == Distance::squared_euclidean) {
-        ws.xs.resize(padded, X.cols());
-        ws.xs.topRows(len).noalias() =
-            X.middleRows(begin, len).rowwise() - centres.shift.transpose();
-        ws.xs.bottomRows(padded - len).setZero();
-        nearest_l2<T>(ws.xs, centres, ws.best.data());
+        const Index padded = (len + kLaneRows<T> - 1) / kLaneRows<T> * kLaneRows<T>;
+        ws.best.resize(static_cast<std::size_t>(padded));
+        transpose_shifted<T>(X, begin, len, centres.shift, padded, ws.xt);
+        nearest_l2<T>(ws.xt, centres, ws.best.data());
         return;
     }
+    ws.best.resize(static_cast<std::size_t>(len));
     score_tile<T>(X, begin, len, centres, ws);
     const Index m = centres.n_centres();
     for (Index i = 0; i < len; ++i) {

@@ -135,7 +135,7 @@ def bench(
         m1, m2 = _benchmark.iteration_counts(n, d, k)
         ref = sk = None
         if not no_reference and n * k * d * d <= _REFERENCE_LIMIT:
-            ref = _benchmark.per_iteration_min(
+            ref = _benchmark.per_iteration(
                 _benchmark.emclust_runner(emclust.reference, X, k, ct, 1),
                 m1,
                 m2,
@@ -148,10 +148,9 @@ def bench(
                 m1,
                 m2,
                 repeats,
-                timer=_benchmark.per_iteration_min,
             )
         for t in thread_counts:
-            ours = _benchmark.per_iteration_min(
+            ours = _benchmark.per_iteration(
                 _benchmark.emclust_runner(emclust, X, k, ct, t), m1, m2, repeats
             )
             row = [str(n), str(d), str(k), ct, dt, str(t), _ms(ours)]

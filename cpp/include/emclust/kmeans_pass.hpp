@@ -1,0 +1,219 @@
+// One assignment pass of K-means / K-medians: the nearest centre of every
+// row, fused with the per-cluster sums the M-step needs.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "chunking.hpp"
+#include "interrupt.hpp"
+#include "kmeans_distance.hpp"
+#include "parallel.hpp"
+#include "types.hpp"
+
+namespace emclust {
+namespace kmeans_detail {
+
+/// Per-cluster sums of one E-step.
+struct ClusterStats {
+    RowMatrixXd sums;  ///< (k, d) Σ weight · x over members (only when accumulated)
+    Eigen::VectorXd weights;  ///< (k) Σ weight over members
+    Eigen::Matrix<std::int64_t, Eigen::Dynamic, 1>
+        counts;                  ///< (k) members with weight > 0
+    std::int64_t n_changed = 0;  ///< rows whose label differs from the previous one
+    double inertia = 0.0;        ///< exact Σ weight · distance, when asked for
+};
+
+/// What an assignment pass computes besides the labels.
+struct PassOptions {
+    bool accumulate_sums = false;  ///< ClusterStats::sums (K-means M-step)
+    bool count = false;            ///< weights, counts and n_changed
+    bool inertia = false;          ///< exact inertia against `centres`
+};
+
+/// Rows alternate between this many copies of a chunk's per-cluster sums, so
+/// that consecutive rows of one cluster (sorted data) do not each wait for
+/// the previous row's store to the same accumulator.
+inline constexpr Index kSumCopies = 2;
+
+/// One chunk's partial sums, inside its slot.
+struct ChunkSums {
+    double* sums = nullptr;     ///< (kSumCopies, k, d), or null: no sums
+    double* weights = nullptr;  ///< (kSumCopies, k)
+    double* counts = nullptr;   ///< (kSumCopies, k), weighted passes only
+    std::int64_t changed = 0;
+};
+
+/// Folds one block's nearest centres into a chunk's sums and the labels.
+/// D > 0: d is D at compile time (the short loops over features unroll);
+/// D = 0: d at run time; D < 0: no sums.
+/// @param x first row of the block, rows `stride` apart  @param best (len)
+/// @param w (len) weights of the block's rows (Weighted only)
+/// @param labels (len) in: previous labels, out: best
+template <class T, int D, bool Weighted>
+void fold_block(const T* x, Index stride, Index d_runtime, Index len, const Index* best,
+                const double* w, std::int64_t* labels, Index k, ChunkSums& out) {
+    const Index d = D > 0 ? D : d_runtime;
+    // Locals, not out's members: stores through double* could alias those.
+    double* const sums = out.sums;
+    double* const weights = out.weights;
+    double* const counts = out.counts;
+    std::int64_t changed = 0;
+    for (Index i = 0; i < len; ++i) {
+        const Index c = best[i];
+        const Index slot = (i % kSumCopies) * k + c;
+        changed += labels[i] != c;
+        labels[i] = c;
+        const double wi = Weighted ? w[i] : 1.0;
+        weights[slot] += wi;
+        if constexpr (Weighted) counts[slot] += wi > 0.0 ? 1.0 : 0.0;
+        if constexpr (D >= 0) {
+            double* acc = sums + slot * d;
+            const T* xi = x + i * stride;
+            for (Index j = 0; j < d; ++j) {
+                acc[j] += Weighted ? wi * static_cast<double>(xi[j])
+                                   : static_cast<double>(xi[j]);
+            }
+        }
+    }
+    out.changed += changed;
+}
+
+template <class T, bool Weighted>
+void fold_block_dispatch(const T* x, Index stride, Index d, bool sums, Index len,
+                         const Index* best, const double* w, std::int64_t* labels,
+                         Index k, ChunkSums& out) {
+    if (!sums)
+        return fold_block<T, -1, Weighted>(x, stride, d, len, best, w, labels, k, out);
+    switch (d) {
+        case 1:
+            return fold_block<T, 1, Weighted>(x, stride, d, len, best, w, labels, k,
+                                              out);
+        case 2:
+            return fold_block<T, 2, Weighted>(x, stride, d, len, best, w, labels, k,
+                                              out);
+        case 3:
+            return fold_block<T, 3, Weighted>(x, stride, d, len, best, w, labels, k,
+                                              out);
+        case 4:
+            return fold_block<T, 4, Weighted>(x, stride, d, len, best, w, labels, k,
+                                              out);
+        default:
+            return fold_block<T, 0, Weighted>(x, stride, d, len, best, w, labels, k,
+                                              out);
+    }
+}
+
+/// One pass over X: nearest centre of every row (ties go to the lower index),
+/// fused with the per-cluster sums of the M-step. Each chunk writes its own
+/// slot; slots are added in chunk order.
+/// @param X (n, d)  @param centres (k, d)  @param labels (n) in: previous, out: new
+template <class T>
+ClusterStats assign_pass(const ConstRowMatrixRef<T>& X,
+                         const Eigen::Ref<const Eigen::VectorXd>& sample_weight,
+                         const RowMatrixXd& centres, const Eigen::VectorXd& shift,
+                         Distance distance, Labels& labels, const PassOptions& what,
+                         ThreadPool& pool, const InterruptCheck& interrupt) {
+    const Index n = X.rows(), d = X.cols(), k = centres.rows();
+    const bool weighted = sample_weight.size() != 0;
+    const Index sum_cols = what.accumulate_sums ? d : 0;
+    // sums, weights and counts in kSumCopies copies; changed; inertia.
+    const Index copy_size = k * (sum_cols + 2);
+    const Index slot_size = kSumCopies * copy_size + 2;
+    const ChunkPlan plan = plan_chunks(n, kBlockRows, sizeof(double) * slot_size);
+    const PreparedCentres<T> prepared = prepare_centres<T>(centres, shift, distance);
+    Eigen::MatrixXd slots = Eigen::MatrixXd::Zero(slot_size, plan.n_chunks);
+    pool.run(
+        plan.n_chunks,
+        [&](Index c) {
+            double* slot = slots.col(c).data();
+            ChunkSums out;
+            out.sums = what.accumulate_sums ? slot : nullptr;
+            out.weights = slot + kSumCopies * k * sum_cols;
+            out.counts = out.weights + kSumCopies * k;
+            double& inertia = slot[slot_size - 1];
+            TileWorkspace<T> ws;
+            const Index end = plan.chunk_begin(c) + plan.chunk_size(c);
+            for (Index b = plan.chunk_begin(c); b < end; b += plan.block_rows) {
+                const Index len = std::min(plan.block_rows, end - b);
+                nearest_centres<T>(X, b, len, prepared, ws);
+                const Index* best = ws.best.data();
+                if (what.count) {
+                    const T* x = X.row(b).data();
+                    if (weighted) {
+                        fold_block_dispatch<T, true>(
+                            x, X.outerStride(), d, what.accumulate_sums, len, best,
+                            sample_weight.data() + b, labels.data() + b, k, out);
+                    } else {
+                        fold_block_dispatch<T, false>(
+                            x, X.outerStride(), d, what.accumulate_sums, len, best,
+                            nullptr, labels.data() + b, k, out);
+                    }
+                } else {
+                    std::copy(best, best + len, labels.data() + b);
+                }
+                if (what.inertia) {
+                    for (Index i = 0; i < len; ++i) {
+                        inertia +=
+                            row_weight(sample_weight, b + i) *
+                            exact_distance(X.row(b + i).data(),
+                                           centres.row(best[i]).data(), d, distance);
+                    }
+                }
+            }
+            slot[slot_size - 2] = static_cast<double>(out.changed);
+        },
+        interrupt);
+    ClusterStats stats;
+    stats.sums = RowMatrixXd::Zero(k, sum_cols);
+    stats.weights = Eigen::VectorXd::Zero(k);
+    Eigen::VectorXd counts = Eigen::VectorXd::Zero(k);
+    double changed = 0.0;
+    for (Index c = 0; c < plan.n_chunks; ++c) {
+        const double* slot = slots.col(c).data();
+        const double* weights = slot + kSumCopies * k * sum_cols;
+        for (Index copy = 0; copy < kSumCopies; ++copy) {
+            stats.sums +=
+                Eigen::Map<const RowMatrixXd>(slot + copy * k * sum_cols, k, sum_cols);
+            stats.weights += Eigen::Map<const Eigen::VectorXd>(weights + copy * k, k);
+            counts +=
+                Eigen::Map<const Eigen::VectorXd>(weights + (kSumCopies + copy) * k, k);
+        }
+        changed += slot[slot_size - 2];
+        stats.inertia += slot[slot_size - 1];
+    }
+    // Unweighted rows count 1 each: the weights are the counts.
+    stats.counts = (weighted ? counts : stats.weights).cast<std::int64_t>();
+    stats.n_changed = static_cast<std::int64_t>(changed);
+    return stats;
+}
+
+/// Exact inertia Σ weight · distance(x, centre of its label), in float64.
+/// @param X (n, d)  @param centres (k, d)  @param labels (n)
+template <class T>
+double inertia_pass(const ConstRowMatrixRef<T>& X,
+                    const Eigen::Ref<const Eigen::VectorXd>& sample_weight,
+                    const RowMatrixXd& centres, const Labels& labels, Distance distance,
+                    ThreadPool& pool, const InterruptCheck& interrupt) {
+    const ChunkPlan plan = plan_chunks(X.rows());
+    Eigen::VectorXd slots = Eigen::VectorXd::Zero(plan.n_chunks);
+    pool.run(
+        plan.n_chunks,
+        [&](Index c) {
+            double s = 0.0;
+            const Index end = plan.chunk_begin(c) + plan.chunk_size(c);
+            for (Index r = plan.chunk_begin(c); r < end; ++r) {
+                s += row_weight(sample_weight, r) *
+                     exact_distance(X.row(r).data(), centres.row(labels[r]).data(),
+                                    X.cols(), distance);
+            }
+            slots[c] = s;
+        },
+        interrupt);
+    double total = 0.0;
+    for (Index c = 0; c < plan.n_chunks; ++c) total += slots[c];
+    return total;
+}
+
+}  // namespace kmeans_detail
+}  // namespace emclust
