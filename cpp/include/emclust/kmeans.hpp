@@ -266,9 +266,10 @@ KMeansResult fit(const ConstRowMatrixRef<T>& X,
 
 /// K-means by Lloyd's algorithm, with scikit-learn's stopping rule: from the
 /// same initial centres it gives scikit-learn's labels, centres and inertia.
-/// Each iteration is one pass over X: a GEMM tile of distances per block of
-/// rows, the nearest centre, and the weighted sums of the new centres. Empty
-/// clusters take the rows farthest from their centres (relocate_empty_clusters).
+/// Each iteration is one pass over X: per block of rows, the nearest centre
+/// of every row in registers (nearest_l2, one row per SIMD lane) and the
+/// weighted sums of the new centres. Empty clusters take the rows farthest
+/// from their centres (relocate_empty_clusters).
 /// Bit-identical for any number of threads in `pool`.
 /// @param X (n, d)  @param sample_weight (n) or size 0 for unweighted
 /// @return centers (n_clusters, d), labels (n), inertia = Σ w ||x - c||²
