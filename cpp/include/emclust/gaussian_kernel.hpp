@@ -17,6 +17,11 @@ namespace emclust {
 /// over rows; from it on as matrix products (Eigen's blocked GEMM pays off).
 inline constexpr Index kGemmMinFeatures = 12;
 
+/// From this many features the whitening uses the factor's triangle (TRMM);
+/// below, Eigen's triangular product zero-fills its result and multiplies a
+/// zero-padded copy of the triangle anyway, so a plain product is faster.
+inline constexpr Index kTrmmMinFeatures = 32;
+
 /// From this many features the scatter is a symmetric rank update (SYRK).
 inline constexpr Index kSyrkMinFeatures = 32;
 
@@ -24,6 +29,18 @@ inline constexpr Index kSyrkMinFeatures = 32;
 /// data uses 128 rows, where Eigen's products on the tile run fastest.
 constexpr Index gaussian_block_rows(Index n_features) {
     return n_features >= 48 ? 128 : 256;
+}
+
+/// The E-step keeps every component's x - mu_k for the statistics (which are
+/// taken about the same means) while the K tiles stay within this many bytes,
+/// half the L2 cache of current x86 cores; beyond, each is recomputed.
+inline constexpr std::size_t kKeptDiffsBytes = std::size_t{512} << 10U;
+
+/// Whether K tiles of (d, rows) values of T fit within kKeptDiffsBytes.
+template <class T>
+constexpr bool keep_diffs(Index n_components, Index n_features, Index rows) {
+    return static_cast<std::size_t>(n_components * n_features * rows) * sizeof(T) <=
+           kKeptDiffsBytes;
 }
 
 /// The parameters of a mixture in the form the tile kernels use, in the data's
@@ -83,6 +100,9 @@ struct TileScratch {
     Tile<T> logp;   ///< (K, B) log pi_k N(x | k), then responsibilities
     Eigen::Array<T, 1, Eigen::Dynamic> acc;  ///< (B)
     Eigen::Array<T, 1, Eigen::Dynamic> lse;  ///< (B) log p(x)
+    /// K of (d, B): x - mu_k for every component, when the E-step keeps them
+    /// for statistics taken about the same means (keep_diffs); else empty.
+    std::vector<Tile<T>> diffs;
 
     TileScratch(Index d, Index k, Index rows)
         : x(d, rows),
@@ -115,7 +135,7 @@ void squared_norms(const GaussianKernel<T>& m, Index k, Tile<T>& diff, Tile<T>& 
             const RowMatrix<T>& f = m.factor(k);
             if (d >= kGemmMinFeatures) {
                 auto w = white.leftCols(n);
-                if (m.lower_factors) {
+                if (m.lower_factors && d >= kTrmmMinFeatures) {
                     w.noalias() =
                         f.template triangularView<Eigen::Lower>() * diff.leftCols(n);
                 } else {
@@ -150,8 +170,9 @@ void squared_norms(const GaussianKernel<T>& m, Index k, Tile<T>& diff, Tile<T>& 
 template <class T>
 void weighted_log_prob_tile(const GaussianKernel<T>& m, Index n, TileScratch<T>& s) {
     for (Index k = 0; k < m.n_components; ++k) {
-        subtract_mean(s.x, m.means.row(k), n, s.diff);
-        squared_norms(m, k, s.diff, s.white, n, s.acc);
+        Tile<T>& diff = s.diffs.empty() ? s.diff : s.diffs[static_cast<std::size_t>(k)];
+        subtract_mean(s.x, m.means.row(k), n, diff);
+        squared_norms(m, k, diff, s.white, n, s.acc);
         s.logp.row(k).head(n).array() = m.log_norm[k] - T(0.5) * s.acc.head(n);
     }
 }

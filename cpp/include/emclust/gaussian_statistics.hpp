@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "gaussian_kernel.hpp"
 #include "interrupt.hpp"
 #include "parallel.hpp"
+#include "scratch_pool.hpp"
 #include "types.hpp"
 
 namespace emclust {
@@ -70,10 +72,44 @@ template <class T>
 struct StatScratch : TileScratch<T> {
     Eigen::Array<T, 1, Eigen::Dynamic> weights;  ///< (B)
     Eigen::Array<T, 1, Eigen::Dynamic> wresp;    ///< (B)
+    Eigen::Array<T, 1, Eigen::Dynamic> root;     ///< (B) sqrt(wresp)
     RowMatrix<T> outer;                          ///< (d, d)
     StatScratch(Index d, Index k, Index rows)
-        : TileScratch<T>(d, k, rows), weights(rows), wresp(rows), outer(d, d) {}
+        : TileScratch<T>(d, k, rows),
+          weights(rows),
+          wresp(rows),
+          root(rows),
+          outer(d, d) {}
 };
+
+/// Adds the scatter of component k for a full or tied mixture with d >=
+/// kSyrkMinFeatures: a symmetric rank-n update of the differences scaled by
+/// sqrt(w * resp), half the flops of a general product and faster than
+/// Eigen's GEMM from about 32 features on (bench/kernels.cpp). The scaled
+/// differences are formed in one pass from the data (or the E-step's kept
+/// differences), and the first moments are their sums weighted by the root.
+template <class T>
+void accumulate_scatter_syrk(const RowMatrix<T>& shift, Index k, Index n,
+                             StatScratch<T>& s, GaussianStatistics& st) {
+    const Index d = shift.cols();
+    auto root = s.root.head(n);
+    root = s.wresp.head(n).sqrt();
+    for (Index j = 0; j < d; ++j) {
+        auto white = s.white.row(j).head(n).array();
+        if (s.diffs.empty()) {
+            white = (s.x.row(j).head(n).array() - shift(k, j)) * root;
+        } else {
+            white = s.diffs[static_cast<std::size_t>(k)].row(j).head(n).array() * root;
+        }
+        st.first(k, j) += static_cast<double>((white * root).sum());
+    }
+    s.outer.setZero();
+    s.outer.template selfadjointView<Eigen::Lower>().rankUpdate(s.white.leftCols(n));
+    // The whole square, upper zeros included (chunked_statistics mirrors the
+    // lower triangle at the end): a contiguous, vectorised sum, where Eigen's
+    // triangular += walked the row-major storage column by column.
+    as_square(st.second, k, d) += s.outer.template cast<double>();
+}
 
 /// Adds the tile's contribution to `st`. s.logp(:, 0:n) holds responsibilities,
 /// s.weights(0:n) the row weights (when weighted).
@@ -90,49 +126,47 @@ void accumulate_tile(const RowMatrix<T>& shift, bool weighted, bool with_second,
             wr = s.logp.row(k).head(n).array();
         }
         st.resp_sum[k] += static_cast<double>(wr.sum());
-        subtract_mean(s.x, shift.row(k), n, s.diff);
+        if (with_second && matrix && d >= kSyrkMinFeatures) {
+            accumulate_scatter_syrk(shift, k, n, s, st);
+            continue;
+        }
+        const Tile<T>* diff = &s.diff;
+        if (s.diffs.empty()) {
+            subtract_mean(s.x, shift.row(k), n, s.diff);
+        } else {
+            diff = &s.diffs[static_cast<std::size_t>(k)];  // left by the E-step
+        }
+        if (with_second && matrix && d >= kGemmMinFeatures) {
+            // The scaled differences are needed for the product anyway; their
+            // row sums are the first moments.
+            for (Index j = 0; j < d; ++j) {
+                s.white.row(j).head(n).array() = diff->row(j).head(n).array() * wr;
+                st.first(k, j) += static_cast<double>(s.white.row(j).head(n).sum());
+            }
+            s.outer.noalias() = s.white.leftCols(n) * diff->leftCols(n).transpose();
+            as_square(st.second, k, d) += s.outer.template cast<double>();
+            continue;
+        }
         for (Index j = 0; j < d; ++j) {
             st.first(k, j) +=
-                static_cast<double>((s.diff.row(j).head(n).array() * wr).sum());
+                static_cast<double>((diff->row(j).head(n).array() * wr).sum());
         }
         if (!with_second) continue;
         if (!matrix) {
             for (Index j = 0; j < d; ++j) {
                 st.second(k, j) += static_cast<double>(
-                    (s.diff.row(j).head(n).array().square() * wr).sum());
+                    (diff->row(j).head(n).array().square() * wr).sum());
             }
             continue;
         }
+        // Few features: the lower triangle as vector dot products over rows.
         auto sec = as_square(st.second, k, d);
-        // Only the lower triangle is accumulated; chunked_statistics mirrors it.
-        if (d >= kSyrkMinFeatures) {
-            // A symmetric rank-n update of the differences scaled by
-            // sqrt(w * resp): half the flops of a general product, and faster
-            // than Eigen's GEMM from about 32 features on (bench/kernels.cpp).
-            const auto root = wr.sqrt();
-            for (Index j = 0; j < d; ++j) {
-                s.white.row(j).head(n).array() = s.diff.row(j).head(n).array() * root;
-            }
-            s.outer.setZero();
-            s.outer.template selfadjointView<Eigen::Lower>().rankUpdate(
-                s.white.leftCols(n));
-            sec.template triangularView<Eigen::Lower>() +=
-                s.outer.template cast<double>();
-        } else if (d >= kGemmMinFeatures) {
-            for (Index j = 0; j < d; ++j) {
-                s.white.row(j).head(n).array() = s.diff.row(j).head(n).array() * wr;
-            }
-            s.outer.noalias() = s.white.leftCols(n) * s.diff.leftCols(n).transpose();
-            sec.template triangularView<Eigen::Lower>() +=
-                s.outer.template cast<double>();
-        } else {
-            for (Index i = 0; i < d; ++i) {
-                auto wi = s.white.row(0).head(n).array();
-                wi = s.diff.row(i).head(n).array() * wr;
-                for (Index j = 0; j <= i; ++j) {
-                    sec(i, j) +=
-                        static_cast<double>((wi * s.diff.row(j).head(n).array()).sum());
-                }
+        for (Index i = 0; i < d; ++i) {
+            auto wi = s.white.row(0).head(n).array();
+            wi = diff->row(i).head(n).array() * wr;
+            for (Index j = 0; j <= i; ++j) {
+                sec(i, j) +=
+                    static_cast<double>((wi * diff->row(j).head(n).array()).sum());
             }
         }
     }
@@ -149,11 +183,13 @@ void accumulate_tile(const RowMatrix<T>& shift, bool weighted, bool with_second,
 ///              [begin, begin+rows) into scratch.logp(:, 0:rows) (the tile's
 ///              data is already in scratch.x) and, when it computes them,
 ///              log p(x) into scratch.lse; returns whether it did.
+/// @param fill_keeps_diffs fill writes x - shift_k into scratch.diffs whenever
+///              they are allocated (weighted_log_prob_tile about shift = means)
 template <class T, class Fill>
 GaussianStatistics chunked_statistics(
     const ConstRowMatrixRef<T>& X,
     const Eigen::Ref<const Eigen::VectorXd>& sample_weight, CovarianceType type,
-    const RowMatrixXd& shift, bool with_second, ThreadPool& pool,
+    const RowMatrixXd& shift, bool with_second, bool fill_keeps_diffs, ThreadPool& pool,
     const InterruptCheck& interrupt, Fill&& fill) {
     const Index n = X.rows(), d = X.cols(), k = shift.rows();
     if (shift.cols() != d)
@@ -170,10 +206,18 @@ GaussianStatistics chunked_statistics(
                                           proto);
     const RowMatrix<T> shift_t = shift.template cast<T>();
 
+    const bool kept = fill_keeps_diffs && keep_diffs<T>(k, d, plan.block_rows);
+    ScratchPool<detail::StatScratch<T>> scratch([&] {
+        auto s = std::make_unique<detail::StatScratch<T>>(d, k, plan.block_rows);
+        if (kept)
+            s->diffs.assign(static_cast<std::size_t>(k), Tile<T>(d, plan.block_rows));
+        return s;
+    });
     pool.run(
         plan.n_chunks,
         [&](Index c) {
-            detail::StatScratch<T> s(d, k, plan.block_rows);
+            const auto lease = scratch.borrow();
+            detail::StatScratch<T>& s = *lease;
             GaussianStatistics& st = slots[static_cast<std::size_t>(c)];
             const Index end = plan.chunk_begin(c) + plan.chunk_size(c);
             for (Index b0 = plan.chunk_begin(c); b0 < end; b0 += plan.block_rows) {
@@ -231,7 +275,7 @@ GaussianStatistics e_step_statistics(
     }
     const GaussianKernel<T> kernel(params);
     return chunked_statistics<T>(X, sample_weight, params.covariance_type, params.means,
-                                 true, pool, interrupt,
+                                 true, true, pool, interrupt,
                                  [&](Index, Index rows, TileScratch<T>& s) {
                                      weighted_log_prob_tile(kernel, rows, s);
                                      normalize_tile(kernel.n_components, rows, s);
@@ -250,7 +294,7 @@ GaussianStatistics resp_statistics(
         throw InvalidArgument("resp must have shape (n_samples, n_components)");
     }
     return chunked_statistics<T>(
-        X, sample_weight, type, shift, with_second, pool, interrupt,
+        X, sample_weight, type, shift, with_second, false, pool, interrupt,
         [&](Index begin, Index rows, TileScratch<T>& s) {
             s.logp.leftCols(rows) = resp.middleRows(begin, rows).transpose();
             return false;
@@ -269,7 +313,7 @@ GaussianStatistics label_statistics(
     if (labels.size() != X.rows())
         throw InvalidArgument("labels must have shape (n_samples,)");
     return chunked_statistics<T>(
-        X, sample_weight, type, shift, with_second, pool, interrupt,
+        X, sample_weight, type, shift, with_second, false, pool, interrupt,
         [&](Index begin, Index rows, TileScratch<T>& s) {
             s.logp.leftCols(rows).setZero();
             for (Index b = 0; b < rows; ++b) {

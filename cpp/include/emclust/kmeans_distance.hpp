@@ -328,6 +328,12 @@ double score_to_distance(const PreparedCentres<T>& centres, const TileWorkspace<
 /// zero rows after len. Whole V×V squares (V = SIMD lanes) are transposed in
 /// registers; Eigen's assignment between the two storage orders, element by
 /// element, took a third of the nearest-centre time at d = 16.
+// PacketBlock<__m512d, 8> drops the vector type's alignment attribute from the
+// template argument, which GCC reports; the block lives in registers.
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#endif
 template <class T>
 void transpose_shifted(const ConstRowMatrixRef<T>& X, Index begin, Index len,
                        const Eigen::Matrix<T, Eigen::Dynamic, 1>& shift, Index padded,
@@ -364,6 +370,9 @@ void transpose_shifted(const ConstRowMatrixRef<T>& X, Index begin, Index len,
         std::fill(out + j * padded + len, out + (j + 1) * padded, T(0));
     }
 }
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 /// Nearest centre of rows [begin, begin + len) of X, into ws.best (ties: the
 /// lower index). Squared Euclidean distances go through nearest_l2 on the
