@@ -1,6 +1,7 @@
 // Transposed row tiles: the layout every kernel works on.
 #pragma once
 
+#include "simd.hpp"
 #include "types.hpp"
 
 namespace emclust {
@@ -14,11 +15,7 @@ using Tile = RowMatrix<T>;
 /// Copies rows [begin, begin + n) of X into the first n columns of `tile`.
 template <class T>
 void load_tile(const ConstRowMatrixRef<T>& X, Index begin, Index n, Tile<T>& tile) {
-    const Index d = X.cols();
-    for (Index b = 0; b < n; ++b) {
-        const T* row = X.row(begin + b).data();
-        for (Index j = 0; j < d; ++j) tile(j, b) = row[j];
-    }
+    transpose_rows<T>(X, begin, n, nullptr, tile.data(), tile.cols());
 }
 
 }  // namespace emclust

@@ -12,6 +12,7 @@
 #include "errors.hpp"
 #include "interrupt.hpp"
 #include "parallel.hpp"
+#include "simd.hpp"
 #include "types.hpp"
 
 namespace emclust {
@@ -100,16 +101,6 @@ double exact_distance(const T* x, const double* c, Index d, Distance distance) {
     }
     return s;
 }
-
-/// SIMD packet of T as Eigen vectorises it for the target (8 doubles with
-/// AVX-512, 4 with AVX2, 2 with SSE2 or NEON); the nearest-centre kernel is
-/// written on Eigen's packet primitives so that it is explicit SIMD on every
-/// target without intrinsics of our own.
-template <class T>
-using Packet = typename Eigen::internal::packet_traits<T>::type;
-
-template <class T>
-inline constexpr int kLanes = Eigen::internal::unpacket_traits<Packet<T>>::size;
 
 /// Lane by lane: where score < best_value, best_value and best_index take
 /// score and index (a strict comparison, so earlier indices win ties).
@@ -328,51 +319,20 @@ double score_to_distance(const PreparedCentres<T>& centres, const TileWorkspace<
 /// zero rows after len. Whole V×V squares (V = SIMD lanes) are transposed in
 /// registers; Eigen's assignment between the two storage orders, element by
 /// element, took a third of the nearest-centre time at d = 16.
-// PacketBlock<__m512d, 8> drops the vector type's alignment attribute from the
-// template argument, which GCC reports; the block lives in registers.
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wignored-attributes"
-#endif
+/// xt (padded, d) column-major = rows [begin, begin + len) of X minus shift,
+/// zero rows after len.
 template <class T>
 void transpose_shifted(const ConstRowMatrixRef<T>& X, Index begin, Index len,
                        const Eigen::Matrix<T, Eigen::Dynamic, 1>& shift, Index padded,
                        Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& xt) {
-    using namespace Eigen::internal;
-    using Pk = Packet<T>;
-    constexpr int V = kLanes<T>;
-    const Index d = X.cols(), d_squares = d / V * V, len_squares = len / V * V;
+    const Index d = X.cols();
     xt.resize(padded, d);
     T* out = xt.data();
-    const T* s = shift.data();
-    for (Index i0 = 0; i0 < len_squares; i0 += V) {
-        for (Index j0 = 0; j0 < d_squares; j0 += V) {
-            PacketBlock<Pk, V> square;
-            const Pk sj = ploadu<Pk>(s + j0);
-            for (int r = 0; r < V; ++r) {
-                square.packet[r] =
-                    psub(ploadu<Pk>(X.row(begin + i0 + r).data() + j0), sj);
-            }
-            ptranspose(square);
-            for (int r = 0; r < V; ++r)
-                pstoreu(out + (j0 + r) * padded + i0, square.packet[r]);
-        }
-        for (Index i = i0; i < i0 + V; ++i) {
-            const T* x = X.row(begin + i).data();
-            for (Index j = d_squares; j < d; ++j) out[j * padded + i] = x[j] - s[j];
-        }
-    }
-    for (Index i = len_squares; i < len; ++i) {
-        const T* x = X.row(begin + i).data();
-        for (Index j = 0; j < d; ++j) out[j * padded + i] = x[j] - s[j];
-    }
+    transpose_rows<T>(X, begin, len, shift.data(), out, padded);
     for (Index j = 0; j < d; ++j) {
         std::fill(out + j * padded + len, out + (j + 1) * padded, T(0));
     }
 }
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
 
 /// Nearest centre of rows [begin, begin + len) of X, into ws.best (ties: the
 /// lower index). Squared Euclidean distances go through nearest_l2 on the
