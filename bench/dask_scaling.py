@@ -109,7 +109,7 @@ def main():
     n, d, k, iters = args.rows, args.features, args.components, args.iters
     X = make_data(n, d, k)
     init = initial(X, k, "full")
-    rows = []
+    rows, fixed = [], {}
     ref, per_iter = timed_fit(X, k, "full", iters, init, n_threads=1)
     rows.append(("in-memory, 1 thread", per_iter))
     _, per_iter = timed_fit(X, k, "full", iters, init, n_threads=2)
@@ -128,6 +128,10 @@ def main():
             gm, per_iter = timed_fit(Xd, k, "full", iters, init)
             np.testing.assert_allclose(gm.means_, ref.means_, rtol=1e-10)
             rows.append((f"dask, {workers} worker(s) x 1 thread", per_iter))
+            # Dask's fixed cost per iteration: as many chunks, 100 rows each.
+            n_chunks = len(Xd.chunks[0])
+            tiny = client.persist(da.from_array(X[: 100 * n_chunks], chunks=(100, d)))
+            fixed[workers] = timed_fit(tiny, k, "full", iters, init)[1]
 
     print(f"\nGaussianMixture full, n={n:.0e}, d={d}, K={k}, {iters} iterations")
     print(
@@ -138,6 +142,10 @@ def main():
     print("|---|---|---|---|")
     for name, s in rows:
         print(f"| {name} | {s:.3f} | {n / s:.3g} | {s / n * 1e6:.2f} |")
+    print(
+        "\nfixed cost of a Dask iteration (same number of chunks, 100 rows each): "
+        + ", ".join(f"{w} worker(s) {s * 1e3:.0f} ms" for w, s in fixed.items())
+    )
 
     if args.memmap_gb > 0:
         out_of_core(args)
