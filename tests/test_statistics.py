@@ -112,3 +112,115 @@ def test_statistics_bad_input():
         emclust.kmeans_statistics(X, np.ones((2, 3)))
     with pytest.raises(ValueError, match="sample_weight"):
         emclust.kmeans_statistics(X, X[:2], sample_weight=-np.ones(50))
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_kmeans_relocation_by_chunks_is_one_lloyd_step(weighted):
+    # Two far initial centres: empty after the assignment. Chunks' statistics
+    # and relocation candidates, summed, then relocate_empty_clusters and the
+    # M-step: the first iteration of KMeans.fit (max_iter=1).
+    X = blobs(n=700, d=3, k=3, seed=9)
+    centers = np.vstack([X[:3], [[300.0, 0, 0], [0, -300.0, 0]]])
+    w = None
+    if weighted:
+        w = np.random.default_rng(1).uniform(0, 2, X.shape[0])
+        w[::3] = 0
+    shift = X.mean(axis=0)
+    parts = _chunks(X, [1, 250, 251, 600])
+    kw = [{} if w is None else {"sample_weight": w[s]} for s in parts]
+    stats = sum(
+        emclust.kmeans_statistics(X[s], centers, shift=shift, **k)
+        for s, k in zip(parts, kw)
+    )
+    np.testing.assert_array_equal(stats.empty_clusters, [3, 4])
+    candidates = sum(
+        emclust.kmeans_relocation_candidates(
+            X[s], centers, shift=shift, row_offset=s.start, **k
+        )
+        for s, k in zip(parts, kw)
+    )
+    assert candidates.index.shape == (5,)
+    assert (np.diff(candidates.distance) <= 0).all()
+    moved, moves = stats.relocate_empty_clusters(candidates)
+    assert moves.shape == (2, 2)
+    np.testing.assert_array_equal(moves[:, 1], [3, 4])
+    assert (moved.counts > 0).all()
+    assert moved.counts.sum() == stats.counts.sum()
+    one = emclust.KMeans(5, init=centers, max_iter=1).fit(X, sample_weight=w)
+    np.testing.assert_allclose(moved.m_step(), one.cluster_centers_, rtol=RTOL)
+    np.testing.assert_array_equal(one.labels_[moves[:, 0]], [3, 4])
+    # The farthest row (by brute force) goes to the lowest empty cluster.
+    d2 = ((X[:, None, :] - centers[None]) ** 2).sum(-1)
+    own = d2.min(axis=1) * (1 if w is None else (w > 0))
+    assert moves[0, 0] == np.argmax(own)
+    same, none = moved.relocate_empty_clusters(candidates)
+    assert same is moved and none.shape == (0, 2)
+
+
+def test_relocation_candidates_bad_input():
+    X = blobs(n=50, d=2, k=2)
+    with pytest.raises(ValueError, match="centers must have shape"):
+        emclust.kmeans_relocation_candidates(X, np.ones((2, 3)))
+    with pytest.raises(ValueError, match="row_offset"):
+        emclust.kmeans_relocation_candidates(X, X[:2], row_offset=-1)
+    with pytest.raises(ValueError, match="shift must have shape"):
+        emclust.kmeans_relocation_candidates(X, X[:2], shift=np.ones(3))
+    stats = emclust.kmeans_statistics(X, X[:2])
+    with pytest.raises(TypeError, match="candidates must be a RelocationCandidates"):
+        stats.relocate_empty_clusters(stats)
+    with pytest.raises(ValueError, match="same centers"):
+        stats.relocate_empty_clusters(emclust.kmeans_relocation_candidates(X, X[2:4]))
+
+
+def _binary(n=900, d=10, seed=4):
+    rng = np.random.default_rng(seed)
+    theta = rng.uniform(0.1, 0.9, (2, d))
+    z = rng.choice(2, n, p=[0.6, 0.4])
+    return (rng.random((n, d)) < theta[z]).astype(np.float64)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=lambda t: t.__name__)
+def test_sum_of_bernoulli_statistics_is_one_em_step(dtype):
+    X = _binary().astype(dtype)
+    rng = np.random.default_rng(0)
+    weights, theta = np.array([0.3, 0.7]), rng.uniform(0.2, 0.8, (2, X.shape[1]))
+    w = rng.uniform(0, 2, X.shape[0])
+    one = emclust.BernoulliMixture(
+        2, weights_init=weights, probabilities_init=theta, max_iter=1, alpha=0.1
+    )
+    with pytest.warns(emclust.ConvergenceWarning):
+        one.fit(X, sample_weight=w)
+    parts = _chunks(X, [0, 1, 400])
+    stats = sum(
+        emclust.bernoulli_statistics(X[s], weights, theta, sample_weight=w[s])
+        for s in parts
+    )
+    assert stats.dtype == np.dtype(dtype).name
+    new_weights, new_theta = stats.m_step(alpha=0.1)
+    # float32 rows are multiplied in float32 within each block of rows.
+    rtol = RTOL if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(new_weights, one.weights_, rtol=rtol)
+    np.testing.assert_allclose(new_theta, one.probabilities_, rtol=rtol)
+    np.testing.assert_allclose(stats.lower_bound, one.lower_bound_, rtol=rtol)
+    np.testing.assert_allclose(stats.weight_sum, w.sum(), rtol=1e-12)
+    again = pickle.loads(pickle.dumps(stats))
+    np.testing.assert_array_equal((again + stats).x_sum, 2 * stats.x_sum)
+
+
+def test_bernoulli_statistics_bad_input():
+    X = _binary(n=20, d=3)
+    theta = np.full((2, 3), 0.5)
+    with pytest.raises(ValueError, match="X must be binary"):
+        emclust.bernoulli_statistics(X + 0.5, [0.5, 0.5], theta)
+    with pytest.raises(ValueError, match="probabilities must have shape"):
+        emclust.bernoulli_statistics(X, [0.5, 0.5], np.full((2, 4), 0.5))
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        emclust.bernoulli_statistics(X, [0.5, 0.5], np.ones((2, 3)))
+    with pytest.raises(ValueError, match="weights must have shape"):
+        emclust.bernoulli_statistics(X, [1.0], theta)
+    with pytest.raises(ValueError, match="alpha"):
+        emclust.bernoulli_statistics(X, [0.5, 0.5], theta).m_step(alpha=-1)
+    a = emclust.bernoulli_statistics(X, [0.5, 0.5], theta)
+    b = emclust.bernoulli_statistics(X[:, :2], [0.5, 0.5], theta[:, :2])
+    with pytest.raises(ValueError, match="same shape"):
+        a + b

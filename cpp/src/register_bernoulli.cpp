@@ -1,4 +1,6 @@
-// Bindings of the mixture of Bernoullis: fit and E-step.
+// Bindings of the mixture of Bernoullis: fit, E-step, and the sufficient
+// statistics of one chunk of rows with the M-step from their sums (for EM
+// driven from outside the core: Dask, Spark, Ray).
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -104,6 +106,59 @@ py::tuple e_step(const CArray<T>& X_, const py::object& weights,
     return py::make_tuple(resp, log_prob);
 }
 
+/// Statistics of the E-step under the given mixture: N (K), S (K, d), the
+/// weighted log-likelihood and the total weight of the chunk.
+template <class T>
+py::dict statistics(const CArray<T>& X_, const py::object& sample_weight_,
+                    const py::object& weights, const py::object& probabilities,
+                    int n_threads) {
+    const auto X = bind::view_matrix(X_, "X");
+    const auto w = bind::view_vector(sample_weight_, "sample_weight");
+    BernoulliMixtureParams p;
+    p.weights = param_vector(weights);
+    p.probabilities = param_matrix(probabilities);
+    check_bernoulli_params(p);
+    if (w.size() != 0 && w.size() != X.rows())
+        throw std::invalid_argument("sample_weight must have shape (n_samples,)");
+    BernoulliStatistics st;
+    {
+        // X, sample_weight and the parameters are converted above; the core
+        // reads only them and touches no Python object (the interrupt check
+        // takes the GIL itself).
+        py::gil_scoped_release release;
+        ThreadPool pool(n_threads);
+        st = bernoulli_e_step_statistics<T>(X, w, p, pool,
+                                            bind::python_interrupt_check());
+    }
+    py::dict out;
+    out["resp_sum"] = bind::to_numpy<double>(st.resp_sum);
+    out["x_sum"] = bind::to_numpy<double>(st.x_sum);
+    out["log_likelihood"] = st.log_likelihood;
+    out["weight_sum"] = st.weight_sum;
+    return out;
+}
+
+/// The M-step from summed statistics (bernoulli_m_step).
+py::dict m_step_from_statistics(const CArray<double>& resp_sum,
+                                const CArray<double>& x_sum, double alpha,
+                                double nk_eps) {
+    if (resp_sum.ndim() != 1)
+        throw std::invalid_argument("resp_sum must have shape (n_components,)");
+    const Index k = resp_sum.shape(0);
+    const auto s = bind::view_matrix<double>(x_sum, "x_sum");
+    if (s.rows() != k)
+        throw std::invalid_argument("x_sum must have shape (n_components, n_features)");
+    BernoulliStatistics st(k, s.cols());
+    st.resp_sum = Eigen::Map<const Eigen::VectorXd>(resp_sum.data(), k);
+    st.x_sum = s;
+    // K x d numbers: too little work to be worth releasing the GIL.
+    const BernoulliMixtureParams p = bernoulli_m_step(st, alpha, nk_eps);
+    py::dict out;
+    out["weights"] = bind::to_numpy<double>(p.weights);
+    out["probabilities"] = bind::to_numpy<double>(p.probabilities);
+    return out;
+}
+
 template <class T>
 void def_for(py::module_& m) {
     m.def("bernoulli_fit", &fit<T>, py::arg("X").noconvert(), py::arg("sample_weight"),
@@ -114,6 +169,9 @@ void def_for(py::module_& m) {
     m.def("bernoulli_e_step", &e_step<T>, py::arg("X").noconvert(), py::arg("weights"),
           py::arg("probabilities"), py::arg("want_resp"), py::arg("want_log_prob"),
           py::arg("log_resp"), py::arg("n_threads"));
+    m.def("bernoulli_statistics", &statistics<T>, py::arg("X").noconvert(),
+          py::arg("sample_weight"), py::arg("weights"), py::arg("probabilities"),
+          py::arg("n_threads"));
 }
 
 }  // namespace
@@ -121,4 +179,7 @@ void def_for(py::module_& m) {
 void register_bernoulli(py::module_& m) {
     def_for<double>(m);
     def_for<float>(m);
+    m.def("bernoulli_m_step_from_statistics", &m_step_from_statistics,
+          py::arg("resp_sum").noconvert(), py::arg("x_sum").noconvert(),
+          py::arg("alpha"), py::arg("nk_eps"));
 }

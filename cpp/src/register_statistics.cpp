@@ -175,6 +175,41 @@ py::dict kmeans_statistics(const CArray<T>& X_, const py::object& sample_weight_
     return out;
 }
 
+/// Exact float64 distance of every row of a chunk to the centre of its label
+/// (0 for rows of weight 0): what the relocation of empty clusters ranks rows
+/// by (kmeans_detail::own_centre_distances).
+template <class T>
+py::array_t<double> kmeans_own_distances(const CArray<T>& X_,
+                                         const py::object& sample_weight_,
+                                         const CArray<double>& centers_,
+                                         const CArray<std::int64_t>& labels_,
+                                         int n_threads) {
+    const auto X = bind::view_matrix(X_, "X");
+    const auto w = bind::view_vector(sample_weight_, "sample_weight");
+    const RowMatrixXd centers = bind::view_matrix<double>(centers_, "centers");
+    if (centers.cols() != X.cols() || centers.rows() < 1) {
+        throw std::invalid_argument("centers must have shape (n_clusters, " +
+                                    std::to_string(X.cols()) + ")");
+    }
+    if (w.size() != 0 && w.size() != X.rows())
+        throw std::invalid_argument("sample_weight must have shape (n_samples,)");
+    if (labels_.ndim() != 1 || labels_.shape(0) != X.rows())
+        throw std::invalid_argument("labels must have shape (n_samples,)");
+    const Eigen::Map<const Labels> labels(labels_.data(), labels_.shape(0));
+    if (X.rows() > 0 && (labels.minCoeff() < 0 || labels.maxCoeff() >= centers.rows()))
+        throw std::invalid_argument("labels must lie in [0, n_clusters)");
+    Eigen::VectorXd dist;
+    {
+        // As in gmm_statistics: only converted memory is read.
+        py::gil_scoped_release release;
+        ThreadPool pool(n_threads);
+        dist = kmeans_detail::own_centre_distances<T>(X, w, centers, labels,
+                                                      Distance::squared_euclidean, pool,
+                                                      bind::python_interrupt_check());
+    }
+    return bind::to_numpy<double>(dist);
+}
+
 template <class T>
 void def_for(py::module_& m) {
     m.def("gmm_statistics", &gmm_statistics<T>, py::arg("X").noconvert(),
@@ -188,6 +223,9 @@ void def_for(py::module_& m) {
     m.def("kmeans_statistics", &kmeans_statistics<T>, py::arg("X").noconvert(),
           py::arg("sample_weight"), py::arg("centers").noconvert(),
           py::arg("shift").noconvert(), py::arg("return_labels"), py::arg("n_threads"));
+    m.def("kmeans_own_distances", &kmeans_own_distances<T>, py::arg("X").noconvert(),
+          py::arg("sample_weight"), py::arg("centers").noconvert(),
+          py::arg("labels").noconvert(), py::arg("n_threads"));
 }
 
 }  // namespace

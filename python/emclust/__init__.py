@@ -9,9 +9,13 @@ from ._gmm import GaussianMixture, e_step, m_step
 from ._kmeans import KMeans, KMedians, kmeans_plusplus
 from ._persist import load, save
 from ._statistics import (
+    BernoulliStatistics,
     GaussianStatistics,
     KMeansStatistics,
+    RelocationCandidates,
+    bernoulli_statistics,
     gmm_statistics,
+    kmeans_relocation_candidates,
     kmeans_statistics,
 )
 from .exceptions import ConvergenceWarning, NotFittedError
@@ -23,6 +27,7 @@ except PackageNotFoundError:  # running from a source tree
 
 __all__ = [
     "BernoulliMixture",
+    "BernoulliStatistics",
     "ConvergenceWarning",
     "GaussianMixture",
     "GaussianStatistics",
@@ -30,11 +35,14 @@ __all__ = [
     "KMeansStatistics",
     "KMedians",
     "NotFittedError",
+    "RelocationCandidates",
     "__version__",
+    "bernoulli_statistics",
     "datasets",
     "e_step",
     "gmm_statistics",
     "kmeans_plusplus",
+    "kmeans_relocation_candidates",
     "kmeans_statistics",
     "load",
     "m_step",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
+from ._dask import is_dask_collection
 from ._mixture import MixtureMixin
 from ._validation import (
     check_binary_array,
@@ -131,11 +132,17 @@ class BernoulliMixture(MixtureMixin):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Binary data: every entry 0 or 1 (bool, integer or float).
+            Binary data: every entry 0 or 1 (bool, integer or float). A
+            ``dask.array.Array`` chunked by rows is fitted on the Dask
+            cluster, one map and one tree reduction per iteration (see
+            ``emclust._dask``); from the same initial parameters the result
+            equals the in-memory fit to rounding. ``init_params="random"`` is
+            not available there; "k-means++" and "random_from_data" seed
+            from a uniform sample of rows.
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights; an integer weight counts the row that many
-            times.
+            times. May be a Dask array when X is one.
 
         Returns
         -------
@@ -144,15 +151,14 @@ class BernoulliMixture(MixtureMixin):
         self._fit(X, sample_weight)
         return self
 
-    def _fit(self, X, sample_weight):
+    def _check_parameters(self, n_samples, d):
+        """(k, tol, alpha, max_iter, n_init, (weights_init, probabilities_init))."""
         k = check_int(self.n_components, "n_components", minimum=1)
-        X = check_binary_array(X)
-        if X.shape[0] < k:
+        if n_samples < k:
             raise ValueError(
                 f"Expected n_samples >= n_components but got n_components = {k}, "
-                f"n_samples = {X.shape[0]}"
+                f"n_samples = {n_samples}"
             )
-        d = X.shape[1]
         tol = check_float(self.tol, "tol", minimum=0.0)
         alpha = check_float(self.alpha, "alpha", minimum=0.0)
         max_iter = check_int(self.max_iter, "max_iter", minimum=0)
@@ -170,6 +176,29 @@ class BernoulliMixture(MixtureMixin):
                 self.probabilities_init, k, d, "probabilities_init"
             )
         )
+        return k, tol, alpha, max_iter, n_init, (weights_init, probabilities_init)
+
+    def _fit(self, X, sample_weight):
+        if is_dask_collection(X):
+            from ._dask import fit_bernoulli_mixture
+
+            X, result = fit_bernoulli_mixture(self, X, sample_weight)
+        else:
+            X, result = self._fit_in_memory(X, sample_weight)
+        self.weights_ = result["weights"]
+        self.probabilities_ = result["probabilities"]
+        self.converged_ = bool(result["converged"])
+        self.n_iter_ = int(result["n_iter"])
+        self.lower_bound_ = float(result["lower_bound"])
+        self.lower_bounds_ = list(result["lower_bounds"])
+        self.n_features_in_ = X.shape[1]
+        self._warn_if_not_converged()
+        return X
+
+    def _fit_in_memory(self, X, sample_weight):
+        X = check_binary_array(X)
+        k, tol, alpha, max_iter, n_init, given = self._check_parameters(*X.shape)
+        weights_init, probabilities_init = given
         w = check_sample_weight(sample_weight, X.shape[0])
         result = _core.bernoulli_fit(
             X,
@@ -186,17 +215,13 @@ class BernoulliMixture(MixtureMixin):
             check_n_threads(self.n_threads),
             None,
         )
-        self.weights_ = result["weights"]
-        self.probabilities_ = result["probabilities"]
-        self.converged_ = bool(result["converged"])
-        self.n_iter_ = int(result["n_iter"])
-        self.lower_bound_ = float(result["lower_bound"])
-        self.lower_bounds_ = list(result["lower_bounds"])
-        self.n_features_in_ = d
-        self._warn_if_not_converged()
-        return X
+        return X, result
 
-    # -- inference --
+    # -- inference (predict, predict_proba, score_samples, score, bic, aic:
+    #    MixtureMixin; lazy on Dask arrays) --
+
+    _dask_inference = True
+    _fitted_attribute = "probabilities_"
 
     def _e_step(self, X, want_resp, want_log_prob):
         self._check_is_fitted("probabilities_")

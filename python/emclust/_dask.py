@@ -1,16 +1,23 @@
 """Fitting on Dask arrays: EM as one map and one tree reduction per iteration.
 
-Every iteration maps the native per-chunk statistics (``gmm_statistics`` or
-``kmeans_statistics``, GIL released) over the row chunks of the array, adds
-the chunks' statistics pairwise in a binary tree of fixed shape (chunk order,
-so the same chunking always gives the same bits), and brings the sum, a few
-kilobytes, back to the driver, which runs the M-step and the convergence test
-exactly as the in-memory fit does. The data never leave the workers.
+Every iteration maps the native per-chunk statistics (``gmm_statistics``,
+``bernoulli_statistics`` or ``kmeans_statistics``, GIL released) over the row
+chunks of the array, adds the chunks' statistics pairwise in a binary tree of
+fixed shape (chunk order, so the same chunking always gives the same bits),
+and brings the sum, a few kilobytes, back to the driver, which runs the
+M-step and the convergence test exactly as the in-memory fit does. The data
+never leave the workers.
 
 Initialisation must not need the whole data set in one place: k-means++ runs
-on a uniform sample of rows (see ``_draw_sample``), after which K-means runs
+on a uniform sample of rows (see ``_Data.sample``), after which K-means runs
 Lloyd iterations over all rows on the cluster and the Gaussian mixture starts,
 as scikit-learn's does, from those K-means labels.
+
+K-means relocates empty clusters exactly as the in-memory fit does: when the
+summed statistics show an empty cluster, one more map collects every chunk's
+rows farthest from their centres (``kmeans_relocation_candidates``), the
+driver keeps the best and moves rows as ``relocate_empty_clusters`` in
+``kmeans.hpp`` does (``KMeansStatistics.relocate_empty_clusters``).
 
 Dask is imported only when a Dask array is given (``pip install
 'emclust[dask]'``); nothing else in emclust needs it.
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import copy
 import operator
 import warnings
 
@@ -27,11 +35,14 @@ import numpy as np
 
 from . import _core
 from ._statistics import (
+    BernoulliStatistics,
     GaussianStatistics,
     KMeansStatistics,
+    _bernoulli_from_core,
     _from_core,
     _kmeans_from_core,
     _nk_eps,
+    _relocation_candidates,
 )
 from ._validation import check_n_threads, seed_from_random_state
 
@@ -94,6 +105,9 @@ class _Data:
         self.n_samples, self.n_features = X.shape
         self.n_threads = 1 if n_threads is None else check_n_threads(n_threads)
         self.blocks = list(X.to_delayed()[:, 0])
+        # Index of every chunk's first row: tasks that rank or move rows by
+        # their index in the whole array need it.
+        self.offsets = [0, *np.cumsum(X.chunks[0])[:-1].tolist()]
         if sample_weight is None:
             self.w = None
             self.weight_blocks = [None] * len(self.blocks)
@@ -132,8 +146,17 @@ class _Data:
         w = check_sample_weight(sample_weight, self.n_samples)
         return da.from_array(w, chunks=(self.X.chunks[0],))
 
-    def map_reduce(self, func, *args, what="a pass over X"):
-        """Sum of func(block, weights, *args) over the row blocks.
+    def map_reduce(
+        self,
+        func,
+        *args,
+        what="a pass over X",
+        combine=operator.add,
+        with_offset=False,
+    ):
+        """Sum of func(block, weights, dtype, n_threads, *args) over the row
+        blocks (with ``with_offset``, the block's first row index comes
+        before args); ``combine`` adds two results.
 
         The sums are added pairwise, neighbours first, in chunk order: a
         binary tree whose shape depends on the number of chunks only, so the
@@ -142,10 +165,12 @@ class _Data:
         delayed = self.dask.delayed
         task = delayed(func, pure=True)
         parts = [
-            task(b, w, self.dtype, self.n_threads, *args)
-            for b, w in zip(self.blocks, self.weight_blocks)
+            task(
+                b, w, self.dtype, self.n_threads, *((o,) if with_offset else ()), *args
+            )
+            for b, w, o in zip(self.blocks, self.weight_blocks, self.offsets)
         ]
-        add = delayed(operator.add, pure=True)
+        add = delayed(combine, pure=True)
         while len(parts) > 1:
             parts = [
                 add(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
@@ -215,12 +240,10 @@ def _gmm_task(block, w, dtype, n_threads, type_, weights, means, chol, check):
     return _from_core(out, type_, dtype, means)
 
 
-def _gmm_label_task(
-    block, w, dtype, n_threads, type_, centers, km_shift, shift, second
-):
+def _gmm_label_task(block, w, dtype, n_threads, offset, type_, labels, shift, second):
     x, w = _as_chunk(block, dtype), _as_weights(w)
-    labels = _core.kmeans_statistics(x, w, centers, km_shift, True, n_threads)["labels"]
-    out = _core.gmm_label_statistics(x, labels, w, type_, shift, second, n_threads)
+    lab = labels.of_chunk(x, w, offset, n_threads)
+    out = _core.gmm_label_statistics(x, lab, w, type_, shift, second, n_threads)
     return _from_core(out, type_, dtype, shift)
 
 
@@ -228,6 +251,63 @@ def _kmeans_task(block, w, dtype, n_threads, centers, shift):
     x, w = _as_chunk(block, dtype), _as_weights(w)
     out = _core.kmeans_statistics(x, w, centers, shift, False, n_threads)
     return _kmeans_from_core(out, centers)
+
+
+def _kmeans_changed_task(block, w, dtype, n_threads, offset, centers, shift, previous):
+    """K-means statistics against centers, and how many labels differ from
+    the previous iteration's (``previous``, a _Labels)."""
+    x, w = _as_chunk(block, dtype), _as_weights(w)
+    out = _core.kmeans_statistics(x, w, centers, shift, True, n_threads)
+    before = previous.of_chunk(x, w, offset, n_threads)
+    changed = int(np.count_nonzero(out["labels"] != before))
+    return _kmeans_from_core(out, centers), changed
+
+
+def _add_pairs(a, b):
+    return a[0] + b[0], a[1] + b[1]
+
+
+def _candidates_task(block, w, dtype, n_threads, offset, centers, shift):
+    x, w = _as_chunk(block, dtype), _as_weights(w)
+    return _relocation_candidates(x, w, centers, shift, offset, n_threads)
+
+
+def _inertia_task(block, w, dtype, n_threads, offset, labels, centers):
+    """Σ w · ||x - centers[label]||² with the labels of a _Labels."""
+    x, w = _as_chunk(block, dtype), _as_weights(w)
+    lab = labels.of_chunk(x, w, offset, n_threads)
+    dist = _core.kmeans_own_distances(x, w, centers, lab, n_threads)
+    return float(dist.sum() if w is None else w @ dist)
+
+
+def _bernoulli_task(block, w, dtype, n_threads, offset, weights, theta, check):
+    if check:
+        _check_binary_chunk(block, offset)
+    x, w = _as_chunk(block, dtype), _as_weights(w)
+    out = _core.bernoulli_statistics(x, w, weights, theta, n_threads)
+    return _bernoulli_from_core(out, dtype)
+
+
+def _check_binary_chunk(block, offset):
+    x = np.asarray(block)
+    ok = (x == 0) | (x == 1)
+    if not ok.all():
+        i, j = np.argwhere(~ok)[0]
+        raise ValueError(
+            f"X must be binary (every entry 0 or 1), got {x[i, j]!r} at "
+            f"[{offset + i}, {j}]"
+        )
+
+
+def _log_likelihood_task(block, w, dtype, n_threads, est):
+    """(Σ w log p(x), Σ w) of a chunk under a fitted mixture."""
+    est = copy.copy(est)  # the threaded scheduler shares the driver's object
+    est.n_threads = n_threads
+    log_prob = est.score_samples(np.ascontiguousarray(block)).astype(np.float64)
+    if w is None:
+        return np.array([log_prob.sum(), log_prob.shape[0]], dtype=np.float64)
+    w = _as_weights(w)
+    return np.array([w @ log_prob, w.sum()])
 
 
 def _moments_task(block, w, dtype, n_threads):
@@ -242,9 +322,29 @@ def _scatter_task(block, w, dtype, n_threads, mean):
     return ((x - mean) ** 2).sum(axis=0)
 
 
-def _kmeans_labels_block(block, dtype, centers, shift):
+def _kmeans_labels_block(block, dtype, labels, block_info=None):
     x = _as_chunk(block, dtype)
-    return _core.kmeans_statistics(x, None, centers, shift, True, 1)["labels"]
+    return labels.of_chunk(x, None, block_info[0]["array-location"][0][0])
+
+
+class _Labels:
+    """The labels of a K-means iteration without storing them: every row's
+    nearest centre (computed about ``shift``), then the rows that the
+    relocation of empty clusters moved (``moves``: (row index, cluster))."""
+
+    def __init__(self, centers, shift, moves=None):
+        self.centers = centers
+        self.shift = shift
+        self.moves = np.zeros((0, 2), np.int64) if moves is None else moves
+
+    def of_chunk(self, x, w, offset, n_threads=1):
+        """Labels of the rows [offset, offset + len(x)) of the data."""
+        out = _core.kmeans_statistics(x, w, self.centers, self.shift, True, n_threads)
+        labels = out["labels"]
+        rows = self.moves[:, 0] - offset
+        mine = (rows >= 0) & (rows < x.shape[0])
+        labels[rows[mine]] = self.moves[mine, 1]
+        return labels
 
 
 # --- K-means -------------------------------------------------------------------------
@@ -276,21 +376,77 @@ class _KMeansRun:
         return self.data.map_reduce(_kmeans_task, centers, self.mean, what=what)
 
     def run(self, centers, max_iter, tol_abs):
-        """Returns (centres, inertia, n_iter). Stops when the centres move by
-        at most tol_abs (squared Frobenius norm) or after max_iter iterations;
-        unchanged labels give unchanged centres, so the core's other stopping
-        rule (no label changed) is the case of a zero move."""
+        """Lloyd iterations as kmeans_detail::single_run does them.
+
+        Returns (centres, inertia, n_iter, labels), labels a _Labels. Every
+        iteration: statistics against the centres; if a cluster is empty,
+        one more map for the relocation candidates and the relocation on the
+        driver; the M-step. Stops when no label changed, when the centres
+        move by at most tol_abs (squared Frobenius norm) or after max_iter
+        iterations.
+
+        Labels are not stored, so "no label changed" is checked only where it
+        can decide something: after an iteration without an empty cluster,
+        unchanged labels give bit-identical sums, hence a zero move, which
+        stops the loop anyway. After an iteration with one (rows were moved,
+        or a cluster stayed empty) the next iteration's map also counts the
+        labels that differ from the previous iteration's, recomputed from
+        its centres and moves.
+        """
         it = 0
+        previous = None  # _Labels of the last iteration when it had an empty cluster
+        exact = False
         while it < max_iter:
             it += 1
-            stats = self.statistics(centers, f"K-means iteration {it}")
+            what = f"K-means iteration {it}"
+            n_changed = None
+            if previous is None:
+                stats = self.statistics(centers, what)
+            else:
+                stats, n_changed = self.data.map_reduce(
+                    _kmeans_changed_task,
+                    centers,
+                    self.mean,
+                    previous,
+                    what=what,
+                    combine=_add_pairs,
+                    with_offset=True,
+                )
+            had_empty = stats.empty_clusters.size > 0
+            moves = None
+            if had_empty:
+                candidates = self.data.map_reduce(
+                    _candidates_task,
+                    centers,
+                    self.mean,
+                    what=f"relocating empty clusters in K-means iteration {it}",
+                    with_offset=True,
+                )
+                stats, moves = stats.relocate_empty_clusters(candidates)
+            labels = _Labels(centers, self.mean, moves)
             updated = stats.m_step()
             move = float(((updated - centers) ** 2).sum())
             centers = updated
+            if n_changed == 0:
+                exact = True
+                break
             if move <= tol_abs:
                 break
-        final = self.statistics(centers, "the final K-means assignment")
-        return centers, final.inertia, it
+            previous = labels if had_empty else None
+        if exact:
+            # As the core: the inertia of the last iteration's labels (moved
+            # rows included) against the final centres.
+            inertia = self.data.map_reduce(
+                _inertia_task,
+                labels,
+                centers,
+                what="the final K-means inertia",
+                with_offset=True,
+            )
+        else:
+            labels = _Labels(centers, self.mean)
+            inertia = self.statistics(centers, "the final K-means assignment").inertia
+        return centers, inertia, it, labels
 
 
 def n_chunks(data):
@@ -350,15 +506,10 @@ def fit_kmeans(est, X, sample_weight):
         result = run.run(centers, max_iter, tol_abs)
         if best is None or result[1] < best[1]:
             best = result
-    centers, inertia, n_iter = best
+    centers, inertia, n_iter, labels = best
     est.cluster_centers_ = centers.astype(data.dtype, copy=False)
     est.labels_ = data.X.map_blocks(
-        _kmeans_labels_block,
-        data.dtype,
-        centers,
-        run.mean,
-        drop_axis=1,
-        dtype=np.int64,
+        _kmeans_labels_block, data.dtype, labels, drop_axis=1, dtype=np.int64
     )
     est.inertia_ = float(inertia)
     est.n_iter_ = int(n_iter)
@@ -439,16 +590,18 @@ def _gmm_initial_params(est, data, k, rng_seed, restart, given, sample):
     elif est.init_params == "kmeans":
         run = _KMeansRun(data)
         seeds = _kmeans_seeds(data, k, "k-means++", rng_seed + restart, 1)
-        centers, _, _ = run.run(seeds[0], 300, 1e-4 * run.mean_feature_variance())
+        # The K-means fit of KMeans on Dask (same Lloyd iterations, same
+        # relocation of empty clusters), with KMeans's defaults.
+        _, _, _, labels = run.run(seeds[0], 300, 1e-4 * run.mean_feature_variance())
         # Statistics of the K-means labels in two passes: the means from sums
         # about the origin, then the scatter about those means.
         zero = np.zeros((k, d))
         first = data.map_reduce(
-            _gmm_label_task, type_, centers, run.mean, zero, False, what="init"
+            _gmm_label_task, type_, labels, zero, False, what="init", with_offset=True
         )
         means = np.ascontiguousarray(first.first / (first.resp_sum + eps)[:, None])
         second = data.map_reduce(
-            _gmm_label_task, type_, centers, run.mean, means, True, what="init"
+            _gmm_label_task, type_, labels, means, True, what="init", with_offset=True
         )
         p = second._m_step_flat(est.reg_covar, normalize_by_sample_weight=True)
     else:
@@ -562,10 +715,125 @@ def fit_gaussian_mixture(est, X, sample_weight, callback=None):
     return data.X, result
 
 
+# --- mixture of Bernoullis -----------------------------------------------------------
+
+
+def _bernoulli_estep(data, params, it, check=False):
+    return data.map_reduce(
+        _bernoulli_task,
+        np.ascontiguousarray(params["weights"], dtype=np.float64),
+        np.ascontiguousarray(params["probabilities"], dtype=np.float64),
+        check,
+        what=f"EM iteration {it}",
+        with_offset=True,
+    )
+
+
+def _bernoulli_initial_params(est, data, k, seed, restart, given, alpha, sample):
+    """Parameters of one restart, as the core's bernoulli_initial_params."""
+    weights_init, probabilities_init = given
+    if weights_init is not None and probabilities_init is not None:
+        return {"weights": weights_init, "probabilities": probabilities_init}
+    if est.init_params == "random":
+        raise ValueError(
+            "init_params='random' is not supported on Dask arrays (its "
+            "responsibilities would depend on the chunking); use 'k-means++' or "
+            "'random_from_data', or give weights_init and probabilities_init"
+        )
+    Xs, ws = sample()
+    if est.init_params == "k-means++":
+        # On binary rows the squared distance is the Hamming distance.
+        rows = _core.kmeans_plusplus(
+            Xs, ws, k, "l2", (seed + restart + 1) % 2**64, data.n_threads
+        )
+    else:
+        rng = np.random.default_rng([seed, restart + 1])
+        rows = rng.choice(Xs.shape[0], k, replace=False)
+    # One-hot responsibilities at the k seed rows (bernoulli_seed_statistics).
+    w = np.ones(k) if ws is None else ws[rows].astype(np.float64)
+    st = BernoulliStatistics(
+        data.dtype.name,
+        w,
+        w[:, None] * Xs[rows].astype(np.float64),
+        0.0,
+        data.total_weight(),
+    )
+    p = dict(st._m_step(alpha))
+    if weights_init is not None:
+        p["weights"] = weights_init
+    if probabilities_init is not None:
+        p["probabilities"] = probabilities_init
+    return p
+
+
+def fit_bernoulli_mixture(est, X, sample_weight):
+    """EM of BernoulliMixture on a Dask array, as the core's run_em.
+
+    Returns (the validated Dask array, the result in the layout of
+    _core.bernoulli_fit); the caller sets the fitted attributes.
+    """
+    data = _Data(X, sample_weight, est.n_threads)
+    k, tol, alpha, max_iter, n_init, given = est._check_parameters(
+        data.n_samples, data.n_features
+    )
+    seed = seed_from_random_state(est.random_state)
+    cached = []
+
+    def sample():
+        if not cached:
+            rng = np.random.default_rng([seed, 0])
+            Xs, ws = data.sample(_sample_size(k), rng)
+            ok = (Xs == 0) | (Xs == 1)
+            if not ok.all():
+                raise ValueError(
+                    "X must be binary (every entry 0 or 1), got "
+                    f"{Xs[~ok][0]!r} in a sampled row"
+                )
+            cached.append((Xs, ws))
+        return cached[0]
+
+    checked = False
+    best, best_trace = None, None
+    for r in range(n_init):
+        params = _bernoulli_initial_params(est, data, k, seed, r, given, alpha, sample)
+        if max_iter == 0:
+            best = params
+            best_trace = {
+                "converged": False,
+                "n_iter": 0,
+                "lower_bound": -np.inf,
+                "lower_bounds": [],
+            }
+            continue
+        trace = {"converged": False, "n_iter": 0, "lower_bounds": []}
+        lower_bound = -np.inf
+        for it in range(1, max_iter + 1):
+            previous = lower_bound
+            stats = _bernoulli_estep(data, params, it, check=not checked)
+            checked = True
+            params = stats._m_step(alpha)
+            lower_bound = stats.lower_bound
+            trace["lower_bounds"].append(lower_bound)
+            trace["n_iter"] = it
+            if abs(lower_bound - previous) < tol:
+                trace["converged"] = True
+                break
+        trace["lower_bound"] = lower_bound
+        if (
+            best_trace is None
+            or lower_bound > best_trace["lower_bound"]
+            or best_trace["lower_bound"] == -np.inf
+        ):
+            best, best_trace = params, trace
+    result = dict(best)
+    result.update(best_trace)
+    return data.X, result
+
+
 # --- inference on Dask arrays ----------------------------------------------------------
 
 
-def _gmm_block(block, est, what):
+def _mixture_block(block, est, what):
     x = np.ascontiguousarray(block)
     if what == "predict":
         return est.predict(x)
@@ -574,41 +842,91 @@ def _gmm_block(block, est, what):
     return est.score_samples(x)
 
 
-def gmm_predict(est, X, what):
-    """predict / predict_proba / score_samples of a fitted GaussianMixture on
-    a Dask array, as a lazy Dask array with X's row chunks."""
+def _check_dask_input(est, X, fitted_attribute):
     _, da = _import_dask()
-    est._check_is_fitted("means_")
+    est._check_is_fitted(fitted_attribute)
     if not isinstance(X, da.Array) or X.ndim != 2:
         raise TypeError("X must be a 2-D dask.array.Array")
     est._check_n_features(X)
     if X.numblocks[1] != 1:
         X = X.rechunk({1: -1})
+    return X
+
+
+def mixture_predict(est, X, what):
+    """predict / predict_proba / score_samples of a fitted mixture
+    (GaussianMixture, BernoulliMixture) on a Dask array, as a lazy Dask array
+    with X's row chunks."""
+    X = _check_dask_input(est, X, est._fitted_attribute)
     dtype = np.float32 if X.dtype == np.float32 else np.float64
     if what == "predict":
-        return X.map_blocks(_gmm_block, est, what, drop_axis=1, dtype=np.int64)
+        return X.map_blocks(_mixture_block, est, what, drop_axis=1, dtype=np.int64)
     if what == "predict_proba":
-        k = est.means_.shape[0]
+        k = est.weights_.shape[0]
         return X.map_blocks(
-            _gmm_block, est, what, chunks=(X.chunks[0], (k,)), dtype=dtype
+            _mixture_block, est, what, chunks=(X.chunks[0], (k,)), dtype=dtype
         )
-    return X.map_blocks(_gmm_block, est, what, drop_axis=1, dtype=dtype)
+    return X.map_blocks(_mixture_block, est, what, drop_axis=1, dtype=dtype)
+
+
+def mixture_log_likelihood(est, X, sample_weight):
+    """(Σ w log p(x), Σ w) of a fitted mixture over a Dask array: one map and
+    one tree reduction, for score, bic and aic."""
+    est._check_is_fitted(est._fitted_attribute)
+    data = _Data(X, sample_weight, est.n_threads)
+    est._check_n_features(data.X)
+    total = data.map_reduce(_log_likelihood_task, est, what="the log-likelihood of X")
+    return float(total[0]), float(total[1])
 
 
 def kmeans_predict(est, X):
     """KMeans.predict on a Dask array, lazily."""
-    _, da = _import_dask()
+    X = _check_dask_input(est, X, "cluster_centers_")
+    return X.map_blocks(
+        _kmeans_method_block, est, "predict", drop_axis=1, dtype=np.int64
+    )
+
+
+def kmeans_transform(est, X):
+    """KMeans.transform on a Dask array, lazily: (n_samples, n_clusters)."""
+    X = _check_dask_input(est, X, "cluster_centers_")
+    k = est.cluster_centers_.shape[0]
+    dtype = np.float32 if X.dtype == np.float32 else np.float64
+    return X.map_blocks(
+        _kmeans_method_block, est, "transform", chunks=(X.chunks[0], (k,)), dtype=dtype
+    )
+
+
+def _kmeans_method_block(block, est, method):
+    return getattr(est, method)(np.ascontiguousarray(block))
+
+
+def kmeans_score(est, X, sample_weight):
+    """KMeans.score on a Dask array: minus the inertia, by one reduction.
+
+    Distances are taken about the centres' mean (in memory: about X's column
+    mean); that changes only which of two equidistant centres a row goes to,
+    not the inertia beyond rounding."""
     est._check_is_fitted("cluster_centers_")
-    if not isinstance(X, da.Array) or X.ndim != 2:
-        raise TypeError("X must be a 2-D dask.array.Array")
-    est._check_n_features(X)
-    if X.numblocks[1] != 1:
-        X = X.rechunk({1: -1})
-    return X.map_blocks(_kmeans_predict_block, est, drop_axis=1, dtype=np.int64)
+    data = _Data(X, sample_weight, est.n_threads)
+    est._check_n_features(data.X)
+    centers = np.ascontiguousarray(est.cluster_centers_, dtype=np.float64)
+    return -data.map_reduce(
+        _kmeans_score_task, centers, centers.mean(axis=0), what="the inertia of X"
+    )
 
 
-def _kmeans_predict_block(block, est):
-    return est.predict(np.ascontiguousarray(block))
+def _kmeans_score_task(block, w, dtype, n_threads, centers, shift):
+    x, w = _as_chunk(block, dtype, check=True), _as_weights(w)
+    return float(
+        _core.kmeans_statistics(x, w, centers, shift, False, n_threads)["inertia"]
+    )
 
 
-__all__ = ["KMeansStatistics", "fit_gaussian_mixture", "fit_kmeans"]
+__all__ = [
+    "BernoulliStatistics",
+    "KMeansStatistics",
+    "fit_bernoulli_mixture",
+    "fit_gaussian_mixture",
+    "fit_kmeans",
+]

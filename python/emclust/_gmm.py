@@ -466,11 +466,7 @@ class GaussianMixture(MixtureMixin):
     #    MixtureMixin; lazy on Dask arrays) --
 
     _dask_inference = True
-
-    def _predict_dask(self, X, what):
-        from ._dask import gmm_predict
-
-        return gmm_predict(self, X, what)
+    _fitted_attribute = "means_"
 
     def _e_step(self, X, want_resp, want_log_prob, log_resp=False):
         self._check_is_fitted("means_")

@@ -214,7 +214,13 @@ class _CentroidClustering(BaseEstimator):
         return self._assign(X)[0]
 
     def transform(self, X):
-        """Distances to every centre, shape (n_samples, n_clusters), X's dtype."""
+        """Distances to every centre, shape (n_samples, n_clusters), X's dtype.
+
+        On a Dask array (KMeans only): a lazy Dask array with X's row chunks."""
+        if is_dask_collection(X) and self._metric == "l2":
+            from ._dask import kmeans_transform
+
+            return kmeans_transform(self, X)
         X = self._check_fitted_X(X)
         return _core.kmeans_distances(
             X,
@@ -228,7 +234,14 @@ class _CentroidClustering(BaseEstimator):
         return self.fit(X, sample_weight=sample_weight).transform(X)
 
     def score(self, X, y=None, sample_weight=None):
-        """Opposite of the inertia of X under the fitted centres (higher is better)."""
+        """Opposite of the inertia of X under the fitted centres (higher is better).
+
+        On a Dask array (KMeans only): computed on the cluster by one map and
+        one tree reduction (sample_weight may be a Dask array too)."""
+        if is_dask_collection(X) and self._metric == "l2":
+            from ._dask import kmeans_score
+
+            return kmeans_score(self, X, sample_weight)
         X = self._check_fitted_X(X)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         return -float(self._assign(X, sample_weight)[1])

@@ -2,9 +2,11 @@
 information criteria, model files and the convergence warning.
 
 A subclass provides ``_e_step(X, want_resp, want_log_prob)`` returning
-``(resp, log_prob)`` (either may be None when not asked for) and
-``_n_parameters()``; one that can infer lazily on Dask arrays sets
-``_dask_inference = True`` and provides ``_predict_dask(X, what)``.
+``(resp, log_prob)`` (either may be None when not asked for),
+``_n_parameters()`` and ``_fitted_attribute`` (an attribute that exists once
+fitted); one that accepts Dask arrays sets ``_dask_inference = True``: its
+predict, predict_proba and score_samples then return lazy Dask arrays, and
+score, bic and aic reduce over the chunks.
 """
 
 from __future__ import annotations
@@ -43,7 +45,9 @@ class MixtureMixin(BaseEstimator):
 
     def _infer(self, X, what):
         if self._dask_inference and is_dask_collection(X):
-            return self._predict_dask(X, what)
+            from ._dask import mixture_predict
+
+            return mixture_predict(self, X, what)
         if what == "score_samples":
             return self._e_step(X, False, True)[1]
         resp, _ = self._e_step(X, True, False)
@@ -62,12 +66,22 @@ class MixtureMixin(BaseEstimator):
         return self._infer(X, "score_samples")
 
     def score(self, X, y=None, sample_weight=None):
-        """(Weighted) mean log-likelihood per sample."""
+        """(Weighted) mean log-likelihood per sample.
+
+        On a Dask array: computed on the cluster by one map and one tree
+        reduction; a float, equal to the in-memory value up to rounding."""
+        if self._dask_inference and is_dask_collection(X):
+            ll, n = self._total_log_likelihood(X, sample_weight)
+            return ll / n
         log_prob = self.score_samples(X)
         w = check_sample_weight(sample_weight, log_prob.shape[0])
         return float(np.average(log_prob.astype(np.float64), weights=w))
 
     def _total_log_likelihood(self, X, sample_weight):
+        if self._dask_inference and is_dask_collection(X):
+            from ._dask import mixture_log_likelihood
+
+            return mixture_log_likelihood(self, X, sample_weight)
         log_prob = self.score_samples(X).astype(np.float64)
         w = check_sample_weight(sample_weight, log_prob.shape[0])
         if w is None:
@@ -79,6 +93,7 @@ class MixtureMixin(BaseEstimator):
 
         With ``sample_weight``, log L is the weighted log-likelihood and n the
         sum of the weights, so integer weights give the BIC of the repeated rows.
+        X may be a Dask array (then sample_weight may be one too).
         """
         ll, n = self._total_log_likelihood(X, sample_weight)
         return -2.0 * ll + self._n_parameters() * np.log(n)

@@ -55,6 +55,36 @@ struct KMeansAssignment {
 
 namespace kmeans_detail {
 
+/// Exact distance (float64) of every row to the centre of its label; 0 for
+/// rows of weight 0, which are never relocated. The distances that
+/// relocate_empty_clusters ranks rows by, also for engines that rank the rows
+/// of each chunk themselves (the Dask backend).
+/// @param X (n, d)  @param centres (k, d)  @param labels (n)  @return (n)
+template <class T>
+Eigen::VectorXd own_centre_distances(
+    const ConstRowMatrixRef<T>& X,
+    const Eigen::Ref<const Eigen::VectorXd>& sample_weight, const RowMatrixXd& centres,
+    const Labels& labels, Distance distance, ThreadPool& pool,
+    const InterruptCheck& interrupt) {
+    const Index n = X.rows(), d = X.cols();
+    Eigen::VectorXd dist(n);
+    const ChunkPlan plan = plan_chunks(n);
+    pool.run(
+        plan.n_chunks,
+        [&](Index c) {
+            const Index end = plan.chunk_begin(c) + plan.chunk_size(c);
+            for (Index r = plan.chunk_begin(c); r < end; ++r) {
+                dist[r] =
+                    row_weight(sample_weight, r) > 0.0
+                        ? exact_distance(X.row(r).data(), centres.row(labels[r]).data(),
+                                         d, distance)
+                        : 0.0;
+            }
+        },
+        interrupt);
+    return dist;
+}
+
 /// Gives every empty cluster (no member of positive weight) a new single
 /// member: the rows farthest from their own centre, the farthest going to the
 /// empty cluster of lowest index (ties between rows: the lower row first).
@@ -75,21 +105,8 @@ void relocate_empty_clusters(const ConstRowMatrixRef<T>& X,
         if (stats.counts[c] == 0) empty.push_back(c);
     }
     if (empty.empty()) return;
-    Eigen::VectorXd dist(n);
-    const ChunkPlan plan = plan_chunks(n);
-    pool.run(
-        plan.n_chunks,
-        [&](Index c) {
-            const Index end = plan.chunk_begin(c) + plan.chunk_size(c);
-            for (Index r = plan.chunk_begin(c); r < end; ++r) {
-                dist[r] =
-                    row_weight(sample_weight, r) > 0.0
-                        ? exact_distance(X.row(r).data(), centres.row(labels[r]).data(),
-                                         d, distance)
-                        : 0.0;
-            }
-        },
-        interrupt);
+    const Eigen::VectorXd dist = own_centre_distances<T>(
+        X, sample_weight, centres, labels, distance, pool, interrupt);
     std::vector<Index> far;
     for (Index r = 0; r < n; ++r) {
         if (dist[r] > 0.0) far.push_back(r);
