@@ -144,18 +144,20 @@ void squared_norms_lanes(const RowMatrix<T>& f, bool lower, const Tile<T>& diff,
     RowMatrix<T> padded = RowMatrix<T>::Zero(d_padded, d);
     padded.topRows(d) = f;
     const T* D = diff.data();
-    const Index strips = n / (R * V) * (R * V);
-    for (Index b0 = 0; b0 < strips; b0 += R * V) {
+    constexpr Index strip = Index{R} * V;
+    const Index strips = n / strip * strip;
+    for (Index b0 = 0; b0 < strips; b0 += strip) {
         Pk sq[R];
-        for (int r = 0; r < R; ++r) sq[r] = pset1<Pk>(T(0));
+        for (auto& v : sq) v = pset1<Pk>(T(0));
         for (Index j0 = 0; j0 < d_padded; j0 += Q) {
             Pk acc[Q][R];
-            for (int q = 0; q < Q; ++q)
-                for (int r = 0; r < R; ++r) acc[q][r] = pset1<Pk>(T(0));
+            for (auto& row : acc)
+                for (auto& v : row) v = pset1<Pk>(T(0));
             const Index i_end = lower ? std::min(d, j0 + Q) : d;
             for (Index i = 0; i < i_end; ++i) {
                 Pk x[R];
-                for (int r = 0; r < R; ++r) x[r] = ploadu<Pk>(D + i * ld + b0 + r * V);
+                for (int r = 0; r < R; ++r)
+                    x[r] = ploadu<Pk>(D + i * ld + b0 + Index{r} * V);
                 for (int q = 0; q < Q; ++q) {
                     const Pk c = pset1<Pk>(padded(j0 + q, i));
                     for (int r = 0; r < R; ++r) acc[q][r] = pmadd(c, x[r], acc[q][r]);
@@ -164,7 +166,7 @@ void squared_norms_lanes(const RowMatrix<T>& f, bool lower, const Tile<T>& diff,
             for (int q = 0; q < Q; ++q)
                 for (int r = 0; r < R; ++r) sq[r] = pmadd(acc[q][r], acc[q][r], sq[r]);
         }
-        for (int r = 0; r < R; ++r) pstoreu(out + b0 + r * V, sq[r]);
+        for (int r = 0; r < R; ++r) pstoreu(out + b0 + Index{r} * V, sq[r]);
     }
     for (Index b = strips; b < n; ++b) {
         T total = 0;

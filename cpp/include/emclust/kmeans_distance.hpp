@@ -221,7 +221,8 @@ void nearest_l2(const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& xt,
     const Index rows = xt.rows(), d = xt.cols(), padded = centres.padded_norms.size();
     const T* cm = centres.minus_twice.data();
     const T* cn = centres.padded_norms.data();
-    for (Index i0 = 0; i0 < rows; i0 += R * V) {
+    constexpr Index strip = Index{R} * V;
+    for (Index i0 = 0; i0 < rows; i0 += strip) {
         const T* x = xt.data() + i0;
         Pk best_value[R], best_index[R];
         for (int r = 0; r < R; ++r) {
@@ -232,7 +233,7 @@ void nearest_l2(const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& xt,
             Pk acc[R][Q];
             for (int q = 0; q < Q; ++q) {
                 const Pk norm = pset1<Pk>(cn[t0 + q]);
-                for (int r = 0; r < R; ++r) acc[r][q] = norm;
+                for (auto& row : acc) row[q] = norm;
             }
             const T* c = cm + t0 * d;
             for (Index j = 0; j < d; ++j) {
@@ -254,7 +255,7 @@ void nearest_l2(const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& xt,
             alignas(64) T index[V];
             pstoreu(index, best_index[r]);
             for (int l = 0; l < V; ++l)
-                best[i0 + r * V + l] = static_cast<Index>(index[l]);
+                best[i0 + Index{r} * V + l] = static_cast<Index>(index[l]);
         }
     }
 }

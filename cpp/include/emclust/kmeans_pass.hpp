@@ -11,8 +11,7 @@
 #include "parallel.hpp"
 #include "types.hpp"
 
-namespace emclust {
-namespace kmeans_detail {
+namespace emclust::kmeans_detail {
 
 /// Per-cluster sums of one E-step.
 struct ClusterStats {
@@ -215,5 +214,4 @@ double inertia_pass(const ConstRowMatrixRef<T>& X,
     return total;
 }
 
-}  // namespace kmeans_detail
-}  // namespace emclust
+}  // namespace emclust::kmeans_detail
