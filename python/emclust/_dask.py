@@ -704,15 +704,21 @@ def fit_gaussian_mixture(est, X, sample_weight, callback=None):
                 trace["converged"] = True
                 break
         trace["lower_bound"] = lower_bound
-        if (
-            best_trace is None
-            or lower_bound > best_trace["lower_bound"]
-            or best_trace["lower_bound"] == -np.inf
-        ):
+        if _better_restart(trace, best_trace):
             best, best_trace = params, trace
     result = dict(best)
     result.update(best_trace)
     return data.X, result
+
+
+def _better_restart(trace, best_trace):
+    """Whether a restart's trace beats the best so far (the first one always
+    does, as does any after a best of -inf), as the in-memory fits decide."""
+    return (
+        best_trace is None
+        or trace["lower_bound"] > best_trace["lower_bound"]
+        or best_trace["lower_bound"] == -np.inf
+    )
 
 
 # --- mixture of Bernoullis -----------------------------------------------------------
@@ -819,11 +825,7 @@ def fit_bernoulli_mixture(est, X, sample_weight):
                 trace["converged"] = True
                 break
         trace["lower_bound"] = lower_bound
-        if (
-            best_trace is None
-            or lower_bound > best_trace["lower_bound"]
-            or best_trace["lower_bound"] == -np.inf
-        ):
+        if _better_restart(trace, best_trace):
             best, best_trace = params, trace
     result = dict(best)
     result.update(best_trace)

@@ -441,6 +441,23 @@ def _kmeans_from_core(out, centers):
     )
 
 
+def _check_chunk_centers(X, centers, shift):
+    """(X, centers, shift) of a K-means chunk function, validated; shift
+    defaults to the mean of the centres."""
+    X = check_array(X, min_samples=0)
+    centers = np.ascontiguousarray(centers, dtype=np.float64)
+    if centers.ndim != 2 or centers.shape[1] != X.shape[1] or centers.shape[0] < 1:
+        raise ValueError(
+            f"centers must have shape (n_clusters, {X.shape[1]}), got {centers.shape}"
+        )
+    if shift is None:
+        shift = centers.mean(axis=0)
+    shift = np.ascontiguousarray(shift, dtype=np.float64)
+    if shift.shape != (X.shape[1],):
+        raise ValueError(f"shift must have shape ({X.shape[1]},), got {shift.shape}")
+    return X, centers, shift
+
+
 def kmeans_statistics(X, centers, *, sample_weight=None, shift=None, n_threads=None):
     """K-means statistics of a chunk of rows against given centres.
 
@@ -466,17 +483,7 @@ def kmeans_statistics(X, centers, *, sample_weight=None, shift=None, n_threads=N
     -------
     KMeansStatistics
     """
-    X = check_array(X, min_samples=0)
-    centers = np.ascontiguousarray(centers, dtype=np.float64)
-    if centers.ndim != 2 or centers.shape[1] != X.shape[1] or centers.shape[0] < 1:
-        raise ValueError(
-            f"centers must have shape (n_clusters, {X.shape[1]}), got {centers.shape}"
-        )
-    if shift is None:
-        shift = centers.mean(axis=0)
-    shift = np.ascontiguousarray(shift, dtype=np.float64)
-    if shift.shape != (X.shape[1],):
-        raise ValueError(f"shift must have shape ({X.shape[1]},), got {shift.shape}")
+    X, centers, shift = _check_chunk_centers(X, centers, shift)
     w = _check_chunk_weight(sample_weight, X.shape[0])
     out = _core.kmeans_statistics(
         X, w, centers, shift, False, check_n_threads(n_threads)
@@ -601,17 +608,7 @@ def kmeans_relocation_candidates(
     -------
     RelocationCandidates
     """
-    X = check_array(X, min_samples=0)
-    centers = np.ascontiguousarray(centers, dtype=np.float64)
-    if centers.ndim != 2 or centers.shape[1] != X.shape[1] or centers.shape[0] < 1:
-        raise ValueError(
-            f"centers must have shape (n_clusters, {X.shape[1]}), got {centers.shape}"
-        )
-    if shift is None:
-        shift = centers.mean(axis=0)
-    shift = np.ascontiguousarray(shift, dtype=np.float64)
-    if shift.shape != (X.shape[1],):
-        raise ValueError(f"shift must have shape ({X.shape[1]},), got {shift.shape}")
+    X, centers, shift = _check_chunk_centers(X, centers, shift)
     row_offset = check_int(row_offset, "row_offset", minimum=0)
     w = _check_chunk_weight(sample_weight, X.shape[0])
     return _relocation_candidates(
