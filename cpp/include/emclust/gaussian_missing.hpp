@@ -16,9 +16,9 @@
 //
 // L^{-1}, G and the conditional covariance depend on the pattern and the
 // component only, so rows are visited pattern by pattern (MissingPatterns'
-// order) and these factors are computed once per pattern per chunk, not per
-// row. A data set without NaN never comes here: the entry points hand it to
-// the complete-data kernels unchanged.
+// order) and these factors are computed once per pass for every (pattern,
+// component) pair, not per row. A data set without NaN never comes here: the entry
+// points hand it to the complete-data kernels unchanged.
 #pragma once
 
 #include <Eigen/Cholesky>
@@ -53,6 +53,10 @@ namespace missing_detail {
 inline Index missing_block_rows(Index n_features) {
     return n_features >= 48 ? 128 : 256;
 }
+
+/// Most memory the conditional factors of all (pattern, component) pairs may
+/// take to be computed once per pass rather than once per pattern per chunk.
+inline constexpr std::size_t kFactorTableBytes = std::size_t{256} << 20U;
 
 /// Below this many observed features the whitening and the scatter are
 /// written as vector loops over rows, from it on as Eigen products.
@@ -155,7 +159,8 @@ struct MissingScratch {
     RowArray<T> mx, sum, wr, acc, weights;
     std::vector<Index> rows;                     ///< the tile's rows in X
     std::vector<Index> perm;                     ///< observed then missing features
-    std::vector<ConditionalFactors<T>> factors;  ///< K, of the current pattern
+    std::vector<ConditionalFactors<T>> factors;  ///< K, when computed per chunk
+    const ConditionalFactors<T>* fac = nullptr;  ///< K, of the current pattern
     MissingScratch(Index d, Index k, Index b)
         : xo(d, b),
           z(static_cast<std::size_t>(k), RowMatrix<T>(d, b)),
@@ -268,7 +273,7 @@ void accumulate(Index c, Index o, Index m, Index n, bool matrix, MissingScratch<
                 GaussianStatistics& st) {
     const Index d = o + m;
     const RowMatrix<T>& z = s.z[static_cast<std::size_t>(c)];
-    const ConditionalFactors<T>& f = s.factors[static_cast<std::size_t>(c)];
+    const ConditionalFactors<T>& f = s.fac[c];
     auto wr = s.wr.head(n);
     wr = s.logp.row(c).head(n).array() * s.weights.head(n);
     const double total = static_cast<double>(wr.sum());
@@ -346,6 +351,31 @@ GaussianStatistics missing_pass(const ConstRowMatrixRef<T>& X,
     const ChunkPlan plan = plan_chunks(n, block, out.statistics ? slot_bytes : 0);
     std::vector<GaussianStatistics> slots(
         out.statistics ? static_cast<std::size_t>(plan.n_chunks) : 0, proto);
+    // The factors of every (pattern, component) pair, computed once per pass
+    // in parallel over patterns, when they fit within kFactorTableBytes; past
+    // that (tens of thousands of patterns of wide data) each chunk computes
+    // those of the patterns it meets. Either way the same function of the
+    // same inputs: the same bits.
+    const auto n_patterns = static_cast<std::size_t>(patterns.n_patterns());
+    std::vector<ConditionalFactors<T>> table;
+    if (n_patterns * static_cast<std::size_t>(k * d * d) *
+            (sizeof(T) + sizeof(double)) <=
+        kFactorTableBytes) {
+        table.resize(n_patterns * static_cast<std::size_t>(k));
+        pool.run(
+            static_cast<Index>(n_patterns),
+            [&](Index p) {
+                const auto pp = static_cast<std::size_t>(p);
+                for (Index c = 0; c < k; ++c) {
+                    conditional_factors<T>(sigma[static_cast<std::size_t>(c)],
+                                           params.means, c, log_weights[c],
+                                           patterns.observed[pp], patterns.missing[pp],
+                                           table[pp * static_cast<std::size_t>(k) +
+                                                 static_cast<std::size_t>(c)]);
+                }
+            },
+            interrupt);
+    }
     ScratchPool<MissingScratch<T>> scratch(
         [&] { return std::make_unique<MissingScratch<T>>(d, k, block); });
 
@@ -369,10 +399,16 @@ GaussianStatistics missing_pass(const ConstRowMatrixRef<T>& X,
                 const auto m = static_cast<Index>(mis.size());
                 s.perm = obs;
                 s.perm.insert(s.perm.end(), mis.begin(), mis.end());
-                for (Index c = 0; c < k; ++c) {
-                    conditional_factors<T>(sigma[static_cast<std::size_t>(c)],
-                                           params.means, c, log_weights[c], obs, mis,
-                                           s.factors[static_cast<std::size_t>(c)]);
+                if (!table.empty()) {
+                    s.fac = &table[p * static_cast<std::size_t>(k)];
+                } else {
+                    for (Index c = 0; c < k; ++c) {
+                        conditional_factors<T>(sigma[static_cast<std::size_t>(c)],
+                                               params.means, c, log_weights[c], obs,
+                                               mis,
+                                               s.factors[static_cast<std::size_t>(c)]);
+                    }
+                    s.fac = s.factors.data();
                 }
                 for (Index t0 = pos; t0 < run_end; t0 += block) {
                     const Index rows = std::min(block, run_end - t0);
@@ -386,7 +422,7 @@ GaussianStatistics missing_pass(const ConstRowMatrixRef<T>& X,
                             weighted ? static_cast<T>(sample_weight[r]) : T(1);
                     }
                     for (Index c = 0; c < k; ++c) {
-                        const auto& f = s.factors[static_cast<std::size_t>(c)];
+                        const auto& f = s.fac[c];
                         auto& z = s.z[static_cast<std::size_t>(c)];
                         auto& y = s.white[static_cast<std::size_t>(c)];
                         whiten(f, o, rows, s, z, y);
