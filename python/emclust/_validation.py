@@ -13,13 +13,16 @@ import numpy as np
 _FLOAT_DTYPES = (np.float64, np.float32)
 
 
-def check_array(X, name="X", *, min_samples=1, dtype="numeric", ensure_2d=True):
+def check_array(
+    X, name="X", *, min_samples=1, dtype="numeric", ensure_2d=True, allow_nan=False
+):
     """Validate a data matrix and return it as a C-contiguous float array.
 
     float32 and float64 arrays that are already C-contiguous are returned as
     they are (no copy); integer and boolean arrays become float64. Complex,
-    object and string data raise ``TypeError``; NaN or infinity, a wrong
-    number of dimensions or too few rows raise ``ValueError``.
+    object and string data raise ``TypeError``; NaN (unless ``allow_nan``,
+    where NaN marks a missing entry) or infinity, a wrong number of
+    dimensions or too few rows raise ``ValueError``.
     """
     if hasattr(X, "__dask_graph__"):
         raise TypeError(
@@ -63,6 +66,14 @@ def check_array(X, name="X", *, min_samples=1, dtype="numeric", ensure_2d=True):
         arr = arr.astype(dtype, copy=False)
     arr = np.ascontiguousarray(arr)
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        if allow_nan:
+            bad = np.flatnonzero(np.isinf(arr).reshape(arr.shape[0], -1).any(axis=1))
+            if bad.size:
+                raise ValueError(
+                    f"{name} contains infinity in {bad.size} row(s), first at row "
+                    f"{bad[0]} (only NaN marks a missing entry)"
+                )
+            return arr
         bad = np.flatnonzero(~np.isfinite(arr).reshape(arr.shape[0], -1).all(axis=1))
         raise ValueError(
             f"{name} contains NaN or infinity in {bad.size} row(s), first at row {bad[0]}"
@@ -179,14 +190,14 @@ def numpy_generator(random_state):
     return np.random.default_rng(seed_from_random_state(random_state))
 
 
-def check_binary_array(X, name="X", *, min_samples=1):
+def check_binary_array(X, name="X", *, min_samples=1, allow_nan=False):
     """Validate binary data (every entry 0 or 1) for the Bernoulli mixture.
 
     bool, integer and float arrays are accepted. float32 and float64 arrays
     that are already C-contiguous come back as they are (float32 data is
     fitted in float32 arithmetic); bool and integer arrays become float64.
-    Any other value (2, 0.5, -1, NaN) raises ``ValueError`` naming the first
-    offending entry. The values are checked in slices that stay in cache, in
+    Any other value (2, 0.5, -1, NaN unless ``allow_nan``) raises
+    ``ValueError`` naming the first offending entry. The values are checked in slices that stay in cache, in
     one pass and without (n_samples, n_features) temporaries.
     """
     arr = X if hasattr(X, "__dask_graph__") else np.asarray(X)
@@ -197,6 +208,8 @@ def check_binary_array(X, name="X", *, min_samples=1):
     for start in range(0, arr.shape[0], step):
         part = arr[start : start + step]
         ok = (part == 0) | (part == 1)
+        if allow_nan and part.dtype.kind == "f":
+            ok |= np.isnan(part)
         if not ok.all():
             i, j = np.argwhere(~ok)[0]
             raise ValueError(
