@@ -1,13 +1,11 @@
-"""Mixture of Bernoullis for binary data, fitted by EM on the native core."""
+"""BernoulliMixture: a mixture of Bernoullis for binary data, on the native core."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import _core
-from ._dask import is_dask_collection
-from ._mixture import MixtureMixin
-from ._validation import (
+from .. import io
+from .._validation import (
     check_binary_array,
     check_choice,
     check_float,
@@ -18,22 +16,13 @@ from ._validation import (
     numpy_generator,
     seed_from_random_state,
 )
-
-INIT_PARAMS = ("k-means++", "random", "random_from_data")
-
-
-def _check_probabilities(theta, n_components, n_features, name):
-    t = np.asarray(theta, dtype=np.float64)
-    if t.shape != (n_components, n_features):
-        raise ValueError(
-            f"{name} must have shape ({n_components}, {n_features}), got {t.shape}"
-        )
-    if not ((t > 0) & (t < 1)).all():
-        raise ValueError(
-            f"{name} must lie strictly between 0 and 1 (a probability of exactly 0 "
-            "or 1 gives some binary vectors a log-likelihood of -inf)"
-        )
-    return np.ascontiguousarray(t)
+from ..drivers import dask as dask_driver
+from ..drivers import memory
+from ..drivers.dask import is_dask_collection
+from ..models import bernoulli
+from ..models.bernoulli import INIT_PARAMS, check_probabilities
+from ..models.kmeans import sample_size
+from ._mixture import MixtureMixin
 
 
 class BernoulliMixture(MixtureMixin):
@@ -135,7 +124,7 @@ class BernoulliMixture(MixtureMixin):
             Binary data: every entry 0 or 1 (bool, integer or float). A
             ``dask.array.Array`` chunked by rows is fitted on the Dask
             cluster, one map and one tree reduction per iteration (see
-            ``emclust._dask``); from the same initial parameters the result
+            ``emclust.drivers.dask``); from the same initial parameters the result
             equals the in-memory fit to rounding. ``init_params="random"`` is
             not available there; "k-means++" and "random_from_data" seed
             from a uniform sample of rows.
@@ -172,7 +161,7 @@ class BernoulliMixture(MixtureMixin):
         probabilities_init = (
             None
             if self.probabilities_init is None
-            else _check_probabilities(
+            else check_probabilities(
                 self.probabilities_init, k, d, "probabilities_init"
             )
         )
@@ -180,9 +169,7 @@ class BernoulliMixture(MixtureMixin):
 
     def _fit(self, X, sample_weight):
         if is_dask_collection(X):
-            from ._dask import fit_bernoulli_mixture
-
-            X, result = fit_bernoulli_mixture(self, X, sample_weight)
+            X, result = self._fit_dask(X, sample_weight)
         else:
             X, result = self._fit_in_memory(X, sample_weight)
         self.weights_ = result["weights"]
@@ -200,22 +187,47 @@ class BernoulliMixture(MixtureMixin):
         k, tol, alpha, max_iter, n_init, given = self._check_parameters(*X.shape)
         weights_init, probabilities_init = given
         w = check_sample_weight(sample_weight, X.shape[0])
-        result = _core.bernoulli_fit(
+        result = memory.fit_bernoulli_mixture(
             X,
             w,
-            k,
-            tol,
-            alpha,
-            max_iter,
-            n_init,
-            self.init_params,
-            weights_init,
-            probabilities_init,
-            seed_from_random_state(self.random_state),
-            check_n_threads(self.n_threads),
-            None,
+            n_components=k,
+            tol=tol,
+            alpha=alpha,
+            max_iter=max_iter,
+            n_init=n_init,
+            init_params=self.init_params,
+            weights_init=weights_init,
+            probabilities_init=probabilities_init,
+            seed=seed_from_random_state(self.random_state),
+            n_threads=check_n_threads(self.n_threads),
         )
         return X, result
+
+    def _fit_dask(self, X, sample_weight):
+        """EM on a Dask array (drivers.dask); from the same initial
+        parameters it equals the in-memory fit to rounding."""
+        data = dask_driver.ChunkedData(X, sample_weight, self.n_threads)
+        k, tol, alpha, max_iter, n_init, given = self._check_parameters(
+            data.n_samples, data.n_features
+        )
+        seed = seed_from_random_state(self.random_state)
+        sample = dask_driver.cached_sample(
+            data, sample_size(k), seed, check=bernoulli.check_binary_sample
+        )
+        result = dask_driver.fit_em(
+            data,
+            n_init=n_init,
+            max_iter=max_iter,
+            tol=tol,
+            initial_params=lambda r: bernoulli.chunked_initial_params(
+                data, k, self.init_params, seed, r, given, alpha, sample
+            ),
+            e_step=lambda params, it, check: bernoulli.chunked_e_step(
+                data, params, it, check
+            ),
+            m_step=lambda stats: stats._m_step(alpha),
+        )
+        return data.X, result
 
     # -- inference (predict, predict_proba, score_samples, score, bic, aic:
     #    MixtureMixin; lazy on Dask arrays) --
@@ -227,13 +239,12 @@ class BernoulliMixture(MixtureMixin):
         self._check_is_fitted("probabilities_")
         X = check_binary_array(X)
         self._check_n_features(X)
-        return _core.bernoulli_e_step(
+        return bernoulli.infer(
             X,
-            np.ascontiguousarray(self.weights_, dtype=np.float64),
-            np.ascontiguousarray(self.probabilities_, dtype=np.float64),
+            self.weights_,
+            self.probabilities_,
             want_resp,
             want_log_prob,
-            False,
             check_n_threads(self.n_threads),
         )
 
@@ -258,3 +269,6 @@ class BernoulliMixture(MixtureMixin):
         y = np.repeat(np.arange(self.weights_.shape[0]), counts)
         u = rng.random((n_samples, self.probabilities_.shape[1]))
         return (u < self.probabilities_[y]).astype(np.float64), y
+
+
+io.register_kind(BernoulliMixture)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-from .exceptions import NotFittedError
+from ..exceptions import NotFittedError
 
 
 class BaseEstimator:

@@ -11,15 +11,17 @@ score, bic and aic reduce over the chunks.
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
 
-from . import _persist
+from .. import io
+from .._validation import check_sample_weight
+from ..drivers import dask as dask_driver
+from ..drivers.dask import is_dask_collection
+from ..exceptions import ConvergenceWarning
 from ._base import BaseEstimator
-from ._dask import is_dask_collection
-from ._validation import check_sample_weight
-from .exceptions import ConvergenceWarning
 
 
 class MixtureMixin(BaseEstimator):
@@ -41,17 +43,39 @@ class MixtureMixin(BaseEstimator):
 
     def save(self, path):
         """Write the fitted model to a JSON model file (see ``emclust.load``)."""
-        return _persist.save(self, path)
+        return io.save(self, path)
 
     def _infer(self, X, what):
         if self._dask_inference and is_dask_collection(X):
-            from ._dask import mixture_predict
-
-            return mixture_predict(self, X, what)
+            return self._infer_dask(X, what)
         if what == "score_samples":
             return self._e_step(X, False, True)[1]
         resp, _ = self._e_step(X, True, False)
         return resp.argmax(axis=1) if what == "predict" else resp
+
+    def _infer_dask(self, X, what):
+        """predict / predict_proba / score_samples on a Dask array, as a lazy
+        Dask array with X's row chunks."""
+        self._check_is_fitted(self._fitted_attribute)
+        X = dask_driver.rechunk_rows(X)
+        self._check_n_features(X)
+        if what == "predict":
+            return dask_driver.map_rows(X, _infer_block, self, what, dtype=np.int64)
+        dtype = dask_driver.float_dtype(X)
+        n_columns = self.weights_.shape[0] if what == "predict_proba" else None
+        return dask_driver.map_rows(
+            X, _infer_block, self, what, n_columns=n_columns, dtype=dtype
+        )
+
+    def _total_log_likelihood_dask(self, X, sample_weight):
+        """(Σ w log p(x), Σ w) over a Dask array: one map and one tree reduction."""
+        self._check_is_fitted(self._fitted_attribute)
+        data = dask_driver.ChunkedData(X, sample_weight, self.n_threads)
+        self._check_n_features(data.X)
+        total = data.map_reduce(
+            _log_likelihood_task, self, what="the log-likelihood of X"
+        )
+        return float(total[0]), float(total[1])
 
     def predict(self, X):
         """Most probable component of each sample, shape (n_samples,)."""
@@ -79,9 +103,7 @@ class MixtureMixin(BaseEstimator):
 
     def _total_log_likelihood(self, X, sample_weight):
         if self._dask_inference and is_dask_collection(X):
-            from ._dask import mixture_log_likelihood
-
-            return mixture_log_likelihood(self, X, sample_weight)
+            return self._total_log_likelihood_dask(X, sample_weight)
         log_prob = self.score_samples(X).astype(np.float64)
         w = check_sample_weight(sample_weight, log_prob.shape[0])
         if w is None:
@@ -102,3 +124,23 @@ class MixtureMixin(BaseEstimator):
         """Akaike information criterion: -2 log L + 2 p (lower is better)."""
         ll, _ = self._total_log_likelihood(X, sample_weight)
         return -2.0 * ll + 2.0 * self._n_parameters()
+
+
+def _infer_block(block, est, what):
+    x = np.ascontiguousarray(block)
+    if what == "predict":
+        return est.predict(x)
+    if what == "predict_proba":
+        return est.predict_proba(x)
+    return est.score_samples(x)
+
+
+def _log_likelihood_task(block, w, dtype, n_threads, est):
+    """(Σ w log p(x), Σ w) of a chunk under a fitted mixture."""
+    est = copy.copy(est)  # the threaded scheduler shares the driver's object
+    est.n_threads = n_threads
+    log_prob = est.score_samples(np.ascontiguousarray(block)).astype(np.float64)
+    if w is None:
+        return np.array([log_prob.sum(), log_prob.shape[0]], dtype=np.float64)
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    return np.array([w @ log_prob, w.sum()])

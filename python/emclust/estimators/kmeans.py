@@ -1,4 +1,4 @@
-"""K-means, K-medians and k-means++ seeding (native core)."""
+"""KMeans and KMedians: scikit-learn's estimators on the native core."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ import warnings
 
 import numpy as np
 
-from . import _core, _persist
-from ._base import BaseEstimator
-from ._dask import is_dask_collection
-from ._validation import (
+from .. import io
+from .._validation import (
     check_array,
     check_float,
     check_int,
@@ -17,63 +15,12 @@ from ._validation import (
     check_sample_weight,
     seed_from_random_state,
 )
-
-INIT_METHODS = ("k-means++", "random")
-
-
-def _check_n_clusters(n_clusters, n_samples):
-    n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
-    if n_clusters > n_samples:
-        raise ValueError(
-            f"n_clusters={n_clusters} must be <= n_samples={n_samples}: "
-            "every cluster needs at least one sample"
-        )
-    return n_clusters
-
-
-def kmeans_plusplus(
-    X, n_clusters, *, sample_weight=None, random_state=None, n_threads=None
-):
-    """Choose initial centres by greedy k-means++ seeding.
-
-    The first centre is a sample drawn with probability proportional to its
-    weight. Each further centre is the best of ``2 + floor(ln n_clusters)``
-    samples drawn with probability proportional to weight times the squared
-    distance to the nearest centre chosen so far, "best" meaning the lowest
-    weighted sum of squared distances once it is added (as scikit-learn's
-    ``kmeans_plusplus``). The result depends on ``random_state`` only, not on
-    ``n_threads``.
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n_features)
-    n_clusters : int
-        Number of centres, at most ``n_samples``.
-    sample_weight : array-like of shape (n_samples,), optional
-        Non-negative weights; a sample of weight 0 is never chosen.
-    random_state : int, RandomState, Generator or None
-    n_threads : int, optional
-        Threads to use; None uses every usable core.
-
-    Returns
-    -------
-    centers : ndarray of shape (n_clusters, n_features)
-        The chosen samples, in X's dtype.
-    indices : ndarray of shape (n_clusters,)
-        Their row indices in X.
-    """
-    X = check_array(X)
-    n_clusters = _check_n_clusters(n_clusters, X.shape[0])
-    sample_weight = check_sample_weight(sample_weight, X.shape[0])
-    indices = _core.kmeans_plusplus(
-        X,
-        sample_weight,
-        n_clusters,
-        "l2",
-        seed_from_random_state(random_state),
-        check_n_threads(n_threads),
-    )
-    return X[indices].copy(), indices
+from ..drivers import dask as dask_driver
+from ..drivers import memory
+from ..drivers.dask import is_dask_collection
+from ..models import kmeans
+from ..models.kmeans import INIT_METHODS, check_n_clusters
+from ._base import BaseEstimator
 
 
 class _CentroidClustering(BaseEstimator):
@@ -145,11 +92,9 @@ class _CentroidClustering(BaseEstimator):
         if is_dask_collection(X):
             if self._metric != "l2":
                 raise TypeError(f"{type(self).__name__} does not accept Dask arrays")
-            from ._dask import fit_kmeans
-
-            return fit_kmeans(self, X, sample_weight)
+            return self._fit_dask(X, sample_weight)
         X = check_array(X)
-        n_clusters = _check_n_clusters(self.n_clusters, X.shape[0])
+        n_clusters = check_n_clusters(self.n_clusters, X.shape[0])
         n_init = check_int(self.n_init, "n_init", minimum=1)
         max_iter = check_int(self.max_iter, "max_iter", minimum=1)
         tol = check_float(self.tol, "tol", minimum=0.0)
@@ -163,24 +108,60 @@ class _CentroidClustering(BaseEstimator):
                 stacklevel=2,
             )
             n_init = 1
-        centers, labels, inertia, n_iter = _core.kmeans_fit(
+        centers, labels, inertia, n_iter = memory.fit_centroids(
             X,
             sample_weight,
-            self._metric,
-            n_clusters,
-            init,
-            init_centers,
-            max_iter,
-            tol,
-            n_init,
-            seed_from_random_state(self.random_state),
-            check_n_threads(self.n_threads),
+            metric=self._metric,
+            n_clusters=n_clusters,
+            init=init,
+            init_centers=init_centers,
+            max_iter=max_iter,
+            tol=tol,
+            n_init=n_init,
+            seed=seed_from_random_state(self.random_state),
+            n_threads=check_n_threads(self.n_threads),
         )
         self.cluster_centers_ = centers.astype(X.dtype, copy=False)
         self.labels_ = labels
         self.inertia_ = float(inertia)
         self.n_iter_ = int(n_iter)
         self.n_features_in_ = X.shape[1]
+        return self
+
+    def _fit_dask(self, X, sample_weight):
+        """Lloyd iterations on the Dask cluster (drivers.dask, models.kmeans);
+        ``labels_`` is then a lazy Dask array."""
+        data = dask_driver.ChunkedData(X, sample_weight, self.n_threads)
+        k = check_n_clusters(self.n_clusters, data.n_samples)
+        n_init = check_int(self.n_init, "n_init", minimum=1)
+        max_iter = check_int(self.max_iter, "max_iter", minimum=1)
+        tol = check_float(self.tol, "tol", minimum=0.0)
+        init, init_centers = self._check_init(data.X, k)
+        if init == "array" and n_init != 1:
+            warnings.warn(
+                f"Explicit initial centers given: running one initialisation "
+                f"instead of n_init={n_init}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            n_init = 1
+        centers, inertia, n_iter, labels = kmeans.chunked_fit(
+            data,
+            k,
+            init,
+            init_centers,
+            n_init,
+            max_iter,
+            tol,
+            seed_from_random_state(self.random_state),
+        )
+        self.cluster_centers_ = centers.astype(data.dtype, copy=False)
+        self.labels_ = dask_driver.map_rows(
+            data.X, kmeans.labels_block, data.dtype, labels, dtype=np.int64
+        )
+        self.inertia_ = float(inertia)
+        self.n_iter_ = int(n_iter)
+        self.n_features_in_ = data.n_features
         return self
 
     def fit_predict(self, X, y=None, sample_weight=None):
@@ -193,11 +174,31 @@ class _CentroidClustering(BaseEstimator):
         self._check_n_features(X)
         return X
 
+    def _check_fitted_dask(self, X):
+        self._check_is_fitted("cluster_centers_")
+        X = dask_driver.rechunk_rows(X)
+        self._check_n_features(X)
+        return X
+
+    def _score_dask(self, X, sample_weight):
+        """Minus the inertia of a Dask array, by one map and one reduction.
+
+        Distances are taken about the centres' mean (in memory: about X's
+        column mean); that changes only which of two equidistant centres a row
+        goes to, not the inertia beyond rounding."""
+        self._check_is_fitted("cluster_centers_")
+        data = dask_driver.ChunkedData(X, sample_weight, self.n_threads)
+        self._check_n_features(data.X)
+        centers = np.ascontiguousarray(self.cluster_centers_, dtype=np.float64)
+        return -data.map_reduce(
+            kmeans.score_task, centers, centers.mean(axis=0), what="the inertia of X"
+        )
+
     def _assign(self, X, sample_weight=None):
-        return _core.kmeans_assign(
+        return kmeans.assign(
             X,
             sample_weight,
-            np.ascontiguousarray(self.cluster_centers_, dtype=np.float64),
+            self.cluster_centers_,
             self._metric,
             check_n_threads(self.n_threads),
         )
@@ -207,9 +208,10 @@ class _CentroidClustering(BaseEstimator):
 
         On a Dask array (KMeans only): a lazy Dask array with X's row chunks."""
         if is_dask_collection(X) and self._metric == "l2":
-            from ._dask import kmeans_predict
-
-            return kmeans_predict(self, X)
+            X = self._check_fitted_dask(X)
+            return dask_driver.map_rows(
+                X, _method_block, self, "predict", dtype=np.int64
+            )
         X = self._check_fitted_X(X)
         return self._assign(X)[0]
 
@@ -218,15 +220,18 @@ class _CentroidClustering(BaseEstimator):
 
         On a Dask array (KMeans only): a lazy Dask array with X's row chunks."""
         if is_dask_collection(X) and self._metric == "l2":
-            from ._dask import kmeans_transform
-
-            return kmeans_transform(self, X)
+            X = self._check_fitted_dask(X)
+            return dask_driver.map_rows(
+                X,
+                _method_block,
+                self,
+                "transform",
+                n_columns=self.cluster_centers_.shape[0],
+                dtype=dask_driver.float_dtype(X),
+            )
         X = self._check_fitted_X(X)
-        return _core.kmeans_distances(
-            X,
-            np.ascontiguousarray(self.cluster_centers_, dtype=np.float64),
-            self._metric,
-            check_n_threads(self.n_threads),
+        return kmeans.distances(
+            X, self.cluster_centers_, self._metric, check_n_threads(self.n_threads)
         )
 
     def fit_transform(self, X, y=None, sample_weight=None):
@@ -239,16 +244,14 @@ class _CentroidClustering(BaseEstimator):
         On a Dask array (KMeans only): computed on the cluster by one map and
         one tree reduction (sample_weight may be a Dask array too)."""
         if is_dask_collection(X) and self._metric == "l2":
-            from ._dask import kmeans_score
-
-            return kmeans_score(self, X, sample_weight)
+            return self._score_dask(X, sample_weight)
         X = self._check_fitted_X(X)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         return -float(self._assign(X, sample_weight)[1])
 
     def save(self, path):
         """Write the fitted model to a JSON model file (see ``emclust.load``)."""
-        return _persist.save(self, path)
+        return io.save(self, path)
 
 
 class KMeans(_CentroidClustering):
@@ -335,3 +338,11 @@ class KMedians(_CentroidClustering):
     """
 
     _metric = "l1"
+
+
+def _method_block(block, est, method):
+    return getattr(est, method)(np.ascontiguousarray(block))
+
+
+io.register_kind(KMeans)
+io.register_kind(KMedians)
