@@ -4,7 +4,7 @@ from . import datasets
 from ._version import __version__
 from .estimators.bernoulli_mixture import BernoulliMixture
 from .estimators.gaussian_mixture import GaussianMixture
-from .estimators.kmeans import KMeans, KMedians
+from .estimators.kmeans import KMeans, KMedians, k_means
 from .exceptions import ConvergenceWarning, NotFittedError
 from .io import load, save
 from .models.algebra import mixture_moments, sum_of_mixtures
@@ -45,6 +45,7 @@ __all__ = [
     "datasets",
     "e_step",
     "gmm_statistics",
+    "k_means",
     "kmeans_plusplus",
     "kmeans_relocation_candidates",
     "kmeans_statistics",

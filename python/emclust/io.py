@@ -440,9 +440,10 @@ def from_dict(content):
         setattr(model, name, value)
     model.n_features_in_ = d
     if kind == "GaussianMixture":
+        chol = model.precisions_cholesky_
         model.precisions_ = precisions_from_cholesky(
-            model.precisions_cholesky_, model.covariance_type
-        )
+            chol.astype(np.float64), model.covariance_type
+        ).astype(chol.dtype)
     return model
 
 

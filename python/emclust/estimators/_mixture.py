@@ -1,12 +1,12 @@
 """What every mixture estimator shares: inference from the E-step, scores and
 information criteria, model files and the convergence warning.
 
-A subclass provides ``_e_step(X, want_resp, want_log_prob)`` returning
-``(resp, log_prob)`` (either may be None when not asked for),
-``_n_parameters()`` and ``_fitted_attribute`` (an attribute that exists once
-fitted); one that accepts Dask arrays sets ``_dask_inference = True``: its
-predict, predict_proba and score_samples then return lazy Dask arrays, and
-score, bic and aic reduce over the chunks.
+A subclass provides ``_validate_fitted(X)`` (scikit-learn's fitted-state and
+input checks for inference), ``_e_step(X, want_resp, want_log_prob)`` on
+validated X returning ``(resp, log_prob)`` (either may be None when not asked
+for), and ``_n_parameters()``. On a Dask array, predict, predict_proba and
+score_samples return lazy Dask arrays, and score, bic and aic reduce over the
+chunks.
 """
 
 from __future__ import annotations
@@ -15,18 +15,18 @@ import copy
 import warnings
 
 import numpy as np
+from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted
 
 from .. import io
 from .._validation import check_sample_weight
 from ..drivers import dask as dask_driver
 from ..drivers.dask import is_dask_collection
-from ..exceptions import ConvergenceWarning
-from ._base import BaseEstimator
+from ._shared import check_dask_n_features
 
 
-class MixtureMixin(BaseEstimator):
-    _dask_inference = False
-
+class MixtureMixin(DensityMixin, BaseEstimator):
     def _warn_if_not_converged(self):
         if not self.converged_ and self.max_iter > 0:
             warnings.warn(
@@ -39,15 +39,19 @@ class MixtureMixin(BaseEstimator):
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit, then return the component of every sample (as ``fit(X).predict(X)``)."""
         X = self._fit(X, sample_weight)
-        return self.predict(X)
+        if is_dask_collection(X):
+            return self.predict(X)
+        return self._infer(X, "predict", validated=True)
 
     def save(self, path):
         """Write the fitted model to a JSON model file (see ``emclust.load``)."""
         return io.save(self, path)
 
-    def _infer(self, X, what):
-        if self._dask_inference and is_dask_collection(X):
+    def _infer(self, X, what, validated=False):
+        if is_dask_collection(X):
             return self._infer_dask(X, what)
+        if not validated:
+            X = self._validate_fitted(X)
         if what == "score_samples":
             return self._e_step(X, False, True)[1]
         resp, _ = self._e_step(X, True, False)
@@ -56,9 +60,9 @@ class MixtureMixin(BaseEstimator):
     def _infer_dask(self, X, what):
         """predict / predict_proba / score_samples on a Dask array, as a lazy
         Dask array with X's row chunks."""
-        self._check_is_fitted(self._fitted_attribute)
+        check_is_fitted(self)
         X = dask_driver.rechunk_rows(X)
-        self._check_n_features(X)
+        check_dask_n_features(self, X)
         if what == "predict":
             return dask_driver.map_rows(X, _infer_block, self, what, dtype=np.int64)
         dtype = dask_driver.float_dtype(X)
@@ -69,9 +73,9 @@ class MixtureMixin(BaseEstimator):
 
     def _total_log_likelihood_dask(self, X, sample_weight):
         """(Σ w log p(x), Σ w) over a Dask array: one map and one tree reduction."""
-        self._check_is_fitted(self._fitted_attribute)
+        check_is_fitted(self)
         data = dask_driver.ChunkedData(X, sample_weight, self.n_threads)
-        self._check_n_features(data.X)
+        check_dask_n_features(self, data.X)
         total = data.map_reduce(
             _log_likelihood_task, self, what="the log-likelihood of X"
         )
@@ -94,7 +98,7 @@ class MixtureMixin(BaseEstimator):
 
         On a Dask array: computed on the cluster by one map and one tree
         reduction; a float, equal to the in-memory value up to rounding."""
-        if self._dask_inference and is_dask_collection(X):
+        if is_dask_collection(X):
             ll, n = self._total_log_likelihood(X, sample_weight)
             return ll / n
         log_prob = self.score_samples(X)
@@ -102,7 +106,7 @@ class MixtureMixin(BaseEstimator):
         return float(np.average(log_prob.astype(np.float64), weights=w))
 
     def _total_log_likelihood(self, X, sample_weight):
-        if self._dask_inference and is_dask_collection(X):
+        if is_dask_collection(X):
             return self._total_log_likelihood_dask(X, sample_weight)
         log_prob = self.score_samples(X).astype(np.float64)
         w = check_sample_weight(sample_weight, log_prob.shape[0])

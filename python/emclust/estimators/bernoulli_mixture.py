@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+from numbers import Integral, Real
+from typing import ClassVar
+
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._tags import InputTags
+from sklearn.utils.validation import check_is_fitted
 
 from .. import io
 from .._validation import (
     check_binary_array,
-    check_choice,
-    check_float,
+    check_data,
     check_int,
     check_mixture_weights,
     check_n_threads,
@@ -23,6 +29,14 @@ from ..models import bernoulli
 from ..models.bernoulli import INIT_PARAMS, check_probabilities
 from ..models.kmeans import sample_size
 from ._mixture import MixtureMixin
+from ._shared import N_THREADS, RANDOM_STATE, float_result
+
+
+@dataclasses.dataclass
+class BinaryInputTags(InputTags):
+    """scikit-learn's input tags, plus ``binary``: X must be 0/1 data."""
+
+    binary: bool = False
 
 
 class BernoulliMixture(MixtureMixin):
@@ -69,9 +83,15 @@ class BernoulliMixture(MixtureMixin):
     random_state : int, RandomState, Generator or None
     n_threads : int, optional
         Threads for the core; None uses every usable core.
+    binarize : float or None, default=None
+        None: X must be binary (its tags say so). A number t: X > t becomes 1
+        and the rest 0 before fitting and inference, as scikit-learn's
+        ``BernoulliNB(binarize=t)``.
 
     Attributes
     ----------
+    The arrays are float32 when X is float32, float64 otherwise.
+
     weights_ : ndarray of shape (n_components,)
     probabilities_ : ndarray of shape (n_components, n_features)
         θ_kd = P(x_d = 1 | component k).
@@ -103,6 +123,7 @@ class BernoulliMixture(MixtureMixin):
         alpha=1e-3,
         random_state=None,
         n_threads=None,
+        binarize=None,
     ):
         self.n_components = n_components
         self.tol = tol
@@ -114,6 +135,41 @@ class BernoulliMixture(MixtureMixin):
         self.alpha = alpha
         self.random_state = random_state
         self.n_threads = n_threads
+        self.binarize = binarize
+
+    _parameter_constraints: ClassVar[dict] = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0.0, np.inf, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "init_params": [StrOptions(set(INIT_PARAMS))],
+        "weights_init": ["array-like", None],
+        "probabilities_init": ["array-like", None],
+        "alpha": [Interval(Real, 0.0, np.inf, closed="left")],
+        "random_state": RANDOM_STATE,
+        "n_threads": N_THREADS,
+        "binarize": [Interval(Real, None, None, closed="neither"), None],
+    }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        given = {
+            f.name: getattr(tags.input_tags, f.name)
+            for f in dataclasses.fields(InputTags)
+        }
+        tags.input_tags = BinaryInputTags(**given, binary=self.binarize is None)
+        tags.input_tags.positive_only = self.binarize is None
+        return tags
+
+    def _validate_X(self, X, reset):
+        if self.binarize is None:
+            return check_binary_array(X, self, reset=reset)
+        X = check_data(X, self, reset=reset)
+        return (X > self.binarize).astype(X.dtype)
+
+    def _validate_fitted(self, X):
+        check_is_fitted(self)
+        return self._validate_X(X, reset=False)
 
     def fit(self, X, y=None, sample_weight=None):
         """Estimate the parameters with EM.
@@ -142,17 +198,14 @@ class BernoulliMixture(MixtureMixin):
 
     def _check_parameters(self, n_samples, d):
         """(k, tol, alpha, max_iter, n_init, (weights_init, probabilities_init))."""
-        k = check_int(self.n_components, "n_components", minimum=1)
+        k = self.n_components
         if n_samples < k:
             raise ValueError(
                 f"Expected n_samples >= n_components but got n_components = {k}, "
                 f"n_samples = {n_samples}"
             )
-        tol = check_float(self.tol, "tol", minimum=0.0)
-        alpha = check_float(self.alpha, "alpha", minimum=0.0)
-        max_iter = check_int(self.max_iter, "max_iter", minimum=0)
-        n_init = check_int(self.n_init, "n_init", minimum=1)
-        check_choice(self.init_params, "init_params", INIT_PARAMS)
+        tol, alpha = float(self.tol), float(self.alpha)
+        max_iter, n_init = int(self.max_iter), int(self.n_init)
         weights_init = (
             None
             if self.weights_init is None
@@ -168,22 +221,26 @@ class BernoulliMixture(MixtureMixin):
         return k, tol, alpha, max_iter, n_init, (weights_init, probabilities_init)
 
     def _fit(self, X, sample_weight):
+        self._validate_params()
         if is_dask_collection(X):
+            if self.binarize is not None:
+                X = (X > self.binarize).astype(dask_driver.float_dtype(X))
             X, result = self._fit_dask(X, sample_weight)
+            self.n_features_in_ = X.shape[1]
         else:
             X, result = self._fit_in_memory(X, sample_weight)
-        self.weights_ = result["weights"]
-        self.probabilities_ = result["probabilities"]
+        dtype = dask_driver.float_dtype(X)
+        self.weights_ = float_result(result["weights"], dtype)
+        self.probabilities_ = float_result(result["probabilities"], dtype)
         self.converged_ = bool(result["converged"])
         self.n_iter_ = int(result["n_iter"])
         self.lower_bound_ = float(result["lower_bound"])
         self.lower_bounds_ = list(result["lower_bounds"])
-        self.n_features_in_ = X.shape[1]
         self._warn_if_not_converged()
         return X
 
     def _fit_in_memory(self, X, sample_weight):
-        X = check_binary_array(X)
+        X = self._validate_X(X, reset=True)
         k, tol, alpha, max_iter, n_init, given = self._check_parameters(*X.shape)
         weights_init, probabilities_init = given
         w = check_sample_weight(sample_weight, X.shape[0])
@@ -232,13 +289,7 @@ class BernoulliMixture(MixtureMixin):
     # -- inference (predict, predict_proba, score_samples, score, bic, aic:
     #    MixtureMixin; lazy on Dask arrays) --
 
-    _dask_inference = True
-    _fitted_attribute = "probabilities_"
-
     def _e_step(self, X, want_resp, want_log_prob):
-        self._check_is_fitted("probabilities_")
-        X = check_binary_array(X)
-        self._check_n_features(X)
         return bernoulli.infer(
             X,
             self.weights_,
@@ -262,7 +313,7 @@ class BernoulliMixture(MixtureMixin):
         y : ndarray of shape (n_samples,)
             The component each sample was drawn from.
         """
-        self._check_is_fitted("probabilities_")
+        check_is_fitted(self)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         rng = numpy_generator(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import sys
 import time
+from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from .. import io
 from .._validation import (
-    check_array,
-    check_choice,
-    check_float,
+    check_data,
     check_int,
     check_mixture_weights,
     check_n_threads,
@@ -25,6 +27,7 @@ from ..drivers.dask import is_dask_collection
 from ..models import gaussian
 from ..models.algebra import full_covariances, mixture_moments, sum_of_mixtures
 from ..models.gaussian import (
+    COVARIANCE_TYPES,
     check_covariance_type,
     check_means,
     check_precisions,
@@ -36,6 +39,7 @@ from ..models.gaussian import (
 )
 from ..models.kmeans import sample_size
 from ._mixture import MixtureMixin
+from ._shared import N_THREADS, RANDOM_STATE, check_dask_n_features, float_result
 
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 
@@ -79,6 +83,9 @@ class GaussianMixture(MixtureMixin):
 
     Attributes
     ----------
+    The arrays are float32 when X is float32 (as in scikit-learn), float64
+    otherwise; the sums behind them are float64 either way.
+
     weights_ : ndarray of shape (n_components,)
     means_ : ndarray of shape (n_components, n_features)
     covariances_, precisions_, precisions_cholesky_ : ndarray
@@ -131,19 +138,30 @@ class GaussianMixture(MixtureMixin):
         self.verbose_interval = verbose_interval
         self.n_threads = n_threads
 
+    _parameter_constraints: ClassVar[dict] = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
+        "tol": [Interval(Real, 0.0, np.inf, closed="left")],
+        "reg_covar": [Interval(Real, 0.0, np.inf, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "init_params": [StrOptions(set(INIT_PARAMS))],
+        "weights_init": ["array-like", None],
+        "means_init": ["array-like", None],
+        "precisions_init": ["array-like", None],
+        "random_state": RANDOM_STATE,
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "verbose_interval": [Interval(Integral, 1, None, closed="left")],
+        "n_threads": N_THREADS,
+    }
+
     # -- fitting --
 
     def _check_parameters(self, n_features):
-        k = check_int(self.n_components, "n_components", minimum=1)
-        check_covariance_type(self.covariance_type)
-        check_float(self.tol, "tol", minimum=0.0)
-        check_float(self.reg_covar, "reg_covar", minimum=0.0)
-        check_int(self.max_iter, "max_iter", minimum=0)
-        check_int(self.n_init, "n_init", minimum=1)
-        check_choice(self.init_params, "init_params", INIT_PARAMS)
-        check_int(self.verbose, "verbose", minimum=0)
-        check_int(self.verbose_interval, "verbose_interval", minimum=1)
-        check_n_threads(self.n_threads)
+        """The initial parameters given, checked against n_features (the
+        scalars were checked by _validate_params)."""
+        k = self.n_components
         return (
             None
             if self.weights_init is None
@@ -188,30 +206,34 @@ class GaussianMixture(MixtureMixin):
         return self
 
     def _fit(self, X, sample_weight, callback=None):
+        self._validate_params()
         if is_dask_collection(X):
             X, result = self._fit_dask(X, sample_weight, callback)
+            self.n_features_in_ = X.shape[1]
         else:
             X, result = self._fit_in_memory(X, sample_weight, callback)
-        self._set_fitted(result, X.shape[1])
+        self._set_fitted(result, X.shape[1], dask_driver.float_dtype(X))
         self._warn_if_not_converged()
         return X
 
-    def _warm_parameters(self, X):
+    def _continues(self):
+        return bool(self.warm_start) and hasattr(self, "converged_")
+
+    def _warm_parameters(self, d):
         """The current fit in the core's layout, to continue from, or None."""
-        if not (self.warm_start and hasattr(self, "converged_")):
+        if not self._continues():
             return None
-        self._check_n_features(X)
-        d = X.shape[1]
         return (
-            self.weights_,
-            self.means_,
+            np.ascontiguousarray(self.weights_, dtype=np.float64),
+            np.ascontiguousarray(self.means_, dtype=np.float64),
             to_core(self.covariances_, self.covariance_type, d),
             to_core(self.precisions_cholesky_, self.covariance_type, d),
         )
 
     def _fit_in_memory(self, X, sample_weight, callback=None):
-        n_components = check_int(self.n_components, "n_components", minimum=1)
-        X = check_array(X, min_samples=1)
+        n_components = self.n_components
+        # A warm start checks that X has the features of the fit it continues.
+        X = check_data(X, self, reset=not self._continues())
         if X.shape[0] < n_components:
             raise ValueError(
                 f"Expected n_samples >= n_components but got n_components = "
@@ -219,7 +241,7 @@ class GaussianMixture(MixtureMixin):
             )
         weights_init, means_init, precisions_init = self._check_parameters(X.shape[1])
         w = check_sample_weight(sample_weight, X.shape[0])
-        warm = self._warm_parameters(X)
+        warm = self._warm_parameters(X.shape[1])
         result = memory.fit_gaussian_mixture(
             X,
             w,
@@ -247,7 +269,9 @@ class GaussianMixture(MixtureMixin):
         """EM on a Dask array (drivers.dask); from the same initial
         parameters it equals the in-memory fit to rounding."""
         data = dask_driver.ChunkedData(X, sample_weight, self.n_threads)
-        k = check_int(self.n_components, "n_components", minimum=1)
+        k = self.n_components
+        if self._continues():
+            check_dask_n_features(self, data.X)
         if data.n_samples < k:
             raise ValueError(
                 f"Expected n_samples >= n_components but got n_components = {k}, "
@@ -256,7 +280,7 @@ class GaussianMixture(MixtureMixin):
         given = self._check_parameters(data.n_features)
         type_, reg_covar = self.covariance_type, self.reg_covar
         seed = seed_from_random_state(self.random_state)
-        warm = self._warm_parameters(data.X)
+        warm = self._warm_parameters(data.n_features)
         if warm is not None:
             warm = dict(
                 zip(("weights", "means", "covariances", "precisions_cholesky"), warm)
@@ -302,31 +326,35 @@ class GaussianMixture(MixtureMixin):
 
         return report
 
-    def _set_fitted(self, result, n_features):
+    def _set_fitted(self, result, n_features, dtype):
         k, t = self.n_components, self.covariance_type
-        self.weights_ = result["weights"]
-        self.means_ = result["means"]
-        self.covariances_ = from_core(result["covariances"], t, k, n_features)
-        self.precisions_cholesky_ = from_core(
-            result["precisions_cholesky"], t, k, n_features
+        # precisions_ from the stored factors (float32 ones included), so that
+        # a model file's precisions_ come out the same.
+        chol = float_result(
+            from_core(result["precisions_cholesky"], t, k, n_features), dtype
         )
-        self.precisions_ = precisions_from_cholesky(self.precisions_cholesky_, t)
+        self.weights_ = float_result(result["weights"], dtype)
+        self.means_ = float_result(result["means"], dtype)
+        self.covariances_ = float_result(
+            from_core(result["covariances"], t, k, n_features), dtype
+        )
+        self.precisions_cholesky_ = chol
+        self.precisions_ = float_result(
+            precisions_from_cholesky(chol.astype(np.float64), t), dtype
+        )
         self.converged_ = bool(result["converged"])
         self.n_iter_ = int(result["n_iter"])
         self.lower_bound_ = float(result["lower_bound"])
         self.lower_bounds_ = list(result["lower_bounds"])
-        self.n_features_in_ = n_features
 
     # -- inference (predict, predict_proba, score_samples, score, bic, aic:
     #    MixtureMixin; lazy on Dask arrays) --
 
-    _dask_inference = True
-    _fitted_attribute = "means_"
+    def _validate_fitted(self, X):
+        check_is_fitted(self)
+        return check_data(X, self, reset=False)
 
     def _e_step(self, X, want_resp, want_log_prob, log_resp=False):
-        self._check_is_fitted("means_")
-        X = check_array(X)
-        self._check_n_features(X)
         return gaussian.infer(
             X,
             self.weights_,
@@ -358,7 +386,7 @@ class GaussianMixture(MixtureMixin):
         y : ndarray of shape (n_samples,)
             The component each sample was drawn from.
         """
-        self._check_is_fitted("means_")
+        check_is_fitted(self)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         rng = numpy_generator(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
@@ -437,7 +465,7 @@ class GaussianMixture(MixtureMixin):
         return gm
 
     def _full_parameters(self):
-        self._check_is_fitted("means_")
+        check_is_fitted(self)
         k, d = self.means_.shape
         return (
             self.weights_,

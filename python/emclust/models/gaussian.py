@@ -21,8 +21,8 @@ import numpy as np
 
 from .. import _core
 from .._validation import (
-    check_array,
     check_choice,
+    check_data,
     check_float,
     check_mixture_weights,
     check_n_threads,
@@ -146,7 +146,7 @@ def e_step(X, weights, means, covariances, covariance_type="full", *, n_threads=
         log p(x_i) under the mixture.
     """
     covariance_type = check_covariance_type(covariance_type)
-    X = check_array(X)
+    X = check_data(X)
     means = np.asarray(means, dtype=np.float64)
     if means.ndim != 2:
         raise ValueError(
@@ -235,8 +235,8 @@ def m_step(
     """
     covariance_type = check_covariance_type(covariance_type)
     reg_covar = check_float(reg_covar, "reg_covar", minimum=0.0)
-    X = check_array(X)
-    resp = check_array(resp, "resp", dtype=X.dtype)
+    X = check_data(X)
+    resp = check_data(resp, name="resp", dtype=X.dtype)
     if resp.shape[0] != X.shape[0]:
         raise ValueError(
             f"resp has {resp.shape[0]} rows but X has {X.shape[0]} samples"
@@ -449,7 +449,7 @@ def gmm_statistics(
     GaussianStatistics
     """
     covariance_type = check_choice(covariance_type, "covariance_type", COVARIANCE_TYPES)
-    X = check_array(X, min_samples=0)
+    X = check_data(X, min_samples=0)
     means = np.ascontiguousarray(means, dtype=np.float64)
     if means.ndim != 2 or means.shape[1] != X.shape[1]:
         raise ValueError(

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import _core
 from .._validation import (
-    check_array,
+    check_data,
     check_int,
     check_n_threads,
     check_sample_weight,
@@ -68,7 +68,7 @@ def kmeans_plusplus(
     indices : ndarray of shape (n_clusters,)
         Their row indices in X.
     """
-    X = check_array(X)
+    X = check_data(X)
     n_clusters = check_n_clusters(n_clusters, X.shape[0])
     sample_weight = check_sample_weight(sample_weight, X.shape[0])
     indices = _core.kmeans_plusplus(
@@ -243,7 +243,7 @@ def statistics_from_core(out, centers):
 def _check_chunk_centers(X, centers, shift):
     """(X, centers, shift) of a K-means chunk function, validated; shift
     defaults to the mean of the centres."""
-    X = check_array(X, min_samples=0)
+    X = check_data(X, min_samples=0)
     centers = np.ascontiguousarray(centers, dtype=np.float64)
     if centers.ndim != 2 or centers.shape[1] != X.shape[1] or centers.shape[0] < 1:
         raise ValueError(
@@ -613,7 +613,10 @@ def seed_centers(data, k, init, seed, restarts):
                 Xs, ws, k, "l2", (seed + r + 1) % 2**64, data.n_threads
             )
         else:  # "random": distinct rows with probability ∝ weight
-            p = None if ws is None else ws / ws.sum()
+            # One way of drawing with and without weights, so that unit
+            # weights draw the rows no weights do.
+            w = np.ones(Xs.shape[0]) if ws is None else ws
+            p = w / w.sum()
             rows = np.random.default_rng([seed, r + 1]).choice(
                 Xs.shape[0], k, replace=False, p=p
             )
