@@ -31,12 +31,12 @@ def test_non_binary_data_rejected_in_predict():
 
 
 def test_strings_rejected():
-    with pytest.raises(TypeError, match="X must be an array of real numbers"):
-        emclust.BernoulliMixture(1).fit(np.array([["0", "1"]]))
+    with pytest.raises(ValueError, match="could not convert string"):
+        emclust.BernoulliMixture(1).fit(np.array([["no", "yes"]]))
 
 
 def test_one_dimensional_rejected():
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match="2D"):
         emclust.BernoulliMixture(1).fit(np.array([0, 1, 1]))
 
 
@@ -72,13 +72,14 @@ def test_not_fitted():
         ),
         (dict(weights_init=[1.0]), r"weights_init must have shape \(2,\)"),
         (dict(weights_init=[0.7, 0.7]), "weights_init must sum to 1"),
-        (dict(alpha=-1.0), "alpha must be >= 0"),
-        (dict(alpha=np.inf), "alpha must be finite"),
-        (dict(init_params="kmeans"), "init_params must be one of"),
-        (dict(max_iter=-1), "max_iter must be >= 0"),
-        (dict(n_init=0), "n_init must be >= 1"),
-        (dict(tol=-1.0), "tol must be >= 0"),
-        (dict(n_threads=0), "n_threads must be >= 1"),
+        # scikit-learn's parameter validation names the parameter.
+        (dict(alpha=-1.0), r"'alpha' parameter.*\[0(\.0)?, inf\)"),
+        (dict(alpha=np.inf), r"'alpha' parameter.*Got inf"),
+        (dict(init_params="kmeans"), "'init_params' parameter"),
+        (dict(max_iter=-1), "'max_iter' parameter"),
+        (dict(n_init=0), "'n_init' parameter"),
+        (dict(tol=-1.0), "'tol' parameter"),
+        (dict(n_threads=0), "'n_threads' parameter"),
     ],
     ids=[
         "theta-too-few-features",
@@ -112,5 +113,5 @@ def test_sample_weight_shape():
 
 
 def test_n_components_type():
-    with pytest.raises(TypeError, match="n_components must be an integer"):
+    with pytest.raises(TypeError, match=r"'n_components' parameter.*an int"):
         emclust.BernoulliMixture(2.0).fit(X_OK)

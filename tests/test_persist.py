@@ -118,7 +118,7 @@ def test_file_is_versioned_json_and_write_is_atomic(blobs, tmp_path, monkeypatch
     before = path.read_bytes()
 
     # A failure while writing leaves the old file whole and no temporary file.
-    import emclust._persist as persist
+    import emclust.io as persist
 
     def boom(*args):
         raise OSError("disk full")
@@ -144,7 +144,7 @@ def saved(blobs, tmp_path):
 def rewrite(path, content, fix_checksum=True):
     """Write edited content; recompute the checksum so that the semantic
     checks, not the checksum, have to catch the edit."""
-    from emclust._persist import _checksum
+    from emclust.io import _checksum
 
     if fix_checksum:
         body = {k: content[k] for k in ("kind", "dtype", "params", "attributes")}

@@ -112,7 +112,7 @@ def estimator(model, k, **options):
         raise CLIError(
             f"--model {model} needs emclust.{MODELS[model]}, which this emclust lacks"
         )
-    accepted = set(cls._param_names())
+    accepted = set(cls._get_param_names())
     kw = {"n_clusters" if "n_clusters" in accepted else "n_components": k}
     for name, value in options.items():
         if value is None:
