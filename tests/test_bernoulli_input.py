@@ -20,8 +20,9 @@ X_OK = np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0], [0, 0, 0]], dtype=np.float64)
 def test_non_binary_data_rejected(value, match):
     X = X_OK.copy()
     X[2, 1] = value
+    # missing_values=None: NaN is an error, not a missing entry.
     with pytest.raises(ValueError, match=match):
-        emclust.BernoulliMixture(2).fit(X)
+        emclust.BernoulliMixture(2, missing_values=None).fit(X)
 
 
 def test_non_binary_data_rejected_in_predict():

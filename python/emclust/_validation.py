@@ -92,7 +92,9 @@ def _already_valid(X, min_samples, allow_nan):
     return bool(np.isfinite(total))
 
 
-def check_binary_array(X, estimator=None, *, reset=True, name="X", min_samples=1):
+def check_binary_array(
+    X, estimator=None, *, reset=True, name="X", min_samples=1, allow_nan=False
+):
     """check_data, then every entry must be 0 or 1 (mixture of Bernoullis).
 
     bool and integer arrays become float64; float32 data is fitted in
@@ -110,16 +112,19 @@ def check_binary_array(X, estimator=None, *, reset=True, name="X", min_samples=1
         min_samples=min_samples,
         allow_nan=True,
     )
-    check_binary_values(arr, name)
+    check_binary_values(arr, name, allow_nan=allow_nan)
     return arr
 
 
-def check_binary_values(arr, name="X", row_offset=0):
-    """ValueError unless every entry of a 2-D array is 0 or 1."""
+def check_binary_values(arr, name="X", row_offset=0, allow_nan=False):
+    """ValueError unless every entry of a 2-D array is 0 or 1 (or NaN, a
+    missing entry, with allow_nan)."""
     step = max(1, 65536 // max(1, arr.shape[1]))
     for start in range(0, arr.shape[0], step):
         part = arr[start : start + step]
         ok = (part == 0) | (part == 1)
+        if allow_nan and part.dtype.kind == "f":
+            ok |= np.isnan(part)
         if not ok.all():
             i, j = np.argwhere(~ok)[0]
             raise ValueError(

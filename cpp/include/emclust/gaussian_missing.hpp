@@ -450,8 +450,7 @@ GaussianStatistics missing_pass(const ConstRowMatrixRef<T>& X,
                             for (Index a = 0; a < m; ++a) {
                                 double v = 0.0;
                                 for (Index c = 0; c < k; ++c) {
-                                    const auto& f =
-                                        s.factors[static_cast<std::size_t>(c)];
+                                    const auto& f = s.fac[c];
                                     v += static_cast<double>(s.logp(c, b)) *
                                          (f.mean_m[a] +
                                           static_cast<double>(

@@ -38,7 +38,7 @@ class Dataset:
         return f"{self.source}: {shape}"
 
 
-def read_data(path, columns=None, *, drop_nan=False, header=None):
+def read_data(path, columns=None, *, drop_nan=False, header=None, missing="error"):
     """Read DATA for a command; every problem becomes a one-line CLIError.
 
     Parameters
@@ -49,6 +49,10 @@ def read_data(path, columns=None, *, drop_nan=False, header=None):
         Comma-separated column names or 0-based indices.
     drop_nan : bool
         Drop rows with NaN or missing values instead of failing.
+    missing : {"error", "drop", "keep"}
+        What a NaN or missing cell does: fail, drop its row (as drop_nan), or
+        stay in X as NaN, a missing value for the model to handle (an
+        infinite value is still an error).
     header : bool, optional
         Whether a CSV file starts with a header line; None guesses it (a
         header is a first line with a field that is not a number).
@@ -72,6 +76,15 @@ def read_data(path, columns=None, *, drop_nan=False, header=None):
     n_rows = X.shape[0]
     if n_rows == 0:
         raise CLIError(f"{path} has no data rows")
+    drop_nan = drop_nan or missing == "drop"
+    if missing == "keep":
+        infinite = np.flatnonzero(np.isinf(X).any(axis=1)) + 1
+        if infinite.size:
+            raise CLIError(
+                f"{path}: infinite values in {infinite.size} row(s), first in data "
+                f"row {infinite[0]}"
+            )
+        return Dataset(np.ascontiguousarray(X), names, str(path), n_rows)
     bad = ~np.isfinite(X).all(axis=1)
     kept = None
     if bad.any():
@@ -82,7 +95,8 @@ def read_data(path, columns=None, *, drop_nan=False, header=None):
             raise CLIError(
                 f"{path}: NaN, infinite or missing values in {rows.size} row(s): "
                 f"data row {shown}{more} (counting from 1 after any header); "
-                "fix them or pass --drop-nan to skip those rows"
+                "fix them, pass --drop-nan to skip those rows, or --missing keep "
+                "to fit them as missing values"
             )
         kept = ~bad
         X = X[kept]

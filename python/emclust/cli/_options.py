@@ -51,6 +51,15 @@ data_options = _stack(
         help="Skip rows with NaN or missing values (their output rows stay empty).",
     ),
     click.option(
+        "--missing",
+        type=click.Choice(["error", "drop", "keep"]),
+        default="error",
+        show_default=True,
+        help="Empty, NA or NaN cells: an error, drop their rows (as --drop-nan), "
+        "or keep them as missing values (Gaussian and Bernoulli mixtures fit "
+        "them by exact EM).",
+    ),
+    click.option(
         "--header/--no-header",
         default=None,
         help="Whether a CSV file starts with column names [default: guessed].",

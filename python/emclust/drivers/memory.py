@@ -31,8 +31,9 @@ def fit_gaussian_mixture(
     """EM of a Gaussian mixture; a dict of the best restart's parameters (in
     the core's flat layout) and trace. ``warm`` is None or (weights, means,
     covariances, precisions_cholesky) to continue from; ``progress`` None or
-    ``progress(init, n_iter, lower_bound, change)``."""
-    return _core.gmm_fit(
+    ``progress(init, n_iter, lower_bound, change)``. NaN entries of X are
+    missing values (exact EM); X without NaN runs today's fit, bit for bit."""
+    return _core.gmm_missing_fit(
         X,
         sample_weight,
         n_components,
@@ -70,8 +71,9 @@ def fit_bernoulli_mixture(
     progress=None,
 ):
     """EM of a mixture of Bernoullis; a dict of the best restart's
-    parameters and trace."""
-    return _core.bernoulli_fit(
+    parameters and trace. NaN entries of X are missing values (they drop out
+    of the likelihood and of the sums); X without NaN runs today's fit."""
+    return _core.bernoulli_missing_fit(
         X,
         sample_weight,
         n_components,

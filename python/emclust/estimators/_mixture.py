@@ -12,6 +12,7 @@ chunks.
 from __future__ import annotations
 
 import copy
+import numbers
 import warnings
 
 import numpy as np
@@ -27,6 +28,44 @@ from ._shared import check_dask_n_features
 
 
 class MixtureMixin(DensityMixin, BaseEstimator):
+    # -- missing values: NaN entries when missing_values is np.nan --
+
+    def _allow_nan(self):
+        """Whether NaN marks a missing entry (missing_values=np.nan) or is an
+        error (missing_values=None)."""
+        mv = self.missing_values
+        if mv is None:
+            return False
+        if isinstance(mv, numbers.Real) and np.isnan(mv):
+            return True
+        raise ValueError(
+            "missing_values must be np.nan (NaN marks a missing entry) or None "
+            f"(NaN is an error), got {mv!r}"
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        mv = getattr(self, "missing_values", None)
+        tags.input_tags.allow_nan = isinstance(mv, numbers.Real) and bool(np.isnan(mv))
+        return tags
+
+    def impute(self, X):
+        """X with every missing (NaN) entry replaced by its conditional mean
+        under the fitted mixture, Σ_k γ_k E[x_m | x_o, k], where γ are the
+        responsibilities given the row's observed entries.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            NaN marks a missing entry; a row must have one observed entry.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            A new array; the observed entries are X's, unchanged.
+        """
+        return self._impute(self._validate_fitted(X))
+
     def _warn_if_not_converged(self):
         if not self.converged_ and self.max_iter > 0:
             warnings.warn(

@@ -7,7 +7,7 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, MissingValues, StrOptions
 from sklearn.utils._tags import InputTags
 from sklearn.utils.validation import check_is_fitted
 
@@ -86,7 +86,14 @@ class BernoulliMixture(MixtureMixin):
     binarize : float or None, default=None
         None: X must be binary (its tags say so). A number t: X > t becomes 1
         and the rest 0 before fitting and inference, as scikit-learn's
-        ``BernoulliNB(binarize=t)``.
+        ``BernoulliNB(binarize=t)`` (NaN stays NaN).
+    missing_values : np.nan or None, default=np.nan
+        np.nan: NaN entries are missing (at random); given the component the
+        features are independent, so a missing entry drops out of the
+        likelihood and out of the M-step's sums (θ_kd is the weighted mean
+        over the rows that observed feature d). Inference marginalises, and
+        ``impute`` fills a missing entry with Σ_k γ_k θ_kd. X without NaN is
+        fitted exactly as before. None: NaN is an error.
 
     Attributes
     ----------
@@ -124,6 +131,7 @@ class BernoulliMixture(MixtureMixin):
         random_state=None,
         n_threads=None,
         binarize=None,
+        missing_values=np.nan,
     ):
         self.n_components = n_components
         self.tol = tol
@@ -136,6 +144,7 @@ class BernoulliMixture(MixtureMixin):
         self.random_state = random_state
         self.n_threads = n_threads
         self.binarize = binarize
+        self.missing_values = missing_values
 
     _parameter_constraints: ClassVar[dict] = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -149,6 +158,7 @@ class BernoulliMixture(MixtureMixin):
         "random_state": RANDOM_STATE,
         "n_threads": N_THREADS,
         "binarize": [Interval(Real, None, None, closed="neither"), None],
+        "missing_values": [MissingValues(numeric_only=True), None],
     }
 
     def __sklearn_tags__(self):
@@ -162,10 +172,12 @@ class BernoulliMixture(MixtureMixin):
         return tags
 
     def _validate_X(self, X, reset):
+        allow_nan = self._allow_nan()
         if self.binarize is None:
-            return check_binary_array(X, self, reset=reset)
-        X = check_data(X, self, reset=reset)
-        return (X > self.binarize).astype(X.dtype)
+            return check_binary_array(X, self, reset=reset, allow_nan=allow_nan)
+        X = check_data(X, self, reset=reset, allow_nan=allow_nan)
+        binary = (X > self.binarize).astype(X.dtype)
+        return np.where(np.isnan(X), X, binary) if allow_nan else binary
 
     def _validate_fitted(self, X):
         check_is_fitted(self)
@@ -288,6 +300,11 @@ class BernoulliMixture(MixtureMixin):
 
     # -- inference (predict, predict_proba, score_samples, score, bic, aic:
     #    MixtureMixin; lazy on Dask arrays) --
+
+    def _impute(self, X):
+        return bernoulli.impute(
+            X, self.weights_, self.probabilities_, check_n_threads(self.n_threads)
+        )
 
     def _e_step(self, X, want_resp, want_log_prob):
         return bernoulli.infer(

@@ -8,7 +8,7 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, MissingValues, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .. import io
@@ -80,6 +80,16 @@ class GaussianMixture(MixtureMixin):
     verbose_interval : int, default=10
     n_threads : int, optional
         Threads for the core; None uses every usable core.
+    missing_values : np.nan or None, default=np.nan
+        np.nan: NaN entries of X are missing (at random) and the fit is the
+        exact EM of Ghahramani and Jordan (1994): each row's likelihood is
+        that of its observed entries, and the M-step completes the missing
+        ones with their conditional means and adds their conditional
+        covariance to the scatter. ``predict``, ``predict_proba``,
+        ``score_samples``, ``score``, ``bic`` and ``aic`` marginalise over
+        the missing entries, and ``impute`` fills them in. A row with every
+        entry missing, or a feature missing in every row, is an error; X
+        without NaN is fitted exactly as before. None: NaN is an error.
 
     Attributes
     ----------
@@ -121,6 +131,7 @@ class GaussianMixture(MixtureMixin):
         verbose=0,
         verbose_interval=10,
         n_threads=None,
+        missing_values=np.nan,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -137,6 +148,7 @@ class GaussianMixture(MixtureMixin):
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.n_threads = n_threads
+        self.missing_values = missing_values
 
     _parameter_constraints: ClassVar[dict] = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -154,6 +166,7 @@ class GaussianMixture(MixtureMixin):
         "verbose": ["verbose"],
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "n_threads": N_THREADS,
+        "missing_values": [MissingValues(numeric_only=True), None],
     }
 
     # -- fitting --
@@ -233,7 +246,9 @@ class GaussianMixture(MixtureMixin):
     def _fit_in_memory(self, X, sample_weight, callback=None):
         n_components = self.n_components
         # A warm start checks that X has the features of the fit it continues.
-        X = check_data(X, self, reset=not self._continues())
+        X = check_data(
+            X, self, reset=not self._continues(), allow_nan=self._allow_nan()
+        )
         if X.shape[0] < n_components:
             raise ValueError(
                 f"Expected n_samples >= n_components but got n_components = "
@@ -295,7 +310,7 @@ class GaussianMixture(MixtureMixin):
                 data, k, type_, self.init_params, reg_covar, seed, r, given, sample
             ),
             e_step=lambda params, it, check: gaussian.chunked_e_step(
-                data, params, type_, it, check
+                data, params, type_, it, check, allow_nan=self._allow_nan()
             ),
             m_step=lambda stats: stats._m_step_flat(reg_covar),
             warm=warm,
@@ -352,7 +367,17 @@ class GaussianMixture(MixtureMixin):
 
     def _validate_fitted(self, X):
         check_is_fitted(self)
-        return check_data(X, self, reset=False)
+        return check_data(X, self, reset=False, allow_nan=self._allow_nan())
+
+    def _impute(self, X):
+        return gaussian.impute(
+            X,
+            self.weights_,
+            self.means_,
+            self.precisions_cholesky_,
+            self.covariance_type,
+            check_n_threads(self.n_threads),
+        )
 
     def _e_step(self, X, want_resp, want_log_prob, log_resp=False):
         return gaussian.infer(

@@ -31,10 +31,13 @@ def as_weights(w):
     return None if w is None else np.ascontiguousarray(w, dtype=np.float64)
 
 
-def as_chunk(block, dtype, check=False):
-    """A chunk's rows, C-contiguous in the fit's dtype (finite when check)."""
+def as_chunk(block, dtype, check=False, allow_nan=False):
+    """A chunk's rows, C-contiguous in the fit's dtype (finite when check;
+    with allow_nan, NaN marks a missing entry and only infinity is an error)."""
     x = np.ascontiguousarray(block, dtype=dtype)
-    if check and not np.isfinite(x).all():
+    if check and allow_nan and np.isinf(x).any():
+        raise ValueError("X contains infinity")
+    if check and not allow_nan and not np.isfinite(x).all():
         raise ValueError("X contains NaN or infinity")
     return x
 

@@ -31,16 +31,34 @@ def check_probabilities(theta, n_components, n_features, name):
 
 def infer(X, weights, probabilities, want_resp, want_log_prob, n_threads):
     """(resp, log_prob) of validated binary X under a fitted mixture, either
-    None when not asked for."""
-    return _core.bernoulli_e_step(
+    None when not asked for. NaN entries are missing and drop out of the
+    likelihood; without NaN the complete-data E-step runs, unchanged."""
+    resp, log_prob, _ = _core.bernoulli_missing_e_step(
         X,
         np.ascontiguousarray(weights, dtype=np.float64),
         np.ascontiguousarray(probabilities, dtype=np.float64),
         want_resp,
         want_log_prob,
         False,
+        False,
         n_threads,
     )
+    return resp, log_prob
+
+
+def impute(X, weights, probabilities, n_threads):
+    """Validated X with every NaN replaced by Σ_k γ_k θ_kd (γ given the row's
+    observed entries): the probability that the entry is 1."""
+    return _core.bernoulli_missing_e_step(
+        X,
+        np.ascontiguousarray(weights, dtype=np.float64),
+        np.ascontiguousarray(probabilities, dtype=np.float64),
+        False,
+        False,
+        False,
+        True,
+        n_threads,
+    )[2]
 
 
 def check_binary_sample(Xs):

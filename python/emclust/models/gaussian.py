@@ -190,8 +190,13 @@ def infer(
     n_threads,
 ):
     """(resp, log_prob) of validated X under a fitted mixture, either None
-    when not asked for; resp as log-responsibilities with ``log_resp``."""
-    return _core.gmm_e_step(
+    when not asked for; resp as log-responsibilities with ``log_resp``.
+
+    NaN entries of X are missing: each row's responsibilities and
+    log-likelihood are those of its observed coordinates (the mixture
+    marginalised over the missing ones). Without NaN the core's complete-data
+    E-step runs, unchanged."""
+    resp, log_prob, _ = _core.gmm_missing_e_step(
         X,
         np.ascontiguousarray(weights, dtype=np.float64),
         np.ascontiguousarray(means, dtype=np.float64),
@@ -200,8 +205,28 @@ def infer(
         want_resp,
         want_log_prob,
         log_resp,
+        False,
         n_threads,
     )
+    return resp, log_prob
+
+
+def impute(X, weights, means, precisions_cholesky, covariance_type, n_threads):
+    """Validated X with every NaN replaced by its conditional mean under the
+    mixture, Σ_k γ_k E[x_m | x_o, k] (γ the responsibilities given the
+    row's observed coordinates); a new array, X's dtype."""
+    return _core.gmm_missing_e_step(
+        X,
+        np.ascontiguousarray(weights, dtype=np.float64),
+        np.ascontiguousarray(means, dtype=np.float64),
+        to_core(precisions_cholesky, covariance_type, X.shape[1]),
+        covariance_type,
+        False,
+        False,
+        False,
+        True,
+        n_threads,
+    )[2]
 
 
 def m_step(
@@ -427,10 +452,21 @@ def gmm_statistics(
     the statistics of all chunks of a data set, passed to
     :meth:`GaussianStatistics.m_step`, is one EM iteration.
 
+    NaN entries of X are missing values: a row's responsibilities are those
+    of its observed coordinates, its missing coordinates enter the sums as
+    their conditional means given the observed ones, their conditional
+    covariance is added to ``second``, and ``log_likelihood`` is the
+    observed-data one (Ghahramani and Jordan's exact EM). The statistics have
+    the same shape and add and M-step the same way, so a chunked fit of
+    incomplete data is the same loop. A chunk without NaN takes the
+    complete-data pass, unchanged.
+
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
         One chunk of rows; float32 is processed in float32 (float64 sums).
+        NaN marks a missing entry (infinity is an error, and so is a row
+        with every entry missing).
     weights : array-like of shape (n_components,)
     means : array-like of shape (n_components, n_features)
     precisions_cholesky : array-like
@@ -449,7 +485,7 @@ def gmm_statistics(
     GaussianStatistics
     """
     covariance_type = check_choice(covariance_type, "covariance_type", COVARIANCE_TYPES)
-    X = check_data(X, min_samples=0)
+    X = check_data(X, min_samples=0, allow_nan=True)
     means = np.ascontiguousarray(means, dtype=np.float64)
     if means.ndim != 2 or means.shape[1] != X.shape[1]:
         raise ValueError(
@@ -472,7 +508,7 @@ def gmm_statistics(
             f"{covariance_type!r}, got {chol.shape}"
         )
     w = check_chunk_weight(sample_weight, X.shape[0])
-    out = _core.gmm_statistics(
+    out = _core.gmm_missing_statistics(
         X,
         w,
         weights,
@@ -487,9 +523,11 @@ def gmm_statistics(
 # --- a chunked fit (Dask): per-chunk tasks and initialisation ----------------------
 
 
-def gmm_chunk_task(block, w, dtype, n_threads, type_, weights, means, chol, check):
-    x, w = as_chunk(block, dtype, check), as_weights(w)
-    out = _core.gmm_statistics(x, w, weights, means, chol, type_, n_threads)
+def gmm_chunk_task(
+    block, w, dtype, n_threads, type_, weights, means, chol, check, allow_nan
+):
+    x, w = as_chunk(block, dtype, check, allow_nan=allow_nan), as_weights(w)
+    out = _core.gmm_missing_statistics(x, w, weights, means, chol, type_, n_threads)
     return statistics_from_core(out, type_, dtype, means)
 
 
@@ -500,7 +538,7 @@ def gmm_label_task(block, w, dtype, n_threads, offset, type_, labels, shift, sec
     return statistics_from_core(out, type_, dtype, shift)
 
 
-def chunked_e_step(data, params, type_, it, check=False):
+def chunked_e_step(data, params, type_, it, check=False, *, allow_nan=False):
     d = data.n_features
     chol = np.ascontiguousarray(params["precisions_cholesky"], dtype=np.float64)
     if type_ in ("full", "tied"):
@@ -512,6 +550,7 @@ def chunked_e_step(data, params, type_, it, check=False):
         np.ascontiguousarray(params["means"], dtype=np.float64),
         chol,
         check,
+        allow_nan,
         what=f"EM iteration {it}",
     )
 
