@@ -368,11 +368,18 @@ _ARRAYS = {
 def _decode_params(cls, params):
     if not isinstance(params, dict):
         _fail("params must be an object")
-    valid = set(cls().get_params(deep=False))
-    unknown = sorted(set(params) - valid)
+    defaults = cls().get_params(deep=False)
+    unknown = sorted(set(params) - set(defaults))
     if unknown:
         _fail(f"unknown parameter(s) {unknown} for {cls.__name__}")
-    return params
+    # A float parameter that is not finite (missing_values=np.nan) is stored
+    # as a string, like the non-finite fitted floats.
+    return {
+        name: _decode_float(value, name)
+        if isinstance(value, str) and isinstance(defaults[name], float)
+        else value
+        for name, value in params.items()
+    }
 
 
 def from_dict(content):
