@@ -32,11 +32,20 @@ from ..drivers import memory
 from ..drivers.dask import is_dask_collection
 from ..models import kmeans
 from ..models.kmeans import INIT_METHODS, check_n_clusters
-from ._shared import N_THREADS, RANDOM_STATE, check_dask_n_features
+from ._shared import (
+    N_THREADS,
+    RANDOM_STATE,
+    CachedParamValidation,
+    check_dask_n_features,
+)
 
 
 class _CentroidClustering(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
+    CachedParamValidation,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    ClusterMixin,
+    BaseEstimator,
 ):
     """Shared body of KMeans and KMedians; subclasses set the metric."""
 
