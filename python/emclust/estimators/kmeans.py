@@ -224,7 +224,18 @@ class _CentroidClustering(
                 file=sys.stdout,
             )
             if self.n_iter_ < self.max_iter:
-                print(f"Converged at iteration {self.n_iter_ - 1}", file=sys.stdout)
+                # With tol=0 only unchanged labels stop the run; with tol > 0
+                # the centres' squared shift was at most tol times the mean
+                # feature variance (unchanged labels included: a shift of 0).
+                why = (
+                    "strict convergence."
+                    if self.tol == 0
+                    else "center shift (squared, relative to the mean feature "
+                    f"variance) within tolerance {self.tol}."
+                )
+                print(
+                    f"Converged at iteration {self.n_iter_ - 1}: {why}", file=sys.stdout
+                )
         return X
 
     def _warn_if_fewer_distinct_clusters(self, labels):
