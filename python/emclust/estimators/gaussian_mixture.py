@@ -344,7 +344,7 @@ class GaussianMixture(MixtureMixin):
         )
         self.precisions_cholesky_ = chol
         self.precisions_ = float_result(
-            precisions_from_cholesky(chol.astype(np.float64), t), dtype
+            precisions_from_cholesky(chol.astype(np.float64, copy=False), t), dtype
         )
         self.converged_ = bool(result["converged"])
         self.n_iter_ = int(result["n_iter"])
