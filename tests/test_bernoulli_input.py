@@ -71,8 +71,8 @@ def test_not_fitted():
             dict(probabilities_init=[[0.5, 0.0, 0.5], [0.5, 0.5, 0.5]]),
             "strictly between 0 and 1",
         ),
-        (dict(weights_init=[1.0]), r"weights_init must have shape \(2,\)"),
-        (dict(weights_init=[0.7, 0.7]), "weights_init must sum to 1"),
+        (dict(weights_init=[1.0]), r"'weights' should have the shape of \(2,\)"),
+        (dict(weights_init=[0.7, 0.7]), r"normalized.*\(weights_init\)"),
         # scikit-learn's parameter validation names the parameter.
         (dict(alpha=-1.0), r"'alpha' parameter.*\[0(\.0)?, inf\)"),
         (dict(alpha=np.inf), r"'alpha' parameter.*Got inf"),

@@ -308,10 +308,14 @@ def test_random_init_draws_distinct_weighted_rows():
     [
         ({"n_clusters": 0}, ValueError, "n_clusters"),
         ({"n_clusters": 2.5}, TypeError, "n_clusters"),
-        ({"n_clusters": 11}, ValueError, "n_clusters=11 must be <= n_samples=10"),
+        ({"n_clusters": 11}, ValueError, "n_samples=10 should be >= n_clusters=11"),
         ({"init": "kmeans"}, ValueError, "'init' parameter of KMeans"),
-        ({"init": np.zeros((3, 2))}, ValueError, r"init must have shape .*\(2, 2\)"),
-        ({"init": np.zeros((2, 3))}, ValueError, r"init must have shape"),
+        (
+            {"init": np.zeros((3, 2))},
+            ValueError,
+            r"number of clusters 2 \(init must have shape .*\(2, 2\)",
+        ),
+        ({"init": np.zeros((2, 3))}, ValueError, r"number of features.*init must"),
         ({"init": np.array([[0, 0], [np.nan, 0]])}, ValueError, "init contains NaN"),
         ({"n_init": 0}, ValueError, "n_init"),
         ({"max_iter": 0}, ValueError, "max_iter"),
@@ -351,7 +355,7 @@ def test_bad_data():
 
 def test_array_init_with_several_restarts_warns():
     X = blobs(50, d=2, k=2)
-    with pytest.warns(RuntimeWarning, match="one initialisation"):
+    with pytest.warns(RuntimeWarning, match="performing only one init"):
         km = emclust.KMeans(2, init=X[:2], n_init=3).fit(X)
     assert km.n_iter_ >= 1
 

@@ -221,13 +221,14 @@ def test_callable_init(X):
     b = emclust.KMeans(3, init=centres).fit(X)
     np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
     assert calls == [(X.shape, 3, np.random.RandomState)] * 10  # n_init="auto"
-    with pytest.raises(ValueError, match="returned by init"):
+    with pytest.raises(ValueError, match="centers returned by init"):
         emclust.KMeans(3, init=lambda d, k, r: centres[:2], n_init=1).fit(X)
 
 
 def test_verbose_prints(X, capsys):
     emclust.KMeans(3, verbose=1, random_state=0).fit(X)
-    assert "inertia" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Initialization complete" in out and "inertia" in out
 
 
 def test_k_means_function(X):

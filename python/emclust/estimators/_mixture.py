@@ -24,10 +24,35 @@ from .. import io
 from .._validation import check_sample_weight
 from ..drivers import dask as dask_driver
 from ..drivers.dask import is_dask_collection
-from ._shared import check_dask_n_features
+from ._shared import CachedParamValidation, check_dask_n_features
+
+_ILL_DEFINED = (
+    "Fitting the mixture model failed because some components have ill-defined "
+    "empirical covariance (for instance caused by singleton or collapsed "
+    "samples). Try to decrease the number of components, increase reg_covar, "
+    "or scale the input data."
+)
 
 
-class MixtureMixin(DensityMixin, BaseEstimator):
+def explain_ill_defined(exc):
+    """The core's "covariance not positive definite" error in scikit-learn's
+    words, followed by the core's (which names the component)."""
+    return ValueError(f"{_ILL_DEFINED} ({exc})")
+
+
+def check_n_samples(n_samples):
+    """n_samples of ``sample``: an int >= 1, with scikit-learn's message."""
+    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral):
+        raise TypeError(f"n_samples must be an int, got {type(n_samples).__name__}")
+    if n_samples < 1:
+        raise ValueError(
+            f"Invalid value for 'n_samples': {n_samples}. The sampling requires at "
+            "least one sample."
+        )
+    return int(n_samples)
+
+
+class MixtureMixin(CachedParamValidation, DensityMixin, BaseEstimator):
     # -- missing values: NaN entries when missing_values is np.nan --
 
     def _allow_nan(self):

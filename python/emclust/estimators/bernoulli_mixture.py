@@ -15,7 +15,6 @@ from .. import io
 from .._validation import (
     check_binary_array,
     check_data,
-    check_int,
     check_mixture_weights,
     check_n_threads,
     check_sample_weight,
@@ -28,7 +27,7 @@ from ..drivers.dask import is_dask_collection
 from ..models import bernoulli
 from ..models.bernoulli import INIT_PARAMS, check_probabilities
 from ..models.kmeans import sample_size
-from ._mixture import MixtureMixin
+from ._mixture import MixtureMixin, check_n_samples
 from ._shared import N_THREADS, RANDOM_STATE, float_result
 
 
@@ -331,7 +330,7 @@ class BernoulliMixture(MixtureMixin):
             The component each sample was drawn from.
         """
         check_is_fitted(self)
-        n_samples = check_int(n_samples, "n_samples", minimum=1)
+        n_samples = check_n_samples(n_samples)
         rng = numpy_generator(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
         y = np.repeat(np.arange(self.weights_.shape[0]), counts)

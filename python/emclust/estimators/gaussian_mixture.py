@@ -14,7 +14,6 @@ from sklearn.utils.validation import check_is_fitted
 from .. import io
 from .._validation import (
     check_data,
-    check_int,
     check_mixture_weights,
     check_n_threads,
     check_sample_weight,
@@ -38,7 +37,7 @@ from ..models.gaussian import (
     to_core,
 )
 from ..models.kmeans import sample_size
-from ._mixture import MixtureMixin
+from ._mixture import MixtureMixin, check_n_samples, explain_ill_defined
 from ._shared import N_THREADS, RANDOM_STATE, check_dask_n_features, float_result
 
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
@@ -220,11 +219,16 @@ class GaussianMixture(MixtureMixin):
 
     def _fit(self, X, sample_weight, callback=None):
         self._validate_params()
-        if is_dask_collection(X):
-            X, result = self._fit_dask(X, sample_weight, callback)
-            self.n_features_in_ = X.shape[1]
-        else:
-            X, result = self._fit_in_memory(X, sample_weight, callback)
+        try:
+            if is_dask_collection(X):
+                X, result = self._fit_dask(X, sample_weight, callback)
+                self.n_features_in_ = X.shape[1]
+            else:
+                X, result = self._fit_in_memory(X, sample_weight, callback)
+        except ValueError as exc:
+            if str(exc).startswith("Fitting the mixture failed"):
+                raise explain_ill_defined(exc) from None
+            raise
         self._set_fitted(result, X.shape[1], dask_driver.float_dtype(X))
         self._warn_if_not_converged()
         return X
@@ -355,7 +359,7 @@ class GaussianMixture(MixtureMixin):
         )
         self.precisions_cholesky_ = chol
         self.precisions_ = float_result(
-            precisions_from_cholesky(chol.astype(np.float64), t), dtype
+            precisions_from_cholesky(chol.astype(np.float64, copy=False), t), dtype
         )
         self.converged_ = bool(result["converged"])
         self.n_iter_ = int(result["n_iter"])
@@ -412,7 +416,7 @@ class GaussianMixture(MixtureMixin):
             The component each sample was drawn from.
         """
         check_is_fitted(self)
-        n_samples = check_int(n_samples, "n_samples", minimum=1)
+        n_samples = check_n_samples(n_samples)
         rng = numpy_generator(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
         k, d = self.means_.shape

@@ -32,11 +32,20 @@ from ..drivers import memory
 from ..drivers.dask import is_dask_collection
 from ..models import kmeans
 from ..models.kmeans import INIT_METHODS, check_n_clusters
-from ._shared import N_THREADS, RANDOM_STATE, check_dask_n_features
+from ._shared import (
+    N_THREADS,
+    RANDOM_STATE,
+    CachedParamValidation,
+    check_dask_n_features,
+)
 
 
 class _CentroidClustering(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
+    CachedParamValidation,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    ClusterMixin,
+    BaseEstimator,
 ):
     """Shared body of KMeans and KMedians; subclasses set the metric."""
 
@@ -83,23 +92,32 @@ class _CentroidClustering(
         init = self.init if centers is None else centers
         if isinstance(init, str):
             return init, None
-        name = "init" if centers is None else "the centres returned by init"
+        name = "init" if centers is None else "the centers returned by init"
         try:
             centers = np.asarray(init, dtype=X.dtype)
         except (TypeError, ValueError) as exc:
             raise TypeError(
                 f"{name} must be a string or an array of numbers: {exc}"
             ) from None
-        if centers.shape != (n_clusters, X.shape[1]):
+        # scikit-learn's messages, naming the argument.
+        if centers.ndim != 2 or centers.shape[0] != n_clusters:
             raise ValueError(
-                f"{name} must have shape (n_clusters, n_features) = "
-                f"({n_clusters}, {X.shape[1]}), got {centers.shape}"
+                f"The shape of the initial centers {centers.shape} does not match "
+                f"the number of clusters {n_clusters} ({name} must have shape "
+                f"(n_clusters, n_features) = ({n_clusters}, {X.shape[1]}))"
+            )
+        if centers.shape[1] != X.shape[1]:
+            raise ValueError(
+                f"The shape of the initial centers {centers.shape} does not match "
+                f"the number of features of the data {X.shape[1]} ({name} must "
+                f"have shape (n_clusters, n_features) = ({n_clusters}, "
+                f"{X.shape[1]}))"
             )
         if not np.isfinite(centers).all():
             raise ValueError(f"{name} contains NaN or infinity")
         return "array", np.ascontiguousarray(centers, dtype=np.float64)
 
-    def _n_init(self):
+    def _resolve_n_init(self):
         """Restarts to run: scikit-learn's "auto" is 10 for "random" and a
         callable init, 1 for "k-means++" and given centres; given centres
         always run once (with a warning when n_init asked for more)."""
@@ -113,8 +131,8 @@ class _CentroidClustering(
             )
         if given and n_init != 1:
             warnings.warn(
-                f"Explicit initial centers given: running one initialisation "
-                f"instead of n_init={n_init}",
+                "Explicit initial center position passed: performing only one init "
+                f"in {type(self).__name__} instead of n_init={n_init}.",
                 RuntimeWarning,
                 stacklevel=4,
             )
@@ -154,8 +172,16 @@ class _CentroidClustering(
         X = check_data(X, self)
         n_clusters = check_n_clusters(self.n_clusters, X.shape[0])
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
-        n_init = self._n_init()
+        n_init = self._resolve_n_init()
+        self._n_init = n_init  # as scikit-learn stores it
         n_threads = check_n_threads(self.n_threads)
+        if getattr(self, "algorithm", "lloyd") == "elkan" and self.n_clusters == 1:
+            warnings.warn(
+                "algorithm='elkan' doesn't make sense for a single cluster. Using "
+                "'lloyd' instead.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
         if callable(self.init):
             # Every restart starts from the centres the callable returns.
             random_state = check_random_state(self.random_state)
@@ -190,12 +216,26 @@ class _CentroidClustering(
         self.n_iter_ = int(n_iter)
         self._warn_if_fewer_distinct_clusters(labels)
         if self.verbose:
+            # The core runs the iterations; what it reports is the kept run.
+            print("Initialization complete", file=sys.stdout)
             print(
-                f"{type(self).__name__}: {len(runs) * n_init} initialisation(s); the "
-                f"best has inertia {self.inertia_:.6g} after {self.n_iter_} "
-                "iteration(s)",
+                f"Iteration {self.n_iter_ - 1}, inertia {self.inertia_}"
+                f" (the kept run of {len(runs) * n_init} initialisation(s))",
                 file=sys.stdout,
             )
+            if self.n_iter_ < self.max_iter:
+                # With tol=0 only unchanged labels stop the run; with tol > 0
+                # the centres' squared shift was at most tol times the mean
+                # feature variance (unchanged labels included: a shift of 0).
+                why = (
+                    "strict convergence."
+                    if self.tol == 0
+                    else "center shift (squared, relative to the mean feature "
+                    f"variance) within tolerance {self.tol}."
+                )
+                print(
+                    f"Converged at iteration {self.n_iter_ - 1}: {why}", file=sys.stdout
+                )
         return X
 
     def _warn_if_fewer_distinct_clusters(self, labels):
@@ -224,7 +264,7 @@ class _CentroidClustering(
                 "a callable init is not available on Dask arrays; give "
                 "'k-means++', 'random' or the initial centres"
             )
-        n_init = self._n_init()
+        n_init = self._resolve_n_init()
         max_iter, tol = self.max_iter, float(self.tol)
         init, init_centers = self._check_init(data.X, k)
         centers, inertia, n_iter, labels = kmeans.chunked_fit(

@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import _core
 from .._validation import (
+    argument_suffix,
     check_choice,
     check_data,
     check_float,
@@ -85,7 +86,9 @@ def check_means(means, n_components, n_features, name="means_init"):
     m = np.asarray(means, dtype=np.float64)
     if m.shape != (n_components, n_features):
         raise ValueError(
-            f"{name} must have shape ({n_components}, {n_features}), got {m.shape}"
+            "The parameter 'means' should have the shape of "
+            f"({n_components}, {n_features}), but got {m.shape}"
+            + argument_suffix(name, "means")
         )
     if not np.isfinite(m).all():
         raise ValueError(f"{name} contains NaN or infinity")
@@ -97,21 +100,23 @@ def check_precisions(
 ):
     p = np.asarray(precisions, dtype=np.float64)
     shape = covariance_shape(covariance_type, n_components, n_features)
+    label = f"'{covariance_type} precision'"  # scikit-learn's words
     if p.shape != shape:
         raise ValueError(
-            f"{name} must have shape {shape} for covariance_type={covariance_type!r}, "
-            f"got {p.shape}"
+            f"The parameter {label} should have the shape of {shape}, but got "
+            f"{p.shape} ({name})"
         )
     if not np.isfinite(p).all():
         raise ValueError(f"{name} contains NaN or infinity")
     if covariance_type in ("full", "tied"):
         for k, m in enumerate(p.reshape(-1, n_features, n_features)):
-            if not np.allclose(m, m.T):
-                raise ValueError(f"{name}[{k}] is not symmetric")
-            if np.linalg.eigvalsh(m).min() <= 0:
-                raise ValueError(f"{name}[{k}] is not positive definite")
+            if not np.allclose(m, m.T) or np.linalg.eigvalsh(m).min() <= 0:
+                raise ValueError(
+                    f"{label} should be symmetric, positive-definite ({name}[{k}] "
+                    "is not)"
+                )
     elif (p <= 0).any():
-        raise ValueError(f"{name} must be positive")
+        raise ValueError(f"{label} should be positive ({name})")
     return to_core(p, covariance_type, n_features)
 
 

@@ -31,14 +31,20 @@ def check_n_clusters(n_clusters, n_samples):
     n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
     if n_clusters > n_samples:
         raise ValueError(
-            f"n_clusters={n_clusters} must be <= n_samples={n_samples}: "
-            "every cluster needs at least one sample"
+            f"n_samples={n_samples} should be >= n_clusters={n_clusters}: every "
+            "cluster needs at least one sample"
         )
     return n_clusters
 
 
 def kmeans_plusplus(
-    X, n_clusters, *, sample_weight=None, random_state=None, n_threads=None
+    X,
+    n_clusters,
+    *,
+    sample_weight=None,
+    x_squared_norms=None,
+    random_state=None,
+    n_threads=None,
 ):
     """Choose initial centres by greedy k-means++ seeding.
 
@@ -57,6 +63,9 @@ def kmeans_plusplus(
         Number of centres, at most ``n_samples``.
     sample_weight : array-like of shape (n_samples,), optional
         Non-negative weights; a sample of weight 0 is never chosen.
+    x_squared_norms : array-like of shape (n_samples,), optional
+        Accepted as in scikit-learn (its length is checked); the core
+        computes distances about the column mean instead, so it is not used.
     random_state : int, RandomState, Generator or None
     n_threads : int, optional
         Threads to use; None uses every usable core.
@@ -71,6 +80,11 @@ def kmeans_plusplus(
     X = check_data(X)
     n_clusters = check_n_clusters(n_clusters, X.shape[0])
     sample_weight = check_sample_weight(sample_weight, X.shape[0])
+    if x_squared_norms is not None and len(x_squared_norms) != X.shape[0]:
+        raise ValueError(
+            f"The length of x_squared_norms {len(x_squared_norms)} should "
+            f"be equal to the length of n_samples {X.shape[0]}."
+        )
     indices = _core.kmeans_plusplus(
         X,
         sample_weight,
