@@ -83,7 +83,8 @@ EMCLUST_TEST(pool_cleans_up_after_a_partial_start) {
 
 EMCLUST_TEST(pool_thread_count_is_bounded) {
     CHECK_THROWS_AS(ThreadPool(kMaxThreads + 1), InvalidArgument);
-    CHECK(resolve_n_threads(0) >= 1 && resolve_n_threads(0) <= kMaxThreads);
+    CHECK(resolve_n_threads(0) >= 1);
+    CHECK(resolve_n_threads(0) <= kMaxThreads);
     CHECK(resolve_n_threads(kMaxThreads) == kMaxThreads);
 }
 
