@@ -3,6 +3,7 @@ corrupted, truncated or edited files."""
 
 import json
 import math
+import os
 
 import emclust
 import numpy as np
@@ -118,12 +119,10 @@ def test_file_is_versioned_json_and_write_is_atomic(blobs, tmp_path, monkeypatch
     before = path.read_bytes()
 
     # A failure while writing leaves the old file whole and no temporary file.
-    import emclust.io as persist
-
     def boom(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(persist.os, "fsync", boom)
+    monkeypatch.setattr(os, "fsync", boom)
     with pytest.raises(OSError, match="disk full"):
         emclust.GaussianMixture(3, random_state=0).fit(blobs).save(path)
     assert path.read_bytes() == before

@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 
 #include <emclust/errors.hpp>
+#include <emclust/parallel.hpp>
 
 namespace py = pybind11;
 
@@ -27,6 +28,10 @@ PYBIND11_MODULE(_core, m) {
             PyErr_SetString(PyExc_ValueError, e.what());
         }
     });
+
+    // The largest n_threads the core accepts, for the layers above to check
+    // against (and document) without repeating the number.
+    m.attr("MAX_THREADS") = emclust::kMaxThreads;
 
     register_gmm(m);
     register_kmeans(m);

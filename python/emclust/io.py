@@ -11,7 +11,8 @@ a ``ValueError`` that says what is wrong.
 Floats are written with Python's shortest round-trip representation, so a
 loaded model holds the very same bits as the fitted one and predicts
 identically. Files are written to a temporary file in the target directory
-and renamed over the target, so a crash never leaves a half-written model.
+and renamed over the target (``_atomic``), so a crash never leaves a
+half-written model.
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from ._atomic import write_atomic
 from ._version import __version__
 from .exceptions import NotFittedError
 from .models.gaussian import (
@@ -189,7 +189,9 @@ def save(model, path):
         A fitted emclust estimator.
     path : str or os.PathLike
         The file to write; an existing file is replaced only once the new
-        one is complete.
+        one is complete (see ``_atomic.write_atomic``: a symlink is written
+        through, an existing file keeps its mode, a directory or device is
+        refused with an ``OSError``).
 
     Returns
     -------
@@ -197,22 +199,7 @@ def save(model, path):
     """
     path = Path(path)
     text = json.dumps(to_dict(model), indent=1, allow_nan=False) + "\n"
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp creates the file readable by its owner only; give it the
-        # permissions an ordinary open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)
     return path
 
 

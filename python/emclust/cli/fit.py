@@ -21,7 +21,9 @@ from ._options import (
     estimator,
     fit_model,
     fit_options,
+    load_model,
     progress_options,
+    threads_option,
     warn,
 )
 
@@ -95,7 +97,9 @@ def run_fit(data, est, *, output, labels_path, plot, quiet, progress, as_json, n
         try:
             emclust.save(est, output)
         except OSError as exc:
-            raise CLIError(f"cannot write the model {output}: {exc.strerror}") from None
+            raise CLIError(
+                f"cannot write the model {output}: {exc.strerror or exc}"
+            ) from None
     if labels_path:
         write_table(labels_path, ["label"], labels, data.kept)
     if plot:
@@ -224,17 +228,13 @@ def fit(
     type=click.Path(dir_okay=False, allow_dash=True),
     help="Write the CSV here [default: standard output].",
 )
-@click.option(
-    "--threads",
-    type=click.IntRange(min=1),
-    help="Threads [default: every usable core].",
-)
+@threads_option
 @data_options
 def predict(
     model_file, data, proba, output, threads, columns, drop_nan, missing, header
 ):
     """Label every row of DATA with the cluster of a saved MODEL."""
-    model = emclust.load(model_file)
+    model = load_model(model_file)
     if proba and not hasattr(model, "predict_proba"):
         raise CLIError(
             f"--proba needs a mixture model; {type(model).__name__} gives hard labels only"

@@ -150,7 +150,9 @@ def select(
         try:
             emclust.save(best_model, output)
         except OSError as exc:
-            raise CLIError(f"cannot write the model {output}: {exc.strerror}") from None
+            raise CLIError(
+                f"cannot write the model {output}: {exc.strerror or exc}"
+            ) from None
     if plot:
         _plot.plot_bic(plot, ks, table, best)
     bic = table[best[0]][ks.index(best[1])]
