@@ -2,12 +2,9 @@
 
 import warnings
 
+import emclust
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-import emclust
 from emclust.drivers.streaming import (
     BernoulliModel,
     BernoulliParams,
@@ -24,6 +21,8 @@ from emclust.drivers.streaming import (
     scale_statistics,
 )
 from emclust.exceptions import ConvergenceWarning
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 
@@ -211,7 +210,7 @@ def test_every_step_keeps_weights_on_the_simplex_and_covariances_pd(covariance_t
 def test_online_em_reaches_batch_em_on_separated_clusters():
     X = _blobs(40_000, 3, 4, seed=2)
     X = X[np.random.default_rng(0).permutation(len(X))]
-    g, p = _gmm_init(X[:2000], 4, "full")
+    _, p = _gmm_init(X[:2000], 4, "full")
     online = OnlineEM(GaussianModel("full"), p)
     for a in range(0, len(X), 2000):
         online.partial_fit(X[a : a + 2000])
