@@ -32,6 +32,12 @@ from .. import _core
 from .._kmeans import kmeans_plusplus
 from .._validation import check_n_threads
 
+# Below this many distance terms (rows x clusters x features; 16384 rows for
+# 16 clusters of 16 features) a batch is assigned on one thread: the core starts its threads on every call,
+# which costs more than it saves on a small batch (results do not depend on
+# the thread count).
+_THREADED_WORK = 1 << 22
+
 
 def _sample_weight(sample_weight, n_samples, dtype):
     """Weights as scikit-learn's ``_check_sample_weight`` gives them: X's dtype."""
@@ -47,6 +53,25 @@ def _sample_weight(sample_weight, n_samples, dtype):
     if not w.sum() > 0:
         raise ValueError("sample_weight must have a positive sum")
     return w
+
+
+def _draw(cdf, u, uniform):
+    """``cdf.searchsorted(u, side="right")``: RandomState.choice's indices.
+
+    With uniform weights cdf[i] is (i + 1) / n up to rounding, so
+    floor(u * n) is the answer but for a few rows at a rounding boundary;
+    those are checked and searched, the rest is two gathers instead of a
+    binary search per draw.
+    """
+    if not uniform:
+        return cdf.searchsorted(u, side="right")
+    n = cdf.shape[0]
+    idx = np.minimum((u * n).astype(np.intp), n - 1)
+    ok = cdf[idx] > u
+    ok[idx > 0] &= cdf[idx[idx > 0] - 1] <= u[idx > 0]
+    if not ok.all():
+        idx[~ok] = cdf.searchsorted(u[~ok], side="right")
+    return idx
 
 
 class MiniBatchKMeans(
@@ -213,7 +238,7 @@ class MiniBatchKMeans(
             centers,
             centers.mean(axis=0),
             labels,
-            self._threads,
+            self._threads if X.shape[0] * centers.size >= _THREADED_WORK else 1,
         )
 
     def _init_centroids(self, X, sample_weight, init, rs):
@@ -391,9 +416,10 @@ class MiniBatchKMeans(
         # cumulative p: the same draws, with the cumulative sum done once.
         cdf = (sample_weight / sample_weight.sum()).astype(np.float64).cumsum()
         cdf /= cdf[-1]
+        uniform = bool((sample_weight == sample_weight[0]).all())
         i = 0
         for i in range(n_steps):
-            batch = cdf.searchsorted(rs.random_sample(self._batch_size), side="right")
+            batch = _draw(cdf, rs.random_sample(self._batch_size), uniform)
             previous = self._centers
             batch_inertia = self._step(X[batch], None, rs, self._random_reassign())
             diff = (
@@ -429,9 +455,8 @@ class MiniBatchKMeans(
         X = validate_data(
             self, X, dtype=[np.float64, np.float32], order="C", reset=not has_centers
         )
-        self._random_state = getattr(
-            self, "_random_state", check_random_state(self.random_state)
-        )
+        if not hasattr(self, "_random_state"):
+            self._random_state = check_random_state(self.random_state)
         sample_weight = _sample_weight(sample_weight, X.shape[0], X.dtype)
         self.n_steps_ = getattr(self, "n_steps_", 0)
         if not has_centers:
