@@ -16,7 +16,9 @@ from emclust.drivers.streaming import (
     block_em,
     block_statistics,
     exact_block_rows,
+    iter_batches,
     learning_rate,
+    online_epochs,
     reshift,
     scale_statistics,
 )
@@ -367,3 +369,45 @@ def test_row_blocks_refuses_what_is_not_rows():
         RowBlocks(np.ones(4))
     with pytest.raises(ValueError, match="sample_weight"):
         RowBlocks(np.ones((4, 2)), sample_weight=np.ones(3))
+
+
+def test_online_epochs_are_partial_fit_steps_over_batches_in_row_order():
+    X = _blobs(5000, 3, 3, seed=9)
+    _, p = _gmm_init(X[:1000], 3, "diag")
+    a = OnlineEM(GaussianModel("diag"), p)
+    seen = []
+    bounds = online_epochs(
+        a,
+        RowBlocks(X),
+        batch_size=1500,
+        epochs=2,
+        callback=lambda e, i, b: seen.append((e, i)),
+    )
+    b = OnlineEM(GaussianModel("diag"), p)
+    for _ in range(2):
+        for s in range(0, 5000, 1500):
+            b.partial_fit(X[s : s + 1500])
+    assert bounds == b.lower_bounds == a.lower_bounds
+    assert np.array_equal(a.params.covariances, b.params.covariances)
+    assert seen == [(e, i) for e in (1, 2) for i in (1, 2, 3, 4)]
+
+
+def test_online_epochs_cut_each_block_of_an_iterable():
+    X = _blobs(1000, 2, 2)
+    pieces = [X[:300], X[300:]]
+    assert [len(b) for b, _ in iter_batches(RowBlocks(pieces), 200)] == [
+        200,
+        100,
+        200,
+        200,
+        200,
+        100,
+    ]
+    _, p = _gmm_init(X, 2, "diag")
+    with pytest.raises(TypeError, match="one-shot"):
+        online_epochs(
+            OnlineEM(GaussianModel("diag"), p),
+            RowBlocks(iter(pieces)),
+            batch_size=100,
+            epochs=2,
+        )

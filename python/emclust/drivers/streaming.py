@@ -427,3 +427,42 @@ def block_em(
             break
     trace.lower_bound = bound
     return params, trace
+
+
+# --- online EM over a data set, epoch by epoch ---------------------------------------
+
+
+def iter_batches(blocks, batch_size):
+    """(batch, sample_weight or None) of at most ``batch_size`` rows, in order.
+
+    An array is cut every ``batch_size`` rows; an iterable's blocks are cut
+    each on its own (a batch never spans two blocks).
+    """
+    for block, w in blocks:
+        for a in range(0, block.shape[0], batch_size):
+            yield (
+                block[a : a + batch_size],
+                None if w is None else w[a : a + batch_size],
+            )
+
+
+def online_epochs(online, blocks, *, batch_size, epochs=1, callback=None):
+    """``epochs`` passes of online EM over ``blocks`` in batches, as scikit-learn's
+    online LatentDirichletAllocation runs (batches in row order, no shuffle).
+
+    ``callback(epoch, n_batches_done, lower_bound)`` is called after every
+    batch (epochs and batches from 1); progress bars use it. Returns the
+    per-batch lower bounds of the run.
+    """
+    if isinstance(blocks, RowBlocks) and blocks.one_shot and epochs > 1:
+        raise TypeError(
+            "X is a one-shot iterator, but epochs > 1 needs one pass per epoch: pass "
+            "a list of arrays or an object whose __iter__ starts over"
+        )
+    bounds = []
+    for epoch in range(1, epochs + 1):
+        for i, (batch, w) in enumerate(iter_batches(blocks, batch_size), start=1):
+            bounds.append(online.partial_fit(batch, w))
+            if callback is not None:
+                callback(epoch, i, bounds[-1])
+    return bounds
