@@ -47,10 +47,11 @@ def _fit_seconds(cls, X, init, batch, **kw):
 def _partial_seconds(cls, X, init, batch, **kw):
     m = cls(len(init), init=init, random_state=0, compute_labels=False, **kw)
     m.partial_fit(X[:batch])
+    calls = min(PARTIAL_BATCHES, X.shape[0] // batch - 1)
     t = time.perf_counter()
-    for i in range(1, PARTIAL_BATCHES + 1):
+    for i in range(1, calls + 1):
         m.partial_fit(X[i * batch : (i + 1) * batch])
-    return (time.perf_counter() - t) / PARTIAL_BATCHES
+    return (time.perf_counter() - t) / calls
 
 
 def _sklearn(measure, X, init, batch, threads):
