@@ -187,6 +187,22 @@ def test_bad_input_is_named(blobs):
         m.partial_fit(X[:100, :3])
     with pytest.raises(ValueError, match="NaN"):
         MiniBatchKMeans(5).fit(np.full((10, 2), np.nan))
+    bad = X[:100].copy()
+    bad[7, 1] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        m.partial_fit(bad)
+    with pytest.raises(ValueError, match="0 sample"):
+        m.partial_fit(X[:0])
+
+
+def test_a_model_fitted_with_feature_names_warns_on_plain_arrays(blobs):
+    pd = pytest.importorskip("pandas")
+    X, _ = blobs
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    m = MiniBatchKMeans(5, random_state=0).partial_fit(frame)
+    m.partial_fit(frame)
+    with pytest.warns(UserWarning, match="feature names"):
+        m.partial_fit(X)
 
 
 def test_explicit_centres_with_n_init_warn_as_scikit_learn(blobs):

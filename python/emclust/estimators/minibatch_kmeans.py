@@ -452,11 +452,10 @@ class MiniBatchKMeans(
         has_centers = hasattr(self, "cluster_centers_")
         if not has_centers:
             self._validate_params()
-        X = validate_data(
-            self, X, dtype=[np.float64, np.float32], order="C", reset=not has_centers
-        )
+        X = self._check_batch(X, reset=not has_centers)
         if not hasattr(self, "_random_state"):
             self._random_state = check_random_state(self.random_state)
+        unit = sample_weight is None
         sample_weight = _sample_weight(sample_weight, X.shape[0], X.dtype)
         self.n_steps_ = getattr(self, "n_steps_", 0)
         if not has_centers:
@@ -469,10 +468,17 @@ class MiniBatchKMeans(
             )
             self._counts = np.zeros(self.n_clusters)
             self._n_since_last_reassign = 0
-        self._step(X, sample_weight, self._random_state, self._random_reassign())
+        self._step(
+            X,
+            None if unit else sample_weight,
+            self._random_state,
+            self._random_reassign(),
+        )
         self._set_centers(X.dtype)
         if self.compute_labels:
-            self.labels_, self.inertia_ = self._labels_inertia(X, sample_weight)
+            self.labels_, self.inertia_ = self._labels_inertia(
+                X, None if unit else sample_weight
+            )
         self.n_steps_ += 1
         return self
 
@@ -488,8 +494,26 @@ class MiniBatchKMeans(
 
     def _check_test_data(self, X):
         check_is_fitted(self, "cluster_centers_")
+        return self._check_batch(X, reset=False)
+
+    def _check_batch(self, X, reset):
+        """validate_data, with a fast path for the common case of a stream:
+        a C-contiguous float ndarray of finite numbers after the first batch
+        (validate_data's DataFrame checks cost more than a small batch's pass)."""
+        if (
+            not reset
+            and type(X) in (np.ndarray, np.memmap)
+            and X.ndim == 2
+            and X.dtype in (np.float32, np.float64)
+            and X.flags.c_contiguous
+            and X.shape[0] > 0
+            and X.shape[1] == getattr(self, "n_features_in_", -1)
+            and not hasattr(self, "feature_names_in_")
+            and np.isfinite(X).all()
+        ):
+            return X
         return validate_data(
-            self, X, dtype=[np.float64, np.float32], order="C", reset=False
+            self, X, dtype=[np.float64, np.float32], order="C", reset=reset
         )
 
     def predict(self, X):
