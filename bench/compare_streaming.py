@@ -107,46 +107,52 @@ def quality(args):
     n, d, k, batch = args.n, args.d, args.k, args.batch
     X = mixture(n, d, k)
     g, p = initial(X[:batch], k)
-    online = OnlineEM(GaussianModel("full"), p)
-    curve = []
+    model = GaussianModel("full")
+    print(f"(n, d, K) = ({n}, {d}, {k}), batches of {batch}, full covariances")
+    print("\n| method | rows processed | wall s | mean log-likelihood |")
+    print("|---|---|---|---|", flush=True)
+    online = OnlineEM(model, p)
     t0 = time.perf_counter()
     for a in range(0, n, batch):
         bound = online.partial_fit(X[a : a + batch])
-        curve.append((min(a + batch, n), time.perf_counter() - t0, bound))
+        print(
+            f"| online (batch, before its step) | {min(a + batch, n)} | "
+            f"{time.perf_counter() - t0:.2f} | {bound:.5f} |",
+            flush=True,
+        )
     online_s = time.perf_counter() - t0
-    model = GaussianModel("full")
     online_ll = model.statistics(X, online.params).lower_bound
-
-    batch_curve = []
-    t0 = time.perf_counter()
-    fitted = warm_fit(
-        _copy_init(g),
-        X,
-        args.max_iter,
-        args.tol,
-        lambda init, it, lb, ch: batch_curve.append(
-            (it * n, time.perf_counter() - t0, lb)
-        ),
+    print(
+        f"| online, end of the epoch (all rows) | {n} | {online_s:.2f} | "
+        f"{online_ll:.5f} |",
+        flush=True,
     )
+
+    iterations = []
+    t0 = time.perf_counter()
+
+    def report(init, it, lb, change):
+        iterations.append(it)
+        print(
+            f"| batch EM (iteration bound) | {it * n} | "
+            f"{time.perf_counter() - t0:.2f} | {lb:.5f} |",
+            flush=True,
+        )
+
+    fitted = warm_fit(_copy_init(g), X, args.max_iter, args.tol, report)
     batch_s = time.perf_counter() - t0
-    # The fit's last lower bound is that of the parameters before its last
-    # M-step; the returned parameters are scored as the online ones are.
+    # The fit's last bound is that of the parameters before its last M-step;
+    # the returned parameters are scored as the online ones are.
     q = GaussianParams(
         fitted.weights_, fitted.means_, fitted.covariances_, fitted.precisions_cholesky_
     )
     batch_ll = model.statistics(X, q).lower_bound
-    print(f"(n, d, K) = ({n}, {d}, {k}), batches of {batch}, full covariances")
-    print("\n| method | rows processed | wall s | mean log-likelihood |")
-    print("|---|---|---|---|")
-    for rows, s, lb in curve:
-        print(f"| online (batch before its step) | {rows} | {s:.2f} | {lb:.5f} |")
-    for rows, s, lb in batch_curve:
-        print(f"| batch EM (iteration bound) | {rows} | {s:.2f} | {lb:.5f} |")
     gap = (batch_ll - online_ll) / abs(batch_ll)
     print(
         f"\none epoch of online EM: {online_s:.1f} s, mean log-likelihood of all rows "
-        f"{online_ll:.5f}\nbatch EM: {len(batch_curve)} iterations, {batch_s:.1f} s, "
-        f"{batch_ll:.5f}\nrelative gap: {gap * 100:.3f} %"
+        f"{online_ll:.5f}\nbatch EM: {len(iterations)} iterations "
+        f"(converged: {fitted.converged_}), {batch_s:.1f} s, {batch_ll:.5f}\n"
+        f"relative gap: {gap * 100:.3f} %"
     )
 
 
