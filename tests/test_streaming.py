@@ -5,6 +5,8 @@ import warnings
 import emclust
 import numpy as np
 import pytest
+from emclust._gmm import _precisions_from_cholesky
+from emclust._validation import check_array
 from emclust.drivers.streaming import (
     BernoulliModel,
     BernoulliParams,
@@ -22,6 +24,7 @@ from emclust.drivers.streaming import (
     reshift,
     scale_statistics,
 )
+from emclust.estimators._online import OnlineMixtureMixin
 from emclust.exceptions import ConvergenceWarning
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -411,3 +414,125 @@ def test_online_epochs_cut_each_block_of_an_iterable():
             batch_size=100,
             epochs=2,
         )
+
+
+# --- the estimators' online mixin (wired into test subclasses until the
+#     estimators take it) --------------------------------------------------------------
+
+
+class _OnlineGMM(OnlineMixtureMixin, emclust.GaussianMixture):
+    def __init__(
+        self,
+        n_components=1,
+        *,
+        covariance_type="full",
+        tol=1e-3,
+        reg_covar=1e-6,
+        max_iter=100,
+        init_params="kmeans",
+        means_init=None,
+        random_state=None,
+        n_threads=None,
+        learning_offset=10.0,
+        learning_decay=0.7,
+        batch_size=None,
+    ):
+        super().__init__(
+            n_components,
+            covariance_type=covariance_type,
+            tol=tol,
+            reg_covar=reg_covar,
+            max_iter=max_iter,
+            init_params=init_params,
+            means_init=means_init,
+            random_state=random_state,
+            n_threads=n_threads,
+        )
+        self.learning_offset = learning_offset
+        self.learning_decay = learning_decay
+        self.batch_size = batch_size
+
+    def fit(self, X, y=None, sample_weight=None):
+        if self.batch_size is not None:
+            return self._fit_online(X, sample_weight)
+        return super().fit(X, sample_weight=sample_weight)
+
+    def _online_model(self):
+        return GaussianModel(self.covariance_type, self.reg_covar)
+
+    def _online_check(self, X):
+        return check_array(X)
+
+    def _online_initial(self, X, sample_weight):
+        init = emclust.GaussianMixture(
+            self.n_components,
+            covariance_type=self.covariance_type,
+            reg_covar=self.reg_covar,
+            max_iter=0,
+            init_params=self.init_params,
+            means_init=self.means_init,
+            random_state=self.random_state,
+            n_threads=self.n_threads,
+        )
+        _quiet_fit(init, X)
+        return GaussianParams(
+            init.weights_, init.means_, init.covariances_, init.precisions_cholesky_
+        )
+
+    def _online_set(self, params, n_features):
+        self.weights_ = params.weights
+        self.means_ = params.means
+        self.covariances_ = params.covariances
+        self.precisions_cholesky_ = params.precisions_cholesky
+        self.precisions_ = _precisions_from_cholesky(
+            params.precisions_cholesky, self.covariance_type
+        )
+
+
+def test_estimator_partial_fit_on_all_of_x_is_fit_with_one_iteration():
+    X = _blobs(3000, 3, 3, seed=11)
+    est = _OnlineGMM(3, random_state=0).partial_fit(X)
+    ref = _quiet_fit(emclust.GaussianMixture(3, max_iter=1, random_state=0), X)
+    np.testing.assert_array_equal(est.means_, ref.means_)
+    np.testing.assert_array_equal(est.precisions_, ref.precisions_)
+    assert est.lower_bounds_ == ref.lower_bounds_
+    assert est.predict(X).shape == (3000,)
+
+
+def test_estimator_partial_fit_streams_and_scores_held_out_batches():
+    X = _blobs(30_000, 3, 4, seed=12)
+    X = X[np.random.default_rng(1).permutation(len(X))]
+    train, held_out = X[:25_000], X[25_000:]
+    est = _OnlineGMM(4, random_state=0)
+    for a in range(0, len(train), 2500):
+        est.partial_fit(train[a : a + 2500])
+    assert len(est.lower_bounds_) == est.n_iter_ == 10
+    batch = _quiet_fit(emclust.GaussianMixture(4, random_state=0), train)
+    assert est.score(held_out) == pytest.approx(batch.score(held_out), rel=2e-3)
+    with pytest.raises(ValueError, match="features"):
+        est.partial_fit(held_out[:, :2])
+    est.set_params(n_components=5)
+    with pytest.raises(ValueError, match="fixed after the first partial_fit"):
+        est.partial_fit(held_out)
+
+
+def test_estimator_fit_with_batch_size_runs_epochs_of_online_em(tmp_path):
+    X = _blobs(20_000, 3, 3, seed=13)
+    X = X[np.random.default_rng(2).permutation(len(X))]
+    np.save(tmp_path / "x.npy", X)
+    M = np.load(tmp_path / "x.npy", mmap_mode="r")
+    est = _OnlineGMM(3, batch_size=2000, max_iter=5, tol=1e-4, random_state=0).fit(M)
+    assert 1 <= est.n_iter_ <= 5
+    assert len(est.epoch_lower_bounds_) == est.n_iter_
+    assert len(est.lower_bounds_) == 10 * est.n_iter_
+    batch = _quiet_fit(emclust.GaussianMixture(3, random_state=0), X)
+    assert est.score(X) == pytest.approx(batch.score(X), rel=1e-3)
+    again = _OnlineGMM(3, batch_size=2000, max_iter=5, tol=1e-4, random_state=0)
+    again.fit([X[:7000], X[7000:]])
+    assert again.n_iter_ >= 1
+
+
+def test_estimator_schedule_is_validated():
+    X = _blobs(500, 2, 2)
+    with pytest.raises(ValueError, match="learning_decay"):
+        _OnlineGMM(2, learning_decay=0.4).partial_fit(X)
