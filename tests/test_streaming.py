@@ -6,7 +6,7 @@ import emclust
 import numpy as np
 import pytest
 from emclust._gmm import _precisions_from_cholesky
-from emclust._validation import check_array
+from emclust._validation import check_array, check_binary_array
 from emclust.drivers.streaming import (
     BernoulliModel,
     BernoulliParams,
@@ -536,3 +536,72 @@ def test_estimator_schedule_is_validated():
     X = _blobs(500, 2, 2)
     with pytest.raises(ValueError, match="learning_decay"):
         _OnlineGMM(2, learning_decay=0.4).partial_fit(X)
+
+
+class _OnlineBernoulli(OnlineMixtureMixin, emclust.BernoulliMixture):
+    def __init__(
+        self,
+        n_components=1,
+        *,
+        tol=1e-3,
+        alpha=1e-3,
+        max_iter=100,
+        random_state=None,
+        n_threads=None,
+        learning_offset=10.0,
+        learning_decay=0.7,
+        batch_size=None,
+    ):
+        super().__init__(
+            n_components,
+            tol=tol,
+            alpha=alpha,
+            max_iter=max_iter,
+            random_state=random_state,
+            n_threads=n_threads,
+        )
+        self.learning_offset = learning_offset
+        self.learning_decay = learning_decay
+        self.batch_size = batch_size
+
+    def fit(self, X, y=None, sample_weight=None):
+        if self.batch_size is not None:
+            return self._fit_online(X, sample_weight)
+        return super().fit(X, sample_weight=sample_weight)
+
+    def _online_model(self):
+        return BernoulliModel(self.alpha)
+
+    def _online_check(self, X):
+        return check_binary_array(X)
+
+    def _online_initial(self, X, sample_weight):
+        init = emclust.BernoulliMixture(
+            self.n_components,
+            alpha=self.alpha,
+            max_iter=0,
+            random_state=self.random_state,
+        )
+        _quiet_fit(init, X)
+        return BernoulliParams(init.weights_, init.probabilities_)
+
+    def _online_set(self, params, n_features):
+        self.weights_ = params.weights
+        self.probabilities_ = params.probabilities
+
+
+def test_bernoulli_estimator_partial_fit():
+    X = _binary(6000, 15, 3, seed=4)
+    est = _OnlineBernoulli(3, random_state=0)
+    for a in range(0, 6000, 500):
+        est.partial_fit(X[a : a + 500])
+    assert len(est.lower_bounds_) == 12
+    assert np.isclose(est.weights_.sum(), 1.0)
+    assert est.lower_bounds_[-1] > est.lower_bounds_[0]
+    batch = _quiet_fit(emclust.BernoulliMixture(3, random_state=0), X)
+    epochs = _OnlineBernoulli(3, random_state=0, batch_size=500, max_iter=20, tol=1e-5)
+    epochs.fit(X)
+    assert len(epochs.epoch_lower_bounds_) == epochs.n_iter_
+    assert epochs.score(X) == pytest.approx(batch.score(X), rel=5e-3)
+    with pytest.raises(ValueError, match=r"binary|0 or 1"):
+        est.partial_fit(X[:10] + 0.5)
