@@ -65,6 +65,9 @@ def _sklearn(measure, X, init, batch, threads):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--cases", type=int, default=len(CASES), help="run only the first N cases"
+    )
     args = parser.parse_args()
     from threadpoolctl import threadpool_info
 
@@ -76,7 +79,7 @@ def main():
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     rng = np.random.default_rng(0)
-    for n, d, k, batch in CASES:
+    for n, d, k, batch in CASES[: args.cases]:
         centres = rng.normal(scale=4.0, size=(k, d))
         X64 = centres[rng.integers(0, k, n)] + rng.normal(size=(n, d))
         for dtype in (np.float64, np.float32):
