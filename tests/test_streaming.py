@@ -70,11 +70,14 @@ def _fit_from(g, X, max_iter):
 
 
 def _same(p, g):
+    """Driver parameters (float64) equal an estimator's fitted ones, in the
+    estimator's dtype (float32 attributes for float32 data)."""
+    t = g.means_.dtype
     return (
-        np.array_equal(p.weights, g.weights_)
-        and np.array_equal(p.means, g.means_)
-        and np.array_equal(p.covariances, g.covariances_)
-        and np.array_equal(p.precisions_cholesky, g.precisions_cholesky_)
+        np.array_equal(p.weights.astype(t), g.weights_)
+        and np.array_equal(p.means.astype(t), g.means_)
+        and np.array_equal(p.covariances.astype(t), g.covariances_)
+        and np.array_equal(p.precisions_cholesky.astype(t), g.precisions_cholesky_)
     )
 
 
