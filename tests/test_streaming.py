@@ -5,8 +5,7 @@ import warnings
 import emclust
 import numpy as np
 import pytest
-from emclust._gmm import _precisions_from_cholesky
-from emclust._validation import check_array, check_binary_array
+from emclust._validation import check_binary_array, check_data
 from emclust.drivers.streaming import (
     BernoulliModel,
     BernoulliParams,
@@ -26,6 +25,9 @@ from emclust.drivers.streaming import (
 )
 from emclust.estimators._online import OnlineMixtureMixin
 from emclust.exceptions import ConvergenceWarning
+from emclust.models.gaussian import (
+    precisions_from_cholesky as _precisions_from_cholesky,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -464,7 +466,7 @@ class _OnlineGMM(OnlineMixtureMixin, emclust.GaussianMixture):
         return GaussianModel(self.covariance_type, self.reg_covar)
 
     def _online_check(self, X):
-        return check_array(X)
+        return check_data(X)
 
     def _online_initial(self, X, sample_weight):
         init = emclust.GaussianMixture(

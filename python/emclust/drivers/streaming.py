@@ -42,13 +42,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .._statistics import (
-    BernoulliStatistics,
-    GaussianStatistics,
-    bernoulli_statistics,
-    gmm_statistics,
-)
-from .._validation import check_array, check_float
+from .._validation import check_data, check_float
+from ..models.bernoulli import BernoulliStatistics, bernoulli_statistics
+from ..models.gaussian import GaussianStatistics, gmm_statistics
 
 LEARNING_OFFSET = 10.0
 LEARNING_DECAY = 0.7
@@ -362,7 +358,7 @@ class RowBlocks:
             return
         d = None
         for i, block in enumerate(self.X):
-            block = check_array(block, f"block {i} of X", min_samples=0)
+            block = check_data(block, name=f"block {i} of X", min_samples=0)
             if d is None:
                 d = block.shape[1]
             elif block.shape[1] != d:

@@ -29,8 +29,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _core
-from .._kmeans import kmeans_plusplus
 from .._validation import check_n_threads
+from ..models.kmeans import kmeans_plusplus
 
 # Below this many distance terms (rows x clusters x features; 16384 rows for
 # 16 clusters of 16 features) a batch is assigned on one thread: the core starts its threads on every call,
