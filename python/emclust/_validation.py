@@ -16,6 +16,8 @@ import numpy as np
 from sklearn.utils import check_scalar
 from sklearn.utils.validation import _check_n_features, check_array, validate_data
 
+from . import _core
+
 FLOAT_DTYPES = (np.float64, np.float32)
 
 
@@ -219,10 +221,15 @@ def check_choice(value, name, choices):
 
 
 def check_n_threads(n_threads):
-    """Return the thread count for the core: 0 means every usable core."""
+    """Return the thread count for the core: 0 means every usable core.
+
+    At most ``_core.MAX_THREADS`` (1024), the bound the core enforces too."""
     if n_threads is None:
         return 0
-    return check_int(n_threads, "n_threads", minimum=1)
+    n_threads = check_int(n_threads, "n_threads", minimum=1)
+    if n_threads > _core.MAX_THREADS:
+        raise ValueError(f"n_threads must be <= {_core.MAX_THREADS}, got {n_threads}")
+    return n_threads
 
 
 def seed_from_random_state(random_state):
