@@ -61,6 +61,14 @@ def test_too_few_samples():
         ({"random_state": -3}, ValueError, "random_state"),
         ({"weights_init": [0.5, 0.6]}, ValueError, r"normalized.*\(weights_init\)"),
         (
+            # scikit-learn's words (its test file matches them, "max value"
+            # before the smallest), then which is which.
+            {"weights_init": [1.25, 1.5]},
+            ValueError,
+            r"range \[0, 1\], but got max value 1\.25000, min value 1\.50000 "
+            r"\(smallest weight 1\.25000, largest 1\.50000\) \(weights_init\)",
+        ),
+        (
             {"weights_init": [1.0]},
             ValueError,
             r"'weights' should have the shape of \(2,\)",

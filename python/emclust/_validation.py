@@ -184,9 +184,14 @@ def check_mixture_weights(weights, n_components, name):
             f"but got {w.shape}{at}"
         )
     if not np.isfinite(w).all() or (w < 0).any() or (w > 1).any():
+        # scikit-learn's message, which its test file matches, labels the
+        # smallest weight "max value" and the largest "min value"; the words
+        # after it say which is which.
+        low, high = np.min(w), np.max(w)
         raise ValueError(
-            "The parameter 'weights' should be in the range [0, 1], but got min "
-            f"value {np.min(w):.5f}, max value {np.max(w):.5f}{at}"
+            "The parameter 'weights' should be in the range [0, 1], but got max "
+            f"value {low:.5f}, min value {high:.5f} (smallest weight {low:.5f}, "
+            f"largest {high:.5f}){at}"
         )
     if not np.isclose(w.sum(), 1.0, rtol=0, atol=1e-6):
         raise ValueError(
