@@ -116,6 +116,19 @@ def test_unfitted_model():
 
 
 @pytest.mark.parametrize(
+    ("name", "good", "bad"),
+    [("n_components", 2, 2.0), ("warm_start", False, 0)],
+)
+def test_parameters_passed_once_are_checked_again_in_another_type(name, good, bad):
+    # Validated parameter sets are remembered by value and type: 2.0 == 2
+    # and False == 0 hash alike, yet each must still be refused.
+    gm = emclust.GaussianMixture(**{"n_components": 2, name: good}).fit(X)
+    gm.set_params(**{name: bad})
+    with pytest.raises((ValueError, TypeError), match=name):
+        gm.fit(X)
+
+
+@pytest.mark.parametrize(
     ("weights", "match"),
     [
         (np.ones(3), r"shape \(50,\)"),

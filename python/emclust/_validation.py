@@ -10,6 +10,7 @@ a repeated row) and mixing weights.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -19,6 +20,8 @@ from sklearn.utils.validation import _check_n_features, check_array, validate_da
 from . import _core
 
 FLOAT_DTYPES = (np.float64, np.float32)
+# The same as dtype objects: ``X.dtype in`` these compares without converting.
+_FLOAT_DTYPE_OBJECTS = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 def _array_options(allow_nan, accept_sparse, min_samples, dtype=None):
@@ -56,7 +59,7 @@ def check_data(
     ValueError for NaN, infinity, complex data, a wrong number of
     dimensions or too few rows, TypeError for sparse input.
     """
-    if hasattr(X, "__dask_graph__"):
+    if type(X) is not np.ndarray and hasattr(X, "__dask_graph__"):
         raise TypeError(
             f"{name} is a Dask collection; this function needs a NumPy array"
         )
@@ -87,14 +90,15 @@ def _already_valid(X, min_samples, allow_nan):
     if (
         type(X) is not np.ndarray
         or X.ndim != 2
-        or X.dtype not in FLOAT_DTYPES
+        or X.dtype not in _FLOAT_DTYPE_OBJECTS
         or not X.flags.c_contiguous
-        or X.shape[0] < max(min_samples, 1)
+        or X.shape[0] < min_samples
+        or X.shape[0] < 1
         or X.shape[1] < 1
     ):
         return False
-    total = X.sum(dtype=np.float64) if X.size > 0 else 0.0
-    return bool(np.isfinite(total))
+    # X has rows and columns here, so the sum is over at least one entry.
+    return math.isfinite(X.sum(dtype=np.float64))
 
 
 def check_binary_array(
@@ -204,6 +208,8 @@ def check_mixture_weights(weights, n_components, name):
 def check_int(value, name, *, minimum=None):
     """An integer (not a bool) of at least ``minimum`` (scikit-learn's
     check_scalar, for functions; estimators use parameter constraints)."""
+    if type(value) is int and (minimum is None or value >= minimum):
+        return value  # what check_scalar would pass, without its cost
     if isinstance(value, bool):
         raise TypeError(f"{name} must be an instance of int, not bool.")
     return int(check_scalar(value, name, numbers.Integral, min_val=minimum))
@@ -231,6 +237,8 @@ def check_n_threads(n_threads):
     At most ``_core.MAX_THREADS`` (1024), the bound the core enforces too."""
     if n_threads is None:
         return 0
+    if type(n_threads) is int and 1 <= n_threads <= _core.MAX_THREADS:
+        return n_threads
     n_threads = check_int(n_threads, "n_threads", minimum=1)
     if n_threads > _core.MAX_THREADS:
         raise ValueError(f"n_threads must be <= {_core.MAX_THREADS}, got {n_threads}")

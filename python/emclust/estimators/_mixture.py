@@ -12,6 +12,7 @@ chunks.
 from __future__ import annotations
 
 import copy
+import math
 import numbers
 import warnings
 
@@ -61,7 +62,8 @@ class MixtureMixin(CachedParamValidation, DensityMixin, BaseEstimator):
         mv = self.missing_values
         if mv is None:
             return False
-        if isinstance(mv, numbers.Real) and np.isnan(mv):
+        # isinstance of float first: np.nan answers without the ABC check.
+        if (isinstance(mv, float) or isinstance(mv, numbers.Real)) and math.isnan(mv):
             return True
         raise ValueError(
             "missing_values must be np.nan (NaN marks a missing entry) or None "

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import operator
 from numbers import Integral
 
 import numpy as np
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_data
 
@@ -37,10 +39,26 @@ class CachedParamValidation:
             cls._param_names_cache = names
         return names
 
+    @classmethod
+    def _param_values(cls):
+        """A function of an estimator giving its parameter values, in the
+        order of _get_param_names (what get_params(deep=False) holds)."""
+        getter = cls.__dict__.get("_param_getter_cache")
+        if getter is None:
+            names = cls._get_param_names()
+            if len(names) > 1:
+                getter = operator.attrgetter(*names)
+            else:  # attrgetter of one name gives the value, not a tuple
+                getter = lambda est: tuple(getattr(est, n) for n in names)  # noqa: E731
+            cls._param_getter_cache = getter
+        return getter
+
     def _validate_params(self):
-        params = self.get_params(deep=False)
+        # The names are fixed per class, so the values and their types (1,
+        # 1.0 and True are equal and hash alike) identify the parameters.
+        values = type(self)._param_values()(self)
+        key = (values, tuple(map(type, values)))
         try:
-            key = tuple((name, type(v), v) for name, v in params.items())
             hash(key)
         except TypeError:
             key = None
@@ -54,6 +72,16 @@ class CachedParamValidation:
                 seen = {}
                 cls._validated_params = seen
             seen[key] = True
+
+
+def check_fitted(est, attribute):
+    """scikit-learn's check_is_fitted, run only when ``attribute``, which
+    fit sets, is missing: an estimator that has it would pass the check
+    anyway, and the check itself (the estimator's tags, then a scan of its
+    attributes) costs as much as predicting a few hundred rows. An unfitted
+    estimator gets scikit-learn's NotFittedError from scikit-learn."""
+    if attribute not in est.__dict__:
+        check_is_fitted(est)
 
 
 def check_dask_n_features(est, X):
@@ -77,4 +105,5 @@ __all__ = [
     "CachedParamValidation",
     "check_dask_n_features",
     "check_data",
+    "check_fitted",
 ]

