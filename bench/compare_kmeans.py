@@ -10,6 +10,8 @@ as many as OpenMP threads, whichever is faster); faiss is skipped when not
 importable and always computes in float32.
 
     PYTHONPATH=python python bench/compare_kmeans.py [--repeats 5]
+    PYTHONPATH=python python bench/compare_kmeans.py --cases 100000,8,16 \
+        --threads 1 --baselines          # emclust alone, one small case
 """
 
 from __future__ import annotations
@@ -82,13 +84,29 @@ def faiss_fit(X, init, threads):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--cases", nargs="*", default=None, help="n,d,k triples")
+    parser.add_argument("--threads", nargs="*", type=int, default=[1, 2])
+    parser.add_argument("--dtypes", nargs="*", default=["float64", "float32"])
+    parser.add_argument(
+        "--baselines",
+        nargs="*",
+        default=["sklearn", "faiss"],
+        help="of sklearn, faiss; none (the flag alone) times emclust only",
+    )
     args = parser.parse_args()
-    try:
-        import faiss  # noqa: F401
+    cases = (
+        [tuple(int(v) for v in c.split(",")) for c in args.cases]
+        if args.cases
+        else CASES
+    )
+    have_faiss = False
+    if "faiss" in args.baselines:
+        try:
+            import faiss  # noqa: F401
 
-        have_faiss = True
-    except ImportError:
-        have_faiss = False
+            have_faiss = True
+        except ImportError:
+            pass
     rng = np.random.default_rng(0)
     print(
         f"seconds per Lloyd iteration: fastest {M2}-iteration fit minus fastest "
@@ -98,23 +116,28 @@ def main():
         f"{'case':<22} {'dtype':<8} {'thr':>3} {'emclust':>9} {'sklearn':>9} "
         f"{'faiss':>9} {'vs best':>8}"
     )
-    for n, d, k in CASES:
+    for n, d, k in cases:
         X64 = rng.standard_normal((n, d)) + rng.integers(0, 4, (n, 1))
-        for dtype in (np.float64, np.float32):
+        for dtype in args.dtypes:
             X = X64.astype(dtype)
             init = X[rng.choice(n, k, replace=False)]
-            for threads in (1, 2):
+            for threads in args.threads:
                 t_ours = seconds(ours(X, init, threads), args.repeats)
-                t_sk = min(
-                    seconds(sklearn_fit(X, init, threads, b), args.repeats)
-                    for b in sorted({1, threads})
+                t_sk = (
+                    min(
+                        seconds(sklearn_fit(X, init, threads, b), args.repeats)
+                        for b in sorted({1, threads})
+                    )
+                    if "sklearn" in args.baselines
+                    else float("nan")
                 )
                 t_fa = (
                     seconds(faiss_fit(X, init, threads), args.repeats)
                     if have_faiss
                     else float("nan")
                 )
-                best = np.nanmin([t_sk, t_fa])
+                timed = [t for t in (t_sk, t_fa) if not np.isnan(t)]
+                best = min(timed) if timed else float("nan")
                 print(
                     f"n={n:.0e},d={d},k={k:<5} {np.dtype(dtype).name:<8} {threads:>3} "
                     f"{t_ours:9.4f} {t_sk:9.4f} {t_fa:9.4f} {best / t_ours:7.2f}x",
