@@ -73,8 +73,10 @@ def check_data(
         # has no feature names (nor were any fitted): only the feature count
         # is left, checked (or set) by scikit-learn. This keeps validation as
         # cheap as it was before scikit-learn's (a fit of 272 rows takes
-        # well under a millisecond).
-        _check_n_features(estimator, X, reset=reset)
+        # well under a millisecond). At inference a matching count is all
+        # scikit-learn would check; it is asked only to set or refuse one.
+        if reset or X.shape[1] != getattr(estimator, "n_features_in_", None):
+            _check_n_features(estimator, X, reset=reset)
         return X
     options = _array_options(allow_nan, accept_sparse, min_samples, dtype)
     if estimator is None:
