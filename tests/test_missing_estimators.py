@@ -228,3 +228,25 @@ def test_bernoulli_statistics_of_nan_chunks_add_up_to_one_iteration():
     )
     for x, y in zip(a.m_step(), by_hand.m_step()):
         assert_array_equal(x, y)
+
+
+def test_centroid_models_reject_nan_and_say_so_in_their_tags():
+    """K-means and K-medians have no missing-value model: NaN is
+    scikit-learn's clear error, in fit and in inference, and their
+    allow_nan tag is False; the mixtures' tag follows missing_values."""
+    from emclust.estimators.minibatch_kmeans import MiniBatchKMeans
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(40, 3))
+    holes = X.copy()
+    holes[5, 1] = np.nan
+    for est in (emclust.KMeans(2), emclust.KMedians(2), MiniBatchKMeans(2)):
+        assert not est.__sklearn_tags__().input_tags.allow_nan
+        with pytest.raises(ValueError, match="Input X contains NaN"):
+            est.fit(holes)
+        est.fit(X)
+        with pytest.raises(ValueError, match="Input X contains NaN"):
+            est.predict(holes)
+    for cls in (emclust.GaussianMixture, emclust.BernoulliMixture):
+        assert cls().__sklearn_tags__().input_tags.allow_nan
+        assert not cls(missing_values=None).__sklearn_tags__().input_tags.allow_nan
