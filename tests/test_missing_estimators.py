@@ -197,3 +197,56 @@ def test_bernoulli_fit_and_impute_equal_reference():
     assert_allclose(bm.impute(X), bernoulli_missing.impute(X, w, t), rtol=RTOL)
     with pytest.raises(ValueError, match="binary"):
         emclust.BernoulliMixture(2, missing_values=None).fit(X)
+
+
+def test_bernoulli_statistics_of_nan_chunks_add_up_to_one_iteration():
+    """The public Bernoulli statistics on NaN chunks carry observed_sum, and
+    their sum M-steps as the reference iteration; without NaN the M-step is
+    the complete-data one, bit for bit."""
+    rng = np.random.default_rng(7)
+    X = (rng.random((600, 5)) < rng.uniform(0.1, 0.9, 5)).astype(float)
+    X[rng.random(X.shape) < 0.3] = np.nan
+    X[np.isnan(X).all(axis=1), 0] = 0.0
+    weights, theta = np.array([0.4, 0.6]), rng.uniform(0.2, 0.8, (2, 5))
+    w = rng.uniform(0, 2, 600)
+    parts = np.array_split(np.arange(600), 3)
+    stats = sum(
+        emclust.bernoulli_statistics(X[p], weights, theta, sample_weight=w[p])
+        for p in parts
+    )
+    got_w, got_t = stats.m_step(alpha=1e-3)
+    resp, log_prob = bernoulli_missing.e_step(X, weights, theta)
+    want_w, want_t = bernoulli_missing.m_step(X, resp, 1e-3, w)
+    assert_allclose(got_w, want_w, rtol=RTOL)
+    assert_allclose(got_t, want_t, rtol=RTOL)
+    assert_allclose(stats.lower_bound, w @ log_prob / w.sum(), rtol=RTOL)
+    full = np.nan_to_num(X)
+    a = emclust.bernoulli_statistics(full, weights, theta)
+    assert_array_equal(a.observed_sum, np.repeat(a.resp_sum[:, None], 5, axis=1))
+    by_hand = emclust.BernoulliStatistics(
+        a.dtype, a.resp_sum, a.x_sum, a.log_likelihood, a.weight_sum
+    )
+    for x, y in zip(a.m_step(), by_hand.m_step()):
+        assert_array_equal(x, y)
+
+
+def test_centroid_models_reject_nan_and_say_so_in_their_tags():
+    """K-means and K-medians have no missing-value model: NaN is
+    scikit-learn's clear error, in fit and in inference, and their
+    allow_nan tag is False; the mixtures' tag follows missing_values."""
+    from emclust.estimators.minibatch_kmeans import MiniBatchKMeans
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(40, 3))
+    holes = X.copy()
+    holes[5, 1] = np.nan
+    for est in (emclust.KMeans(2), emclust.KMedians(2), MiniBatchKMeans(2)):
+        assert not est.__sklearn_tags__().input_tags.allow_nan
+        with pytest.raises(ValueError, match="Input X contains NaN"):
+            est.fit(holes)
+        est.fit(X)
+        with pytest.raises(ValueError, match="Input X contains NaN"):
+            est.predict(holes)
+    for cls in (emclust.GaussianMixture, emclust.BernoulliMixture):
+        assert cls().__sklearn_tags__().input_tags.allow_nan
+        assert not cls(missing_values=None).__sklearn_tags__().input_tags.allow_nan

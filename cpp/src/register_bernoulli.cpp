@@ -7,6 +7,7 @@
 #include <emclust/bernoulli_mixture.hpp>
 
 #include "bindings.hpp"
+#include "params.hpp"
 
 namespace py = pybind11;
 using namespace emclust;
@@ -14,19 +15,9 @@ using emclust::bind::CArray;
 
 namespace {
 
-/// Parameter arrays are small (K x d) and copied; None gives an empty one.
-RowMatrixXd param_matrix(const py::object& a) {
-    if (a.is_none()) return {};
-    auto arr = py::cast<CArray<double>>(a);
-    if (arr.ndim() != 2) throw std::invalid_argument("probabilities must be 2-D");
-    return Eigen::Map<const RowMatrixXd>(arr.data(), arr.shape(0), arr.shape(1));
-}
-
-Eigen::VectorXd param_vector(const py::object& a) {
-    if (a.is_none()) return {};
-    auto arr = py::cast<CArray<double>>(a);
-    return Eigen::Map<const Eigen::VectorXd>(arr.data(), arr.size());
-}
+using bind::bernoulli_params;
+using bind::param_matrix;
+using bind::param_vector;
 
 template <class T>
 py::dict fit(const CArray<T>& X_, const py::object& sample_weight_, Index n_components,
@@ -51,14 +42,7 @@ py::dict fit(const CArray<T>& X_, const py::object& sample_weight_, Index n_comp
     o.probabilities_init = param_matrix(probabilities_init);
     o.seed = seed;
     o.n_threads = n_threads;
-    if (!on_iteration.is_none()) {
-        // Runs on the calling thread between iterations; takes the GIL for the
-        // Python call only.
-        o.on_iteration = [on_iteration](int r, int it, double lb, double change) {
-            py::gil_scoped_acquire gil;
-            on_iteration(r, it, lb, change);
-        };
-    }
+    o.on_iteration = bind::python_callback(on_iteration);
     BernoulliMixtureFit result;
     {
         // Every Python object is converted above; the core touches only the
@@ -69,10 +53,7 @@ py::dict fit(const CArray<T>& X_, const py::object& sample_weight_, Index n_comp
     py::dict out;
     out["weights"] = bind::to_numpy<double>(result.params.weights);
     out["probabilities"] = bind::to_numpy<double>(result.params.probabilities);
-    out["converged"] = result.trace.converged;
-    out["n_iter"] = result.trace.n_iter;
-    out["lower_bound"] = result.trace.lower_bound;
-    out["lower_bounds"] = result.trace.lower_bounds;
+    bind::add_trace(out, result.trace);
     return out;
 }
 
@@ -82,10 +63,7 @@ py::tuple e_step(const CArray<T>& X_, const py::object& weights,
                  bool log_resp, const py::object& n_threads_) {
     const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
-    BernoulliMixtureParams p;
-    p.weights = param_vector(weights);
-    p.probabilities = param_matrix(probabilities);
-    check_bernoulli_params(p);
+    const BernoulliMixtureParams p = bernoulli_params(weights, probabilities);
     const auto n = static_cast<py::ssize_t>(X.rows());
     const auto k = static_cast<py::ssize_t>(p.n_components());
     py::object resp = py::none(), log_prob = py::none();
@@ -120,10 +98,7 @@ py::dict statistics(const CArray<T>& X_, const py::object& sample_weight_,
     const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
-    BernoulliMixtureParams p;
-    p.weights = param_vector(weights);
-    p.probabilities = param_matrix(probabilities);
-    check_bernoulli_params(p);
+    const BernoulliMixtureParams p = bernoulli_params(weights, probabilities);
     if (w.size() != 0 && w.size() != X.rows())
         throw std::invalid_argument("sample_weight must have shape (n_samples,)");
     BernoulliStatistics st;

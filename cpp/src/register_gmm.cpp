@@ -5,6 +5,7 @@
 #include <emclust/gaussian_mixture.hpp>
 
 #include "bindings.hpp"
+#include "params.hpp"
 
 namespace py = pybind11;
 using namespace emclust;
@@ -12,37 +13,8 @@ using emclust::bind::CArray;
 
 namespace {
 
-/// Small parameter arrays are copied (they are K x d at most), so any float
-/// array-like is accepted; None gives an empty matrix.
-RowMatrixXd param_matrix(const py::object& a) {
-    if (a.is_none()) return {};
-    auto arr = py::cast<CArray<double>>(a);
-    if (arr.ndim() == 1)
-        return Eigen::Map<const RowMatrixXd>(arr.data(), arr.shape(0), 1);
-    if (arr.ndim() != 2)
-        throw std::invalid_argument("parameter arrays must be 1-D or 2-D");
-    return Eigen::Map<const RowMatrixXd>(arr.data(), arr.shape(0), arr.shape(1));
-}
-
-Eigen::VectorXd param_vector(const py::object& a) {
-    if (a.is_none()) return {};
-    auto arr = py::cast<CArray<double>>(a);
-    return Eigen::Map<const Eigen::VectorXd>(arr.data(), arr.size());
-}
-
-GaussianMixtureParams make_params(const std::string& covariance_type,
-                                  const py::object& weights, const py::object& means,
-                                  const py::object& precisions_cholesky,
-                                  const py::object& covariances = py::none()) {
-    GaussianMixtureParams p;
-    p.covariance_type = parse_covariance_type(covariance_type);
-    p.weights = param_vector(weights);
-    p.means = param_matrix(means);
-    p.precisions_cholesky = param_matrix(precisions_cholesky);
-    p.covariances = param_matrix(covariances);
-    check_params_shape(p);
-    return p;
-}
+using bind::param_matrix;
+using bind::param_vector;
 
 py::dict params_to_dict(const GaussianMixtureParams& p) {
     py::dict out;
@@ -80,19 +52,12 @@ py::dict fit(const CArray<T>& X_, const py::object& sample_weight_, Index n_comp
     o.precisions_init = param_matrix(precisions_init);
     if (!warm_start.is_none()) {
         auto t = py::cast<py::tuple>(warm_start);
-        o.warm_start = make_params(covariance_type, t[0], t[1], t[3], t[2]);
+        o.warm_start = bind::gaussian_params(covariance_type, t[0], t[1], t[3], t[2]);
         o.warm_start_lower_bound = warm_start_lower_bound;
     }
     o.seed = seed;
     o.n_threads = n_threads;
-    if (!on_iteration.is_none()) {
-        // Runs on the thread that called fit, between iterations; it takes the
-        // GIL for the Python call only.
-        o.on_iteration = [on_iteration](int r, int it, double lb, double change) {
-            py::gil_scoped_acquire gil;
-            on_iteration(r, it, lb, change);
-        };
-    }
+    o.on_iteration = bind::python_callback(on_iteration);
     GaussianMixtureFit result;
     {
         // Every Python object is converted above; the core touches only the
@@ -101,10 +66,7 @@ py::dict fit(const CArray<T>& X_, const py::object& sample_weight_, Index n_comp
         result = fit_gaussian_mixture<T>(X, w, o, bind::python_interrupt_check());
     }
     py::dict out = params_to_dict(result.params);
-    out["converged"] = result.trace.converged;
-    out["n_iter"] = result.trace.n_iter;
-    out["lower_bound"] = result.trace.lower_bound;
-    out["lower_bounds"] = result.trace.lower_bounds;
+    bind::add_trace(out, result.trace);
     return out;
 }
 
@@ -116,7 +78,7 @@ py::tuple e_step(const CArray<T>& X_, const py::object& weights,
     const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const GaussianMixtureParams p =
-        make_params(covariance_type, weights, means, precisions_cholesky);
+        bind::gaussian_params(covariance_type, weights, means, precisions_cholesky);
     const auto n = static_cast<py::ssize_t>(X.rows());
     const auto k = static_cast<py::ssize_t>(p.n_components());
     py::object resp = py::none(), log_prob = py::none();

@@ -8,6 +8,7 @@
 #include <emclust/gaussian_missing.hpp>
 
 #include "bindings.hpp"
+#include "params.hpp"
 
 namespace py = pybind11;
 using namespace emclust;
@@ -15,62 +16,11 @@ using emclust::bind::CArray;
 
 namespace {
 
-/// Small parameter arrays are copied; a 1-D array is one column; None is empty.
-RowMatrixXd param_matrix(const py::object& a) {
-    if (a.is_none()) return {};
-    auto arr = py::cast<CArray<double>>(a);
-    if (arr.ndim() == 1)
-        return Eigen::Map<const RowMatrixXd>(arr.data(), arr.shape(0), 1);
-    if (arr.ndim() != 2)
-        throw std::invalid_argument("parameter arrays must be 1-D or 2-D");
-    return Eigen::Map<const RowMatrixXd>(arr.data(), arr.shape(0), arr.shape(1));
-}
-
-Eigen::VectorXd param_vector(const py::object& a) {
-    if (a.is_none()) return {};
-    auto arr = py::cast<CArray<double>>(a);
-    return Eigen::Map<const Eigen::VectorXd>(arr.data(), arr.size());
-}
-
-GaussianMixtureParams gmm_params(const std::string& covariance_type,
-                                 const py::object& weights, const py::object& means,
-                                 const py::object& precisions_cholesky,
-                                 const py::object& covariances = py::none()) {
-    GaussianMixtureParams p;
-    p.covariance_type = parse_covariance_type(covariance_type);
-    p.weights = param_vector(weights);
-    p.means = param_matrix(means);
-    p.precisions_cholesky = param_matrix(precisions_cholesky);
-    p.covariances = param_matrix(covariances);
-    check_params_shape(p);
-    return p;
-}
-
-BernoulliMixtureParams bernoulli_params(const py::object& weights,
-                                        const py::object& probabilities) {
-    BernoulliMixtureParams p;
-    p.weights = param_vector(weights);
-    p.probabilities = param_matrix(probabilities);
-    check_bernoulli_params(p);
-    return p;
-}
-
-IterationCallback python_callback(const py::object& on_iteration) {
-    if (on_iteration.is_none()) return {};
-    // Runs on the calling thread between iterations; takes the GIL for the
-    // Python call only.
-    return [on_iteration](int r, int it, double lb, double change) {
-        py::gil_scoped_acquire gil;
-        on_iteration(r, it, lb, change);
-    };
-}
-
-void add_trace(py::dict& out, const EmTrace& trace) {
-    out["converged"] = trace.converged;
-    out["n_iter"] = trace.n_iter;
-    out["lower_bound"] = trace.lower_bound;
-    out["lower_bounds"] = trace.lower_bounds;
-}
+using bind::add_trace;
+using bind::bernoulli_params;
+using bind::param_matrix;
+using bind::param_vector;
+using bind::python_callback;
 
 /// Output arrays of an E-step, allocated on request: resp (n, K),
 /// log_prob (n), imputed (n, d).
@@ -105,11 +55,15 @@ struct EStepArrays {
 template <class T>
 py::dict gmm_fit(const CArray<T>& X_, const py::object& sample_weight_,
                  Index n_components, const std::string& covariance_type, double tol,
-                 double reg_covar, int max_iter, int n_init,
-                 const std::string& init_params, const py::object& weights_init,
-                 const py::object& means_init, const py::object& precisions_init,
-                 const py::object& warm_start, double warm_start_lower_bound,
-                 std::uint64_t seed, int n_threads, const py::object& on_iteration) {
+                 double reg_covar, const py::object& max_iter_,
+                 const py::object& n_init_, const std::string& init_params,
+                 const py::object& weights_init, const py::object& means_init,
+                 const py::object& precisions_init, const py::object& warm_start,
+                 double warm_start_lower_bound, std::uint64_t seed,
+                 const py::object& n_threads_, const py::object& on_iteration) {
+    const int n_init = bind::int_arg(n_init_, "n_init");
+    const int max_iter = bind::int_arg(max_iter_, "max_iter");
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
     GaussianMixtureOptions o;
@@ -125,7 +79,7 @@ py::dict gmm_fit(const CArray<T>& X_, const py::object& sample_weight_,
     o.precisions_init = param_matrix(precisions_init);
     if (!warm_start.is_none()) {
         auto t = py::cast<py::tuple>(warm_start);
-        o.warm_start = gmm_params(covariance_type, t[0], t[1], t[3], t[2]);
+        o.warm_start = bind::gaussian_params(covariance_type, t[0], t[1], t[3], t[2]);
         o.warm_start_lower_bound = warm_start_lower_bound;
     }
     o.seed = seed;
@@ -154,10 +108,11 @@ py::tuple gmm_e_step(const CArray<T>& X_, const py::object& weights,
                      const py::object& means, const py::object& precisions_cholesky,
                      const std::string& covariance_type, bool want_resp,
                      bool want_log_prob, bool log_resp, bool want_imputed,
-                     int n_threads) {
+                     const py::object& n_threads_) {
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const GaussianMixtureParams p =
-        gmm_params(covariance_type, weights, means, precisions_cholesky);
+        bind::gaussian_params(covariance_type, weights, means, precisions_cholesky);
     EStepArrays<T> a(X.rows(), p.n_components(), X.cols(), want_resp, want_log_prob,
                      want_imputed);
     {
@@ -177,11 +132,13 @@ template <class T>
 py::dict gmm_statistics(const CArray<T>& X_, const py::object& sample_weight_,
                         const py::object& weights, const py::object& means,
                         const py::object& precisions_cholesky,
-                        const std::string& covariance_type, int n_threads) {
+                        const std::string& covariance_type,
+                        const py::object& n_threads_) {
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
     const GaussianMixtureParams p =
-        gmm_params(covariance_type, weights, means, precisions_cholesky);
+        bind::gaussian_params(covariance_type, weights, means, precisions_cholesky);
     GaussianStatistics st;
     {
         // As above: only converted memory is read.
@@ -201,11 +158,14 @@ py::dict gmm_statistics(const CArray<T>& X_, const py::object& sample_weight_,
 
 template <class T>
 py::dict bernoulli_fit(const CArray<T>& X_, const py::object& sample_weight_,
-                       Index n_components, double tol, double alpha, int max_iter,
-                       int n_init, const std::string& init_params,
-                       const py::object& weights_init,
+                       Index n_components, double tol, double alpha,
+                       const py::object& max_iter_, const py::object& n_init_,
+                       const std::string& init_params, const py::object& weights_init,
                        const py::object& probabilities_init, std::uint64_t seed,
-                       int n_threads, const py::object& on_iteration) {
+                       const py::object& n_threads_, const py::object& on_iteration) {
+    const int n_init = bind::int_arg(n_init_, "n_init");
+    const int max_iter = bind::int_arg(max_iter_, "max_iter");
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
     BernoulliMixtureOptions o;
@@ -237,7 +197,8 @@ template <class T>
 py::tuple bernoulli_e_step(const CArray<T>& X_, const py::object& weights,
                            const py::object& probabilities, bool want_resp,
                            bool want_log_prob, bool log_resp, bool want_imputed,
-                           int n_threads) {
+                           const py::object& n_threads_) {
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const BernoulliMixtureParams p = bernoulli_params(weights, probabilities);
     EStepArrays<T> a(X.rows(), p.n_components(), X.cols(), want_resp, want_log_prob,
@@ -255,7 +216,9 @@ py::tuple bernoulli_e_step(const CArray<T>& X_, const py::object& weights,
 template <class T>
 py::dict bernoulli_statistics(const CArray<T>& X_, const py::object& sample_weight_,
                               const py::object& weights,
-                              const py::object& probabilities, int n_threads) {
+                              const py::object& probabilities,
+                              const py::object& n_threads_) {
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
     const BernoulliMixtureParams p = bernoulli_params(weights, probabilities);

@@ -3,6 +3,12 @@
 fit: the data coloured by cluster with each Gaussian's 1σ and 2σ ellipses
 (for more than two features, projected on the two leading principal axes of
 the data), next to the log-likelihood per iteration; select: BIC against k.
+
+Rows with missing (NaN) entries (``--missing keep``) have no place in the
+plane as they are: a mixture draws each at its conditional mean given what
+was observed (``model.impute``, the point the fit completed it to), as a
+hollow marker coloured by its cluster given the observed entries; a model
+without ``impute`` leaves them out and says how many in the title.
 """
 
 from __future__ import annotations
@@ -68,7 +74,12 @@ def full_covariances(model):
 
 
 def _centres(model):
-    return getattr(model, "means_", getattr(model, "cluster_centers_", None))
+    """Each component's mean: means_, cluster_centers_, or a mixture of
+    Bernoullis' probabilities_ (E[x | k] = θ_k)."""
+    for name in ("means_", "cluster_centers_", "probabilities_"):
+        if hasattr(model, name):
+            return getattr(model, name)
+    return np.empty((0, 0))
 
 
 def _projection(X):
@@ -107,6 +118,26 @@ def _ellipse(ax, mean, cov, n_sigma, color):
     )
 
 
+def _complete_rows(X, labels, model):
+    """(X, labels, imputed, title note) with no NaN left: rows with missing
+    entries at their conditional mean under the model (``imputed`` marks
+    them), or dropped when the model cannot impute."""
+    X = np.asarray(X)
+    missing = (
+        np.isnan(X).any(axis=1)
+        if X.dtype.kind == "f"
+        else np.zeros(X.shape[0], dtype=bool)
+    )
+    if not missing.any():
+        return X, labels, missing, ""
+    if hasattr(model, "impute"):
+        note = f" ({int(missing.sum())} incomplete rows at their conditional means)"
+        return model.impute(X), labels, missing, note
+    keep = ~missing
+    note = f" ({int(missing.sum())} incomplete rows not shown)"
+    return X[keep], labels[keep], missing[keep], note
+
+
 def plot_fit(path, X, labels, model, names, title):
     """Scatter by cluster with ellipses (+ the log-likelihood trace)."""
     plt = require_matplotlib()
@@ -118,6 +149,8 @@ def plot_fit(path, X, labels, model, names, title):
     k = max(k, len(_centres(model)))
     colors = plt.get_cmap("tab10" if k <= 10 else "tab20")(np.arange(k) % 20)
 
+    X, labels, imputed, note = _complete_rows(X, labels, model)
+    title += note
     rng = np.random.default_rng(0)
     shown = np.arange(X.shape[0])
     if X.shape[0] > _MAX_POINTS:
@@ -147,14 +180,27 @@ def plot_fit(path, X, labels, model, names, title):
             mu, W, (xlabel, ylabel) = proj
             P, C = (X[shown] - mu) @ W, (centres - mu) @ W
             covs2 = None if covs is None else np.einsum("di,kde,ej->kij", W, covs, W)
+        hollow = imputed[shown]
+        size = 12 if len(shown) < 2000 else 4
         ax.scatter(
-            P[:, 0],
-            P[:, 1],
-            c=colors[labels[shown]],
-            s=12 if len(shown) < 2000 else 4,
+            P[~hollow, 0],
+            P[~hollow, 1],
+            c=colors[labels[shown][~hollow]],
+            s=size,
             alpha=0.6,
             linewidths=0,
         )
+        if hollow.any():
+            ax.scatter(
+                P[hollow, 0],
+                P[hollow, 1],
+                facecolors="none",
+                edgecolors=colors[labels[shown][hollow]],
+                s=size * 1.5,
+                alpha=0.8,
+                linewidths=0.8,
+                label="incomplete row, at E[x | observed]",
+            )
         for j in range(len(C)):
             ax.plot(*C[j], marker="x", color="black", ms=9, mew=2)
             if covs2 is not None:
@@ -166,6 +212,7 @@ def plot_fit(path, X, labels, model, names, title):
         if covs2 is not None:
             ax.plot([], [], color="grey", lw=2, label="1\u03c3")
             ax.plot([], [], color="grey", lw=1.2, ls="--", label="2\u03c3")
+        if covs2 is not None or hollow.any():
             ax.legend(frameon=False, loc="best")
     ax.set_title(title)
     if trace:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import copy
 import operator
 
 import numpy as np
@@ -169,6 +170,46 @@ class ChunkedData:
                 ) from exc
             raise
         return out[0] if len(objs) == 1 else out
+
+    def mean_filled(self, weighted):
+        """This data with every NaN replaced by the mean of its column's
+        observed entries (weighted by sample_weight when ``weighted``): what
+        the in-memory fits initialise from (the core's mean imputation). A
+        feature observed in no row is an error that names it, as in memory.
+
+        One pass over X (a column sum and count); integer and bool X have no
+        NaN and come back unchanged, without a pass.
+        """
+        if self.X.dtype.kind != "f":
+            return self
+        da = self.da
+        seen = ~da.isnan(self.X)
+        values = da.where(seen, self.X, 0).astype(np.float64)
+        counts = seen.sum(axis=0, dtype=np.float64)
+        if weighted and self.w is not None:
+            w = self.w[:, None]
+            sums, weight, counts = self.compute(
+                (values * w).sum(axis=0),
+                (seen * w).sum(axis=0),
+                counts,
+                what="the column means of X",
+            )
+        else:
+            sums, counts = self.compute(
+                values.sum(axis=0), counts, what="the column means of X"
+            )
+            weight = counts
+        never = np.flatnonzero(counts == 0)
+        if never.size:
+            raise ValueError(f"feature {never[0]} of X is missing in every row")
+        if np.array_equal(counts, np.full(self.n_features, float(self.n_samples))):
+            return self
+        safe = np.where(weight > 0, weight, 1.0)
+        means = np.where(weight > 0, sums / safe, 0.0).astype(self.X.dtype)
+        filled = copy.copy(self)
+        filled.X = da.where(seen, self.X, means)
+        filled.blocks = list(filled.X.to_delayed()[:, 0])
+        return filled
 
     def total_weight(self):
         if self.weight_sum is None:

@@ -7,15 +7,6 @@ from __future__ import annotations
 
 from .. import _core
 
-_C_INT_MAX = 2**31 - 1
-
-
-def _check_counts(**counts):
-    # The core takes these as C ints; a larger Python int is a usage error.
-    for name, value in counts.items():
-        if value > _C_INT_MAX:
-            raise ValueError(f"{name} must be <= {_C_INT_MAX}, got {value}")
-
 
 def fit_gaussian_mixture(
     X,
@@ -42,7 +33,6 @@ def fit_gaussian_mixture(
     covariances, precisions_cholesky) to continue from; ``progress`` None or
     ``progress(init, n_iter, lower_bound, change)``. NaN entries of X are
     missing values (exact EM); X without NaN runs today's fit, bit for bit."""
-    _check_counts(max_iter=max_iter, n_init=n_init)
     return _core.gmm_missing_fit(
         X,
         sample_weight,
@@ -50,8 +40,8 @@ def fit_gaussian_mixture(
         covariance_type,
         float(tol),
         float(reg_covar),
-        int(max_iter),
-        int(n_init),
+        max_iter,
+        n_init,
         init_params,
         weights_init,
         means_init,
@@ -83,7 +73,6 @@ def fit_bernoulli_mixture(
     """EM of a mixture of Bernoullis; a dict of the best restart's
     parameters and trace. NaN entries of X are missing values (they drop out
     of the likelihood and of the sums); X without NaN runs today's fit."""
-    _check_counts(max_iter=max_iter, n_init=n_init)
     return _core.bernoulli_missing_fit(
         X,
         sample_weight,

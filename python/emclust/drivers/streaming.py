@@ -97,6 +97,7 @@ def scale_statistics(stats, a):
             stats,
             resp_sum=a * stats.resp_sum,
             x_sum=a * stats.x_sum,
+            observed_sum=None if stats.observed_sum is None else a * stats.observed_sum,
             log_likelihood=a * stats.log_likelihood,
             weight_sum=a * stats.weight_sum,
         )

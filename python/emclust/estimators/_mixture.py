@@ -85,12 +85,16 @@ class MixtureMixin(CachedParamValidation, DensityMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             NaN marks a missing entry; a row must have one observed entry.
+            A ``dask.array.Array`` is imputed lazily, chunk by chunk.
 
         Returns
         -------
         ndarray of shape (n_samples, n_features)
-            A new array; the observed entries are X's, unchanged.
+            A new array; the observed entries are X's, unchanged. A lazy Dask
+            array with X's row chunks when X is one.
         """
+        if is_dask_collection(X):
+            return self._infer_dask(X, "impute")
         return self._impute(self._validate_fitted(X))
 
     def _warn_if_not_converged(self):
@@ -124,7 +128,7 @@ class MixtureMixin(CachedParamValidation, DensityMixin, BaseEstimator):
         return resp.argmax(axis=1) if what == "predict" else resp
 
     def _infer_dask(self, X, what):
-        """predict / predict_proba / score_samples on a Dask array, as a lazy
+        """predict / predict_proba / score_samples / impute on a Dask array, as a lazy
         Dask array with X's row chunks."""
         check_is_fitted(self)
         X = dask_driver.rechunk_rows(X)
@@ -132,7 +136,8 @@ class MixtureMixin(CachedParamValidation, DensityMixin, BaseEstimator):
         if what == "predict":
             return dask_driver.map_rows(X, _infer_block, self, what, dtype=np.int64)
         dtype = dask_driver.float_dtype(X)
-        n_columns = self.weights_.shape[0] if what == "predict_proba" else None
+        n_columns = {"predict_proba": self.weights_.shape[0], "impute": X.shape[1]}
+        n_columns = n_columns.get(what)
         return dask_driver.map_rows(
             X, _infer_block, self, what, n_columns=n_columns, dtype=dtype
         )
@@ -202,6 +207,8 @@ def _infer_block(block, est, what):
         return est.predict(x)
     if what == "predict_proba":
         return est.predict_proba(x)
+    if what == "impute":
+        return est.impute(x)
     return est.score_samples(x)
 
 

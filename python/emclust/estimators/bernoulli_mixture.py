@@ -235,7 +235,11 @@ class BernoulliMixture(MixtureMixin):
         self._validate_params()
         if is_dask_collection(X):
             if self.binarize is not None:
-                X = (X > self.binarize).astype(dask_driver.float_dtype(X))
+                binary = (X > self.binarize).astype(dask_driver.float_dtype(X))
+                if self._allow_nan() and X.dtype.kind == "f":
+                    _, da = dask_driver.import_dask()
+                    binary = da.where(da.isnan(X), X, binary)
+                X = binary
             X, result = self._fit_dask(X, sample_weight)
             self.n_features_in_ = X.shape[1]
         else:
@@ -279,19 +283,28 @@ class BernoulliMixture(MixtureMixin):
             data.n_samples, data.n_features
         )
         seed = seed_from_random_state(self.random_state)
-        sample = dask_driver.cached_sample(
-            data, sample_size(k), seed, check=bernoulli.check_binary_sample
-        )
+        allow_nan = self._allow_nan()
+        if allow_nan:
+            # Seeded from X with every NaN replaced by its column's observed
+            # (unweighted) mean, as the in-memory fit; the values are checked
+            # by the first E-step.
+            start = data.mean_filled(weighted=False)
+            sample = dask_driver.cached_sample(start, sample_size(k), seed)
+        else:
+            start = data
+            sample = dask_driver.cached_sample(
+                data, sample_size(k), seed, check=bernoulli.check_binary_sample
+            )
         result = dask_driver.fit_em(
             data,
             n_init=n_init,
             max_iter=max_iter,
             tol=tol,
             initial_params=lambda r: bernoulli.chunked_initial_params(
-                data, k, self.init_params, seed, r, given, alpha, sample
+                start, k, self.init_params, seed, r, given, alpha, sample
             ),
             e_step=lambda params, it, check: bernoulli.chunked_e_step(
-                data, params, it, check
+                data, params, it, check, allow_nan=allow_nan
             ),
             m_step=lambda stats: stats._m_step(alpha),
         )

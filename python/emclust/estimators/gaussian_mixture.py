@@ -310,17 +310,21 @@ class GaussianMixture(MixtureMixin):
             warm = dict(
                 zip(("weights", "means", "covariances", "precisions_cholesky"), warm)
             )
-        sample = dask_driver.cached_sample(data, sample_size(k), seed)
+        allow_nan = self._allow_nan()
+        # With missing values, initialisation runs on X with every NaN replaced
+        # by its column's (weighted) observed mean, as the in-memory fit's.
+        start = data.mean_filled(weighted=True) if allow_nan else data
+        sample = dask_driver.cached_sample(start, sample_size(k), seed)
         result = dask_driver.fit_em(
             data,
             n_init=self.n_init,
             max_iter=int(self.max_iter),
             tol=float(self.tol),
             initial_params=lambda r: gaussian.chunked_initial_params(
-                data, k, type_, self.init_params, reg_covar, seed, r, given, sample
+                start, k, type_, self.init_params, reg_covar, seed, r, given, sample
             ),
             e_step=lambda params, it, check: gaussian.chunked_e_step(
-                data, params, type_, it, check, allow_nan=self._allow_nan()
+                data, params, type_, it, check, allow_nan=allow_nan
             ),
             m_step=lambda stats: stats._m_step_flat(reg_covar),
             warm=warm,

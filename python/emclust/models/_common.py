@@ -42,6 +42,17 @@ def as_chunk(block, dtype, check=False, allow_nan=False):
     return x
 
 
+def check_observed_rows(x, offset):
+    """A row of a chunk with every entry missing is an error naming its index
+    in the whole array (``offset`` is the chunk's first row), as the in-memory
+    fit names it."""
+    empty = np.flatnonzero(np.isnan(x).all(axis=1)) if x.dtype.kind == "f" else []
+    if len(empty):
+        raise ValueError(
+            f"row {offset + empty[0]} of X has every entry missing; drop such rows"
+        )
+
+
 def no_restart_trace():
     """The trace of a restart that ran no iteration (max_iter=0)."""
     return {"converged": False, "n_iter": 0, "lower_bound": -np.inf, "lower_bounds": []}

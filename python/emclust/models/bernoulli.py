@@ -9,8 +9,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _core
-from .._validation import check_binary_array, check_float, check_n_threads
-from ._common import as_chunk, as_weights, check_chunk_weight, nk_eps
+from .._validation import (
+    check_binary_array,
+    check_binary_values,
+    check_float,
+    check_n_threads,
+)
+from ._common import (
+    as_chunk,
+    as_weights,
+    check_chunk_weight,
+    check_observed_rows,
+    nk_eps,
+)
 
 INIT_PARAMS = ("k-means++", "random", "random_from_data")
 
@@ -78,7 +89,11 @@ class BernoulliStatistics:
     With responsibilities γ_ik from the E-step and row weights w_i:
 
     - ``resp_sum[k] = Σ_i w_i γ_ik``
-    - ``x_sum[k] = Σ_i w_i γ_ik x_i``
+    - ``x_sum[k] = Σ_i w_i γ_ik x_i`` (over the observed entries: a missing,
+      NaN, entry adds nothing)
+    - ``observed_sum[k, d] = Σ_i w_i γ_ik [x_id observed]``, the denominator
+      of θ_kd when entries are missing; None means every entry was observed
+      (``resp_sum`` in every column)
     - ``log_likelihood = Σ_i w_i log p(x_i)``, ``weight_sum = Σ_i w_i``
 
     Statistics of the same data type add with ``+`` (``sum()`` works too).
@@ -92,6 +107,10 @@ class BernoulliStatistics:
     x_sum : ndarray of shape (n_components, n_features)
     log_likelihood : float
     weight_sum : float
+    observed_sum : ndarray of shape (n_components, n_features) or None
+        From ``bernoulli_statistics`` always an array (``resp_sum`` in every
+        column where nothing is missing); None in statistics built by hand
+        means every entry was observed.
     """
 
     dtype: str
@@ -99,6 +118,12 @@ class BernoulliStatistics:
     x_sum: np.ndarray
     log_likelihood: float = 0.0
     weight_sum: float = 0.0
+    observed_sum: np.ndarray | None = None
+
+    def _observed(self):
+        if self.observed_sum is not None:
+            return self.observed_sum
+        return np.repeat(self.resp_sum[:, None], self.x_sum.shape[1], axis=1)
 
     @property
     def lower_bound(self):
@@ -112,12 +137,16 @@ class BernoulliStatistics:
             return NotImplemented
         if other.dtype != self.dtype or other.x_sum.shape != self.x_sum.shape:
             raise ValueError("only statistics of the same shape and dtype can be added")
+        observed = None
+        if self.observed_sum is not None or other.observed_sum is not None:
+            observed = self._observed() + other._observed()
         return BernoulliStatistics(
             self.dtype,
             self.resp_sum + other.resp_sum,
             self.x_sum + other.x_sum,
             self.log_likelihood + other.log_likelihood,
             self.weight_sum + other.weight_sum,
+            observed,
         )
 
     __radd__ = __add__
@@ -125,8 +154,10 @@ class BernoulliStatistics:
     def m_step(self, alpha=1e-3):
         """Parameters from the summed statistics (``BernoulliMixture``'s M-step).
 
-        θ_kd = (x_sum_kd + α) / (N_k + 2α), clipped to [1e-10, 1 - 1e-10], with
-        N_k = resp_sum_k + 10·eps, and π_k = N_k / Σ_j N_j.
+        θ_kd = (x_sum_kd + α) / (N_kd + 2α), clipped to [1e-10, 1 - 1e-10],
+        with N_kd = observed_sum_kd + 10·eps (resp_sum_k + 10·eps when every
+        entry was observed), and π_k = N_k / Σ_j N_j with N_k = resp_sum_k +
+        10·eps.
 
         Parameters
         ----------
@@ -142,6 +173,16 @@ class BernoulliStatistics:
         return out["weights"], out["probabilities"]
 
     def _m_step(self, alpha):
+        if self.observed_sum is not None:
+            # Without NaN observed_sum repeats resp_sum and this is the same
+            # arithmetic as the complete-data M-step, bit for bit.
+            return _core.bernoulli_missing_m_step_from_statistics(
+                np.ascontiguousarray(self.resp_sum, dtype=np.float64),
+                np.ascontiguousarray(self.x_sum, dtype=np.float64),
+                np.ascontiguousarray(self.observed_sum, dtype=np.float64),
+                float(alpha),
+                nk_eps(self.dtype),
+            )
         return _core.bernoulli_m_step_from_statistics(
             np.ascontiguousarray(self.resp_sum, dtype=np.float64),
             np.ascontiguousarray(self.x_sum, dtype=np.float64),
@@ -157,6 +198,7 @@ def statistics_from_core(out, dtype):
         out["x_sum"],
         float(out["log_likelihood"]),
         float(out["weight_sum"]),
+        out.get("observed_sum"),
     )
 
 
@@ -178,7 +220,12 @@ def bernoulli_statistics(
     ----------
     X : array-like of shape (n_samples, n_features)
         Binary data (every entry 0 or 1); float32 is processed in float32
-        (float64 sums), anything else in float64.
+        (float64 sums), anything else in float64. NaN marks a missing entry:
+        it drops out of the row's likelihood and of the sums, and
+        ``observed_sum`` counts, per component and feature, the
+        responsibility of the rows that observed it (a row with every entry
+        missing is an error). The sum of the chunks' statistics M-steps as
+        ``BernoulliMixture`` does on incomplete data.
     weights : array-like of shape (n_components,)
     probabilities : array-like of shape (n_components, n_features)
         θ, strictly between 0 and 1.
@@ -191,7 +238,7 @@ def bernoulli_statistics(
     -------
     BernoulliStatistics
     """
-    X = check_binary_array(X, min_samples=0)
+    X = check_binary_array(X, min_samples=0, allow_nan=True)
     theta = np.asarray(probabilities, dtype=np.float64)
     if theta.ndim != 2 or theta.shape[1] != X.shape[1]:
         raise ValueError(
@@ -206,38 +253,37 @@ def bernoulli_statistics(
     if not (np.isfinite(weights).all() and (weights >= 0).all()):
         raise ValueError("weights must be finite and non-negative")
     w = check_chunk_weight(sample_weight, X.shape[0])
-    out = _core.bernoulli_statistics(X, w, weights, theta, check_n_threads(n_threads))
+    out = _core.bernoulli_missing_statistics(
+        X, w, weights, theta, check_n_threads(n_threads)
+    )
     return statistics_from_core(out, X.dtype)
 
 
 # --- a chunked (Dask) fit: per-chunk tasks and initialisation ----------------------
 
 
-def bernoulli_chunk_task(block, w, dtype, n_threads, offset, weights, theta, check):
+def bernoulli_chunk_task(
+    block, w, dtype, n_threads, offset, weights, theta, check, allow_nan
+):
     if check:
-        check_binary_chunk(block, offset)
+        check_binary_values(np.asarray(block), row_offset=offset, allow_nan=allow_nan)
     x, w = as_chunk(block, dtype), as_weights(w)
-    out = _core.bernoulli_statistics(x, w, weights, theta, n_threads)
+    if not allow_nan:
+        out = _core.bernoulli_statistics(x, w, weights, theta, n_threads)
+        return statistics_from_core(out, dtype)
+    if check:
+        check_observed_rows(x, offset)
+    out = _core.bernoulli_missing_statistics(x, w, weights, theta, n_threads)
     return statistics_from_core(out, dtype)
 
 
-def check_binary_chunk(block, offset):
-    x = np.asarray(block)
-    ok = (x == 0) | (x == 1)
-    if not ok.all():
-        i, j = np.argwhere(~ok)[0]
-        raise ValueError(
-            f"X must be binary (every entry 0 or 1), got {x[i, j]!r} at "
-            f"[{offset + i}, {j}]"
-        )
-
-
-def chunked_e_step(data, params, it, check=False):
+def chunked_e_step(data, params, it, check=False, *, allow_nan=False):
     return data.map_reduce(
         bernoulli_chunk_task,
         np.ascontiguousarray(params["weights"], dtype=np.float64),
         np.ascontiguousarray(params["probabilities"], dtype=np.float64),
         check,
+        allow_nan,
         what=f"EM iteration {it}",
         with_offset=True,
     )

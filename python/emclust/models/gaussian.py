@@ -29,7 +29,13 @@ from .._validation import (
     check_n_threads,
     check_sample_weight,
 )
-from ._common import as_chunk, as_weights, check_chunk_weight, nk_eps
+from ._common import (
+    as_chunk,
+    as_weights,
+    check_chunk_weight,
+    check_observed_rows,
+    nk_eps,
+)
 from .kmeans import LloydOnChunks, seed_centers
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -529,9 +535,11 @@ def gmm_statistics(
 
 
 def gmm_chunk_task(
-    block, w, dtype, n_threads, type_, weights, means, chol, check, allow_nan
+    block, w, dtype, n_threads, offset, type_, weights, means, chol, check, allow_nan
 ):
     x, w = as_chunk(block, dtype, check, allow_nan=allow_nan), as_weights(w)
+    if check and allow_nan:
+        check_observed_rows(x, offset)
     out = _core.gmm_missing_statistics(x, w, weights, means, chol, type_, n_threads)
     return statistics_from_core(out, type_, dtype, means)
 
@@ -557,6 +565,7 @@ def chunked_e_step(data, params, type_, it, check=False, *, allow_nan=False):
         check,
         allow_nan,
         what=f"EM iteration {it}",
+        with_offset=True,
     )
 
 
