@@ -238,10 +238,15 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
             (``np.load(path, mmap_mode="r")``) is fitted in place by the
             in-memory fit (the same fit, bit for bit: the core reads the
             file's pages as it walks its row chunks and copies nothing; its
-            scratch is per chunk). An iterable of 2-D arrays (a list, or an
-            object whose ``__iter__`` starts over) is fitted by exact EM
-            over its blocks, one pass per iteration, initialised from the
-            first block (``_fit_blocks`` of ``emclust.estimators._online``).
+            scratch is per chunk). Its initialisation reads the whole map:
+            "random_from_data" and given ``*_init`` parameters add no memory
+            per row, "kmeans" and "k-means++" 16 bytes per row, "random" 8·K.
+            An iterable of 2-D arrays (a list, or an object whose
+            ``__iter__`` starts over; a list of slices of a memory map too)
+            is fitted by exact EM over its blocks, one pass per iteration,
+            initialised from the first block (``_fit_blocks`` of
+            ``emclust.estimators._online``): its memory stays near one block
+            whatever ``init_params`` is.
             With ``batch_size`` set, X (array, memmap or iterable, even a
             one-shot iterator) is streamed by online EM instead.
         y : ignored
