@@ -276,8 +276,10 @@ def test_fit_with_batch_size_runs_epochs_over_a_memmap(tmp_path):
         callback=lambda e, i, lb, ch: seen.append((e, i)),
     )
     assert 2 <= est.n_iter_ <= 5
-    assert len(est.epoch_lower_bounds_) == est.n_iter_
-    assert len(est.lower_bounds_) == 10 * est.n_iter_
+    assert len(est.lower_bounds_) == est.n_iter_
+    assert len(est.batch_lower_bounds_) == 10 * est.n_iter_
+    assert est.lower_bounds_[0] == np.mean(est.batch_lower_bounds_[:10])
+    assert est.lower_bound_ == est.lower_bounds_[-1]
     assert seen == [(e, i) for e in range(1, est.n_iter_ + 1) for i in range(1, 11)]
     batch = _quiet_fit(emclust.GaussianMixture(3, random_state=0), X)
     assert est.score(X) == pytest.approx(batch.score(X), rel=1e-3)
@@ -296,6 +298,7 @@ def test_fit_with_batch_size_is_partial_fit_over_the_batches():
     ref = emclust.GaussianMixture(3, random_state=0)
     for s in range(0, 5000, 1500):
         ref.partial_fit(X[s : s + 1500])
+    est.lower_bounds_ = est.batch_lower_bounds_
     _same_fit(est, ref)
     assert est.n_iter_ == 1 and ref.n_iter_ == 4
 
@@ -306,7 +309,7 @@ def test_fit_with_batch_size_streams_a_one_shot_iterator_once():
     est.fit(X[s : s + 1500] for s in range(0, 6000, 1500))
     assert est.n_iter_ == 1 and est.converged_
     # Each block is cut on its own: 1000 + 500 rows per block of 1500.
-    assert len(est.lower_bounds_) == 8
+    assert len(est.batch_lower_bounds_) == 8 and len(est.lower_bounds_) == 1
     with pytest.raises(ValueError, match="sample_weight"):
         est.fit([X[:3000], X[3000:]], sample_weight=np.ones(6000))
 
@@ -330,7 +333,7 @@ def test_bernoulli_fit_with_batch_size():
     epochs = _quiet_fit(
         emclust.BernoulliMixture(3, random_state=0, batch_size=500, tol=1e-5), X
     )
-    assert len(epochs.epoch_lower_bounds_) == epochs.n_iter_
+    assert len(epochs.lower_bounds_) == epochs.n_iter_
     assert epochs.score(X) == pytest.approx(batch.score(X), rel=5e-3)
 
 

@@ -127,7 +127,9 @@ class OnlineMixtureMixin:
         each on its own). It stops after ``max_iter`` epochs, or when the
         mean of an epoch's batch bounds changes by less than ``tol``; a
         one-shot iterator gives one epoch. ``callback(epoch, batch,
-        lower_bound, change)`` is called after every batch. Returns X
+        lower_bound, change)`` is called after every batch. ``lower_bounds_``
+        holds the mean of every epoch's batch bounds, ``batch_lower_bounds_``
+        every batch's. Returns X
         validated (an array), or None for an iterable.
         """
         self._online = None
@@ -149,7 +151,7 @@ class OnlineMixtureMixin:
         epochs = 1 if blocks.one_shot else int(self.max_iter)
         state, previous, bound = None, None, -np.inf
         converged = False
-        self.epoch_lower_bounds_ = []
+        epoch_bounds = []
         for epoch in range(1, epochs + 1):
             first_bound = len(state.em.lower_bounds) if state is not None else 0
             n_batches = 0
@@ -166,12 +168,17 @@ class OnlineMixtureMixin:
             if n_batches == 0:
                 raise ValueError("X has no rows")
             mean = float(np.mean(state.em.lower_bounds[first_bound:]))
-            self.epoch_lower_bounds_.append(mean)
+            epoch_bounds.append(mean)
             if previous is not None and abs(mean - previous) < self.tol:
                 converged = True
                 break
             previous = mean
         self._online_publish(state)
+        # An iteration of this fit is an epoch: lower_bounds_ holds one bound
+        # per epoch (as n_iter_ counts them), batch_lower_bounds_ the batches'.
+        self.batch_lower_bounds_ = self.lower_bounds_
+        self.lower_bounds_ = epoch_bounds
+        self.lower_bound_ = epoch_bounds[-1]
         self.n_iter_ = epoch
         self.converged_ = converged or blocks.one_shot
         return validated

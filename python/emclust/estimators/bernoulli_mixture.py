@@ -118,11 +118,11 @@ class BernoulliMixture(OnlineMixtureMixin, MixtureMixin):
         Mean log-likelihood per sample under the parameters the last
         iteration started from.
     lower_bounds_ : list of float
-        lower_bound at every iteration of the best initialisation; after
-        ``partial_fit`` or a fit with ``batch_size``, every batch's mean
-        log-likelihood before its step.
-    epoch_lower_bounds_ : list of float
-        With ``batch_size``: the mean of every epoch's batch bounds.
+        lower_bound at every iteration of the best initialisation. After
+        ``partial_fit``: every batch's mean log-likelihood before its step;
+        after a fit with ``batch_size``: every epoch's mean of those.
+    batch_lower_bounds_ : list of float
+        With ``batch_size``: every batch's bound, over all epochs.
     n_features_in_ : int
 
     Notes

@@ -127,12 +127,13 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         Mean log-likelihood per sample of the best initialisation, as
         computed in its last E-step.
     lower_bounds_ : list of float
-        lower_bound at every iteration of the best initialisation; after
-        ``partial_fit`` or a fit with ``batch_size``, every batch's mean
-        log-likelihood before its step (``n_iter_`` counts the batches of
-        ``partial_fit``, the epochs of ``fit``).
-    epoch_lower_bounds_ : list of float
-        With ``batch_size``: the mean of every epoch's batch bounds.
+        lower_bound at every iteration of the best initialisation. After
+        ``partial_fit``: every batch's mean log-likelihood before its step
+        (``n_iter_`` counts the batches); after a fit with ``batch_size``:
+        the mean of every epoch's batch bounds (``n_iter_`` counts epochs).
+    batch_lower_bounds_ : list of float
+        With ``batch_size``: every batch's mean log-likelihood before its
+        step, over all epochs (the online learning curve).
     n_features_in_ : int
     """
 
