@@ -5,6 +5,7 @@ from ._version import __version__
 from .estimators.bernoulli_mixture import BernoulliMixture
 from .estimators.gaussian_mixture import GaussianMixture
 from .estimators.kmeans import KMeans, KMedians, k_means
+from .estimators.minibatch_kmeans import MiniBatchKMeans
 from .exceptions import ConvergenceWarning, NotFittedError
 from .io import load, save
 from .models.algebra import mixture_moments, sum_of_mixtures
@@ -38,6 +39,7 @@ __all__ = [
     "KMeans",
     "KMeansStatistics",
     "KMedians",
+    "MiniBatchKMeans",
     "NotFittedError",
     "RelocationCandidates",
     "__version__",

@@ -59,6 +59,9 @@ _FITTED = {
     # training data, not the model.
     "KMeans": {"cluster_centers_": "array", "inertia_": "float", "n_iter_": "int"},
     "KMedians": {"cluster_centers_": "array", "inertia_": "float", "n_iter_": "int"},
+    # The centres and the step count: what predict needs, and what a
+    # partial_fit needs to continue (with fresh per-centre counts).
+    "MiniBatchKMeans": {"cluster_centers_": "array", "n_steps_": "int"},
     "BernoulliMixture": {
         "weights_": "array",
         "probabilities_": "array",
@@ -70,6 +73,7 @@ _MAIN_ARRAY = {
     "GaussianMixture": "means_",
     "KMeans": "cluster_centers_",
     "KMedians": "cluster_centers_",
+    "MiniBatchKMeans": "cluster_centers_",
     "BernoulliMixture": "probabilities_",
 }
 KINDS = tuple(_FITTED)
@@ -185,7 +189,7 @@ def save(model, path):
 
     Parameters
     ----------
-    model : GaussianMixture, KMeans, KMedians or BernoulliMixture
+    model : GaussianMixture, KMeans, KMedians, MiniBatchKMeans or BernoulliMixture
         A fitted emclust estimator.
     path : str or os.PathLike
         The file to write; an existing file is replaced only once the new
@@ -348,6 +352,7 @@ _ARRAYS = {
     "GaussianMixture": _gaussian_attributes,
     "KMeans": _centroid_attributes,
     "KMedians": _centroid_attributes,
+    "MiniBatchKMeans": _centroid_attributes,
     "BernoulliMixture": _bernoulli_attributes,
 }
 
@@ -450,7 +455,7 @@ def load(path):
 
     Returns
     -------
-    model : GaussianMixture, KMeans, KMedians or BernoulliMixture
+    model : GaussianMixture, KMeans, KMedians, MiniBatchKMeans or BernoulliMixture
         The fitted estimator, predicting exactly as the one that was saved.
 
     Raises

@@ -31,6 +31,9 @@ class Dataset:
     source: str
     n_rows: int
     kept: np.ndarray | None = None
+    # X is a read-only memory map of a .npy file larger than the memory
+    # budget: fits read it in row blocks and summaries are taken block by block.
+    mapped: bool = False
 
     def describe(self):
         shape = f"{self.n_rows} rows x {self.X.shape[1]} columns"
@@ -39,7 +42,15 @@ class Dataset:
         return f"{self.source}: {shape}"
 
 
-def read_data(path, columns=None, *, drop_nan=False, header=None, missing="error"):
+def read_data(
+    path,
+    columns=None,
+    *,
+    drop_nan=False,
+    header=None,
+    missing="error",
+    map_over=None,
+):
     """Read DATA for a command; every problem becomes a one-line CLIError.
 
     Parameters
@@ -57,6 +68,10 @@ def read_data(path, columns=None, *, drop_nan=False, header=None, missing="error
     header : bool, optional
         Whether a CSV file starts with a header line; None guesses it (a
         header is a first line with a field that is not a number).
+    map_over : int, optional
+        A float32 or float64 .npy file of more bytes than this (and no
+        --columns) is memory-mapped instead of read: X is then a read-only
+        view of the file, checked block by block, and must hold no NaN.
     """
     p = Path(path)
     if not p.exists():
@@ -69,6 +84,9 @@ def read_data(path, columns=None, *, drop_nan=False, header=None, missing="error
             f"{path} looks like a model file; DATA must be CSV, .npy or Parquet"
         )
     if suffix == ".npy":
+        mapped = _map_npy(p, columns, map_over)
+        if mapped is not None:
+            return mapped
         X, names = _read_npy(p, columns)
     elif suffix in (".parquet", ".pq"):
         X, names = _read_parquet(p, columns)
@@ -130,6 +148,43 @@ def _select(spec, names, source):
             )
         indices.append(i)
     return indices
+
+
+def _map_npy(path, columns, map_over):
+    """The Dataset of a memory-mapped .npy file, or None to read it whole."""
+    if map_over is None or columns is not None or path.stat().st_size <= map_over:
+        return None
+    try:
+        a = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError):
+        return None  # _read_npy says what is wrong
+    if (
+        a.ndim != 2
+        or a.dtype not in (np.float32, np.float64)
+        or not a.flags.c_contiguous
+        or a.shape[0] == 0
+    ):
+        return None
+    bad = _nonfinite_rows(a)
+    if bad.size:
+        raise CLIError(
+            f"{path}: NaN or infinite values in {bad.size} row(s), first in data row "
+            f"{bad[0] + 1}; a memory-mapped file (larger than --memory-budget) must "
+            "be complete: fix those rows, or raise --memory-budget to read it whole"
+        )
+    names = [str(i) for i in range(a.shape[1])]
+    return Dataset(a, names, str(path), a.shape[0], mapped=True)
+
+
+def _nonfinite_rows(X, step=1 << 16):
+    """Indices of the rows with a NaN or infinite entry, block by block (no
+    (n_rows, n_columns) temporary)."""
+    found = []
+    for a in range(0, X.shape[0], step):
+        part = X[a : a + step]
+        if not np.isfinite(part.sum(dtype=np.float64)):
+            found.append(a + np.flatnonzero(~np.isfinite(part).all(axis=1)))
+    return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
 
 
 def _read_npy(path, columns):

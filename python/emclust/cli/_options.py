@@ -28,6 +28,9 @@ _FLAGS = {
     "reg_covar": "--reg-covar",
     "random_state": "--seed",
     "n_threads": "--threads",
+    "batch_size": "--online",
+    "learning_offset": "--learning-offset",
+    "learning_decay": "--learning-decay",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from importlib.resources import files
 
 import click
@@ -10,11 +11,13 @@ import numpy as np
 
 import emclust
 
+from ..drivers.streaming import BernoulliModel, GaussianModel, exact_block_rows
 from . import _plot, _progress, cli
 from ._data import read_data, write_table
 from ._errors import CLIError
 from ._options import (
     COVARIANCE_TYPES,
+    INT_MAX,
     MODELS,
     check_k,
     data_options,
@@ -27,9 +30,18 @@ from ._options import (
     warn,
 )
 
+# Rows per block of the summaries of a memory-mapped file.
+_SUMMARY_ROWS = 1 << 16
 
-def summary(model, X):
-    """The fit's key facts, as an ordered dict of JSON-ready values."""
+
+def summary(model, X, blockwise=False, want_labels=True):
+    """The fit's key facts, as an ordered dict of JSON-ready values.
+
+    ``blockwise``: labels and log-likelihood taken block by block, so that a
+    memory-mapped X is never held whole (labels are gathered only when
+    ``want_labels``)."""
+    if blockwise:
+        return _summary_blockwise(model, X, want_labels)
     labels = model.predict(X)
     k = len(getattr(model, "weights_", getattr(model, "cluster_centers_", [])))
     out = {"model": type(model).__name__, "k": k}
@@ -47,6 +59,48 @@ def summary(model, X):
         out["inertia"] = float(model.inertia_)
     out["sizes"] = np.bincount(labels, minlength=k).tolist()
     return out, labels
+
+
+def _summary_blockwise(model, X, want_labels):
+    k = len(getattr(model, "weights_", getattr(model, "cluster_centers_", [])))
+    n = X.shape[0]
+    sizes = np.zeros(k, dtype=np.int64)
+    ll, parts = 0.0, []
+    for a in range(0, n, _SUMMARY_ROWS):
+        block = X[a : a + _SUMMARY_ROWS]
+        labels = model.predict(block)
+        sizes += np.bincount(labels, minlength=k)
+        if want_labels:
+            parts.append(labels)
+        if hasattr(model, "score_samples"):
+            ll += float(np.sum(model.score_samples(block), dtype=np.float64))
+    out = {"model": type(model).__name__, "k": k}
+    if hasattr(model, "covariance_type"):
+        out["covariance_type"] = model.covariance_type
+    out["n_rows"], out["n_features"] = (int(v) for v in X.shape)
+    if hasattr(model, "converged_"):
+        out["converged"] = bool(model.converged_)
+    out["n_iter"] = int(model.n_iter_)
+    if hasattr(model, "score_samples"):
+        out["log_likelihood"] = ll
+        out["bic"] = -2.0 * ll + model._n_parameters() * math.log(n)
+    if hasattr(model, "inertia_"):
+        out["inertia"] = float(model.inertia_)
+    out["sizes"] = sizes.tolist()
+    return out, np.concatenate(parts) if want_labels else None
+
+
+def _row_blocks(est, X):
+    """X (a memory map) as the core's own row chunks for a mixture, which
+    block EM adds in the in-memory fit's order; other models take X whole."""
+    if isinstance(est, emclust.GaussianMixture):
+        model = GaussianModel(est.covariance_type)
+    elif isinstance(est, emclust.BernoulliMixture):
+        model = BernoulliModel()
+    else:
+        return X
+    rows = exact_block_rows(model, X.shape[0], X.shape[1], est.n_components)
+    return [X[a : a + rows] for a in range(0, X.shape[0], rows)]
 
 
 def format_summary(s, source):
@@ -84,15 +138,30 @@ def run_fit(data, est, *, output, labels_path, plot, quiet, progress, as_json, n
     if plot:
         _plot.require_matplotlib()
     check_k(getattr(est, "n_components", getattr(est, "n_clusters", 1)), data)
-    with _progress.FitProgress(
-        _progress.wanted(quiet, progress),
-        n_init,
-        delay=0 if progress else 0.5,
-        every=progress,
-    ) as cb:
-        warnings = fit_model(est, data.X, cb)
+    shown = _progress.wanted(quiet, progress)
+    delay = 0 if progress else 0.5
+    batch_size = getattr(est, "batch_size", None)
+    if batch_size is not None and hasattr(est, "learning_decay"):
+        X = data.X  # online EM reads its batches as views of a memory map
+        display = _progress.OnlineProgress(
+            shown,
+            math.ceil(X.shape[0] / batch_size),
+            est.max_iter,
+            delay=delay,
+            every=progress,
+        )
+    else:
+        X = _row_blocks(est, data.X) if data.mapped else data.X
+        display = _progress.FitProgress(shown, n_init, delay=delay, every=progress)
+    with display as cb:
+        warnings = fit_model(est, X, cb)
     warn(warnings, quiet)
-    s, labels = summary(est, data.X)
+    s, labels = summary(
+        est,
+        data.X,
+        blockwise=data.mapped,
+        want_labels=bool(labels_path or plot),
+    )
     if output:
         try:
             emclust.save(est, output)
@@ -162,6 +231,40 @@ def _with(options):
     help="Gaussian mixtures only [default: full].",
 )
 @fit_options
+@click.option(
+    "--online",
+    is_flag=True,
+    help="Fit by online (stepwise) EM in mini-batches of --batch-size rows, for "
+    "at most --max-iter epochs (Gaussian and Bernoulli mixtures); a progress "
+    "bar counts the batches of each epoch.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1, max=INT_MAX),
+    default=10_000,
+    show_default=True,
+    help="Rows per mini-batch with --online.",
+)
+@click.option(
+    "--learning-offset",
+    type=click.FloatRange(min=0),
+    help="Online EM's step size is (offset + t)^-decay for batch t [default: 10].",
+)
+@click.option(
+    "--learning-decay",
+    type=click.FloatRange(min=0.5, max=1, min_open=True),
+    help="In (0.5, 1] [default: 0.7].",
+)
+@click.option(
+    "--memory-budget",
+    type=click.IntRange(min=1),
+    default=2048,
+    show_default=True,
+    metavar="MIB",
+    help="A float32/float64 .npy file larger than this many MiB is memory-mapped, "
+    "not read: mixtures are fitted by exact EM over row blocks (initialised from "
+    "the first block) or by online EM with --online, in memory near one block.",
+)
 @data_options
 @_with(output_options)
 @progress_options
@@ -176,6 +279,11 @@ def fit(
     reg_covar,
     seed,
     threads,
+    online,
+    batch_size,
+    learning_offset,
+    learning_decay,
+    memory_budget,
     columns,
     drop_nan,
     missing,
@@ -188,7 +296,16 @@ def fit(
     progress,
 ):
     """Cluster DATA (CSV, .npy or Parquet) into K clusters; print a summary."""
-    ds = read_data(data, columns, drop_nan=drop_nan, header=header, missing=missing)
+    if not online and (learning_offset is not None or learning_decay is not None):
+        raise CLIError("--learning-offset and --learning-decay apply with --online")
+    ds = read_data(
+        data,
+        columns,
+        drop_nan=drop_nan,
+        header=header,
+        missing=missing,
+        map_over=memory_budget << 20,
+    )
     est = estimator(
         model,
         k,
@@ -199,6 +316,9 @@ def fit(
         reg_covar=reg_covar,
         random_state=seed,
         n_threads=threads,
+        batch_size=batch_size if online else None,
+        learning_offset=learning_offset,
+        learning_decay=learning_decay,
     )
     run_fit(
         ds,

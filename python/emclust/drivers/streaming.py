@@ -300,6 +300,20 @@ def exact_block_rows(model, n_samples, n_features, n_components):
     return _plan_chunk_rows(n_samples, tile, slot)
 
 
+def is_block_source(X):
+    """Whether ``X`` is a source of row blocks rather than one data matrix: an
+    iterator or generator, or a list or tuple of 2-D arrays (which no
+    array-like reading could take as one matrix). Arrays, memmaps, data
+    frames, Dask and sparse matrices are not."""
+    if hasattr(X, "__array__") or hasattr(X, "__dask_graph__") or hasattr(X, "tocsr"):
+        return False
+    if isinstance(X, (str, bytes, dict)):
+        return False
+    if isinstance(X, (list, tuple)):
+        return len(X) > 0 and all(getattr(b, "ndim", None) == 2 for b in X)
+    return hasattr(X, "__iter__")
+
+
 class RowBlocks:
     """Blocks of rows of a 2-D array (a memmap included) or of a re-iterable.
 

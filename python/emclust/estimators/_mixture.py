@@ -25,6 +25,7 @@ from .. import io
 from .._validation import check_sample_weight
 from ..drivers import dask as dask_driver
 from ..drivers.dask import is_dask_collection
+from ..drivers.streaming import is_block_source
 from ._shared import CachedParamValidation, check_dask_n_features
 
 _ILL_DEFINED = (
@@ -108,6 +109,11 @@ class MixtureMixin(CachedParamValidation, DensityMixin, BaseEstimator):
 
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit, then return the component of every sample (as ``fit(X).predict(X)``)."""
+        if is_block_source(X):
+            raise TypeError(
+                "fit_predict needs X as one array; fit the blocks, then predict "
+                "each block"
+            )
         X = self._fit(X, sample_weight)
         if is_dask_collection(X):
             return self.predict(X)

@@ -24,10 +24,12 @@ from .._validation import (
 from ..drivers import dask as dask_driver
 from ..drivers import memory
 from ..drivers.dask import is_dask_collection
+from ..drivers.streaming import BernoulliModel, BernoulliParams, is_block_source
 from ..models import bernoulli
 from ..models.bernoulli import INIT_PARAMS, check_probabilities
 from ..models.kmeans import sample_size
 from ._mixture import MixtureMixin, check_n_samples
+from ._online import OnlineMixtureMixin
 from ._shared import N_THREADS, RANDOM_STATE, check_fitted, float_result
 
 
@@ -38,7 +40,7 @@ class BinaryInputTags(InputTags):
     binary: bool = False
 
 
-class BernoulliMixture(MixtureMixin):
+class BernoulliMixture(OnlineMixtureMixin, MixtureMixin):
     """Mixture of multivariate Bernoulli distributions, for binary data.
 
     p(x) = Σ_k π_k Π_d θ_kd^x_d (1 - θ_kd)^(1 - x_d), fitted by EM on the
@@ -92,7 +94,16 @@ class BernoulliMixture(MixtureMixin):
         likelihood and out of the M-step's sums (θ_kd is the weighted mean
         over the rows that observed feature d). Inference marginalises, and
         ``impute`` fills a missing entry with Σ_k γ_k θ_kd. X without NaN is
-        fitted exactly as before. None: NaN is an error.
+        fitted exactly as before. None: NaN is an error. ``partial_fit``
+        and ``batch_size`` need complete rows.
+    batch_size : int, optional
+        None: ``fit`` runs batch EM (exact). An int: ``fit`` runs online
+        (stepwise) EM in batches of this many rows for at most ``max_iter``
+        epochs (see GaussianMixture and ``partial_fit``).
+    learning_offset : float, default=10.0
+        t0 of online EM's step size η_t = (t0 + t)^(−κ) (η_1 = 1).
+    learning_decay : float in (0.5, 1], default=0.7
+        κ of the step size (LatentDirichletAllocation's names).
 
     Attributes
     ----------
@@ -107,7 +118,11 @@ class BernoulliMixture(MixtureMixin):
         Mean log-likelihood per sample under the parameters the last
         iteration started from.
     lower_bounds_ : list of float
-        lower_bound at every iteration of the best initialisation.
+        lower_bound at every iteration of the best initialisation. After
+        ``partial_fit``: every batch's mean log-likelihood before its step;
+        after a fit with ``batch_size``: every epoch's mean of those.
+    batch_lower_bounds_ : list of float
+        With ``batch_size``: every batch's bound, over all epochs.
     n_features_in_ : int
 
     Notes
@@ -131,6 +146,9 @@ class BernoulliMixture(MixtureMixin):
         n_threads=None,
         binarize=None,
         missing_values=np.nan,
+        batch_size=None,
+        learning_offset=10.0,
+        learning_decay=0.7,
     ):
         self.n_components = n_components
         self.tol = tol
@@ -144,6 +162,9 @@ class BernoulliMixture(MixtureMixin):
         self.n_threads = n_threads
         self.binarize = binarize
         self.missing_values = missing_values
+        self.batch_size = batch_size
+        self.learning_offset = learning_offset
+        self.learning_decay = learning_decay
 
     _parameter_constraints: ClassVar[dict] = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -158,6 +179,9 @@ class BernoulliMixture(MixtureMixin):
         "n_threads": N_THREADS,
         "binarize": [Interval(Real, None, None, closed="neither"), None],
         "missing_values": [MissingValues(numeric_only=True), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "learning_offset": [Interval(Real, 0.0, None, closed="left")],
+        "learning_decay": [Interval(Real, 0.5, 1.0, closed="right")],
     }
 
     def __sklearn_tags__(self):
@@ -170,8 +194,9 @@ class BernoulliMixture(MixtureMixin):
         tags.input_tags.positive_only = self.binarize is None
         return tags
 
-    def _validate_X(self, X, reset):
-        allow_nan = self._allow_nan()
+    def _validate_X(self, X, reset, allow_nan=None):
+        if allow_nan is None:
+            allow_nan = self._allow_nan()
         if self.binarize is None:
             return check_binary_array(X, self, reset=reset, allow_nan=allow_nan)
         X = check_data(X, self, reset=reset, allow_nan=allow_nan)
@@ -182,7 +207,7 @@ class BernoulliMixture(MixtureMixin):
         check_fitted(self, "probabilities_")
         return self._validate_X(X, reset=False)
 
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None, *, callback=None):
         """Estimate the parameters with EM.
 
         Parameters
@@ -194,17 +219,26 @@ class BernoulliMixture(MixtureMixin):
             ``emclust.drivers.dask``); from the same initial parameters the result
             equals the in-memory fit to rounding. ``init_params="random"`` is
             not available there; "k-means++" and "random_from_data" seed
-            from a uniform sample of rows.
+            from a uniform sample of rows. A memory map is fitted in place
+            (the in-memory fit, bit for bit); an iterable of 2-D arrays by
+            exact EM over its blocks, initialised from the first block. With
+            ``batch_size``, X is streamed by online EM (see
+            GaussianMixture.fit).
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights; an integer weight counts the row that many
             times. May be a Dask array when X is one.
+        callback : callable, optional
+            With ``batch_size``: ``callback(epoch, batch, lower_bound,
+            change)`` after every batch; over row blocks: ``callback(init,
+            n_iter, lower_bound, change)`` after every iteration. The
+            in-memory and Dask fits do not call it.
 
         Returns
         -------
         self
         """
-        self._fit(X, sample_weight)
+        self._fit(X, sample_weight, callback)
         return self
 
     def _check_parameters(self, n_samples, d):
@@ -231,8 +265,24 @@ class BernoulliMixture(MixtureMixin):
         )
         return k, tol, alpha, max_iter, n_init, (weights_init, probabilities_init)
 
-    def _fit(self, X, sample_weight):
+    def _fit(self, X, sample_weight, callback=None):
         self._validate_params()
+        self._online = None
+        if self.batch_size is not None:
+            if is_dask_collection(X):
+                raise ValueError(
+                    "batch_size (online EM) does not apply to a Dask array: Dask "
+                    "fits are exact batch EM; set batch_size=None"
+                )
+            X = self._fit_online(X, sample_weight, callback)
+            self._warn_if_not_converged()
+            return X
+        if is_block_source(X):
+            if sample_weight is not None:
+                raise ValueError("sample_weight is supported only when X is an array")
+            self._fit_blocks(X, callback)
+            self._warn_if_not_converged()
+            return None
         if is_dask_collection(X):
             if self.binarize is not None:
                 binary = (X > self.binarize).astype(dask_driver.float_dtype(X))
@@ -309,6 +359,41 @@ class BernoulliMixture(MixtureMixin):
             m_step=lambda stats: stats._m_step(alpha),
         )
         return data.X, result
+
+    # -- streaming hooks (OnlineMixtureMixin: partial_fit, batch_size, blocks) --
+
+    def _online_model(self):
+        return BernoulliModel(float(self.alpha))
+
+    def _online_validate(self, X, reset):
+        return self._validate_X(X, reset, allow_nan=False)
+
+    def _online_initial(self, X, sample_weight, seed=None):
+        """The fit's initial parameters drawn from X (max_iter=0 of the
+        core's fit: the same draw as ``fit``)."""
+        k, _, alpha, _, _, given = self._check_parameters(*X.shape)
+        result = memory.fit_bernoulli_mixture(
+            X,
+            sample_weight,
+            n_components=k,
+            tol=0.0,
+            alpha=alpha,
+            max_iter=0,
+            n_init=1,
+            init_params=self.init_params,
+            weights_init=given[0],
+            probabilities_init=given[1],
+            seed=seed_from_random_state(self.random_state) if seed is None else seed,
+            n_threads=check_n_threads(self.n_threads),
+        )
+        return BernoulliParams(
+            np.asarray(result["weights"], dtype=np.float64),
+            np.asarray(result["probabilities"], dtype=np.float64),
+        )
+
+    def _online_set(self, params, dtype):
+        self.weights_ = float_result(params.weights, dtype)
+        self.probabilities_ = float_result(params.probabilities, dtype)
 
     # -- inference (predict, predict_proba, score_samples, score, bic, aic:
     #    MixtureMixin; lazy on Dask arrays) --

@@ -23,6 +23,7 @@ from .._validation import (
 from ..drivers import dask as dask_driver
 from ..drivers import memory
 from ..drivers.dask import is_dask_collection
+from ..drivers.streaming import GaussianModel, GaussianParams, is_block_source
 from ..models import gaussian
 from ..models.algebra import full_covariances, mixture_moments, sum_of_mixtures
 from ..models.gaussian import (
@@ -38,6 +39,7 @@ from ..models.gaussian import (
 )
 from ..models.kmeans import sample_size
 from ._mixture import MixtureMixin, check_n_samples, explain_ill_defined
+from ._online import OnlineMixtureMixin
 from ._shared import (
     N_THREADS,
     RANDOM_STATE,
@@ -49,15 +51,17 @@ from ._shared import (
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 
 
-class GaussianMixture(MixtureMixin):
+class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
     """Gaussian mixture fitted by EM on the native multithreaded core.
 
     Parameters, attributes and methods are those of scikit-learn's
     ``sklearn.mixture.GaussianMixture``; from the same initial parameters the
     two give the same fitted model. Additions: ``sample_weight`` in
     ``fit``/``score``/``bic``/``aic`` (an integer weight is the same as
-    repeating the row), and ``n_threads``. Results are bit-identical for any
-    ``n_threads``.
+    repeating the row), ``n_threads``, missing values, and streaming:
+    ``partial_fit`` (online EM), ``fit`` in mini-batches (``batch_size``) and
+    ``fit`` over an iterable of row blocks or a memory map (exact EM in
+    bounded memory). Results are bit-identical for any ``n_threads``.
 
     Parameters
     ----------
@@ -95,6 +99,21 @@ class GaussianMixture(MixtureMixin):
         the missing entries, and ``impute`` fills them in. A row with every
         entry missing, or a feature missing in every row, is an error; X
         without NaN is fitted exactly as before. None: NaN is an error.
+        ``partial_fit`` and ``batch_size`` need complete rows.
+    batch_size : int, optional
+        None: ``fit`` runs batch EM (exact). An int: ``fit`` runs online
+        (stepwise) EM over X in batches of this many rows, in row order, for
+        at most ``max_iter`` epochs, stopping when the mean of an epoch's
+        batch bounds changes by less than ``tol`` (as scikit-learn's online
+        LatentDirichletAllocation); see ``partial_fit``.
+    learning_offset : float, default=10.0
+        t0 of online EM's step size η_t = (t0 + t)^(−κ), t the batch count
+        (η_1 = 1); larger values damp the early steps. As in
+        LatentDirichletAllocation.
+    learning_decay : float in (0.5, 1], default=0.7
+        κ of the step size; κ in (0.5, 1] makes online EM converge
+        (Robbins–Monro). ``learning_offset=0, learning_decay=1`` gives
+        η_t = 1/t: every batch's statistics weigh the same.
 
     Attributes
     ----------
@@ -114,7 +133,13 @@ class GaussianMixture(MixtureMixin):
         Mean log-likelihood per sample of the best initialisation, as
         computed in its last E-step.
     lower_bounds_ : list of float
-        lower_bound at every iteration of the best initialisation.
+        lower_bound at every iteration of the best initialisation. After
+        ``partial_fit``: every batch's mean log-likelihood before its step
+        (``n_iter_`` counts the batches); after a fit with ``batch_size``:
+        the mean of every epoch's batch bounds (``n_iter_`` counts epochs).
+    batch_lower_bounds_ : list of float
+        With ``batch_size``: every batch's mean log-likelihood before its
+        step, over all epochs (the online learning curve).
     n_features_in_ : int
     """
 
@@ -137,6 +162,9 @@ class GaussianMixture(MixtureMixin):
         verbose_interval=10,
         n_threads=None,
         missing_values=np.nan,
+        batch_size=None,
+        learning_offset=10.0,
+        learning_decay=0.7,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -154,6 +182,9 @@ class GaussianMixture(MixtureMixin):
         self.verbose_interval = verbose_interval
         self.n_threads = n_threads
         self.missing_values = missing_values
+        self.batch_size = batch_size
+        self.learning_offset = learning_offset
+        self.learning_decay = learning_decay
 
     _parameter_constraints: ClassVar[dict] = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -172,6 +203,9 @@ class GaussianMixture(MixtureMixin):
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "n_threads": N_THREADS,
         "missing_values": [MissingValues(numeric_only=True), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "learning_offset": [Interval(Real, 0.0, None, closed="left")],
+        "learning_decay": [Interval(Real, 0.5, 1.0, closed="right")],
     }
 
     # -- fitting --
@@ -206,6 +240,22 @@ class GaussianMixture(MixtureMixin):
             reduction per iteration (see ``emclust.drivers.dask``); from the same
             initial parameters the result equals the in-memory fit to
             rounding. ``init_params="random"`` is not available there.
+
+            Data larger than memory, without Dask: a memory map
+            (``np.load(path, mmap_mode="r")``) is fitted in place by the
+            in-memory fit (the same fit, bit for bit: the core reads the
+            file's pages as it walks its row chunks and copies nothing; its
+            scratch is per chunk). Its initialisation reads the whole map:
+            "random_from_data" and given ``*_init`` parameters add no memory
+            per row, "kmeans" and "k-means++" 16 bytes per row, "random" 8·K.
+            An iterable of 2-D arrays (a list, or an object whose
+            ``__iter__`` starts over; a list of slices of a memory map too)
+            is fitted by exact EM over its blocks, one pass per iteration,
+            initialised from the first block (``_fit_blocks`` of
+            ``emclust.estimators._online``): its memory stays near one block
+            whatever ``init_params`` is.
+            With ``batch_size`` set, X (array, memmap or iterable, even a
+            one-shot iterator) is streamed by online EM instead.
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights; an integer weight counts the row that many
@@ -215,6 +265,10 @@ class GaussianMixture(MixtureMixin):
             lower_bound, change)``: the initialisation (from 0), the iteration
             in it (from 1), the mean log-likelihood per sample and its change.
             An exception it raises stops the fit. Progress displays use it.
+            With ``batch_size``: called after every batch as ``callback(epoch,
+            batch, lower_bound, change)`` (both counted from 1; the batch's
+            mean log-likelihood before its step, and its change from the
+            previous batch's).
 
         Returns
         -------
@@ -225,6 +279,22 @@ class GaussianMixture(MixtureMixin):
 
     def _fit(self, X, sample_weight, callback=None):
         self._validate_params()
+        self._online = None
+        if self.batch_size is not None:
+            if is_dask_collection(X):
+                raise ValueError(
+                    "batch_size (online EM) does not apply to a Dask array: Dask "
+                    "fits are exact batch EM; set batch_size=None"
+                )
+            X = self._fit_online(X, sample_weight, callback)
+            self._warn_if_not_converged()
+            return X
+        if is_block_source(X):
+            if sample_weight is not None:
+                raise ValueError("sample_weight is supported only when X is an array")
+            self._fit_blocks(X, callback)
+            self._warn_if_not_converged()
+            return None
         try:
             if is_dask_collection(X):
                 X, result = self._fit_dask(X, sample_weight, callback)
@@ -375,6 +445,66 @@ class GaussianMixture(MixtureMixin):
         self.n_iter_ = int(result["n_iter"])
         self.lower_bound_ = float(result["lower_bound"])
         self.lower_bounds_ = list(result["lower_bounds"])
+
+    # -- streaming hooks (OnlineMixtureMixin: partial_fit, batch_size, blocks) --
+
+    def _online_model(self):
+        return GaussianModel(self.covariance_type, float(self.reg_covar))
+
+    def _online_validate(self, X, reset):
+        return check_data(X, self, reset=reset)
+
+    def _online_initial(self, X, sample_weight, seed=None):
+        """The fit's initial parameters drawn from X (max_iter=0 of the
+        core's fit: the same draw as ``fit``), or the current fit's with
+        warm_start=True."""
+        k, t, d = self.n_components, self.covariance_type, X.shape[1]
+        if self._continues():
+            return GaussianParams(
+                np.array(self.weights_, dtype=np.float64),
+                np.array(self.means_, dtype=np.float64),
+                np.array(self.covariances_, dtype=np.float64),
+                np.array(self.precisions_cholesky_, dtype=np.float64),
+            )
+        weights_init, means_init, precisions_init = self._check_parameters(d)
+        result = memory.fit_gaussian_mixture(
+            X,
+            sample_weight,
+            n_components=k,
+            covariance_type=t,
+            tol=0.0,
+            reg_covar=self.reg_covar,
+            max_iter=0,
+            n_init=1,
+            init_params=self.init_params,
+            weights_init=weights_init,
+            means_init=means_init,
+            precisions_init=precisions_init,
+            warm=None,
+            warm_lower_bound=-np.inf,
+            seed=seed_from_random_state(self.random_state) if seed is None else seed,
+            n_threads=check_n_threads(self.n_threads),
+            progress=None,
+        )
+        return GaussianParams(
+            np.asarray(result["weights"], dtype=np.float64),
+            np.asarray(result["means"], dtype=np.float64),
+            from_core(result["covariances"], t, k, d),
+            from_core(result["precisions_cholesky"], t, k, d),
+        )
+
+    def _online_set(self, params, dtype):
+        chol = float_result(params.precisions_cholesky, dtype)
+        self.weights_ = float_result(params.weights, dtype)
+        self.means_ = float_result(params.means, dtype)
+        self.covariances_ = float_result(params.covariances, dtype)
+        self.precisions_cholesky_ = chol
+        self.precisions_ = float_result(
+            precisions_from_cholesky(
+                chol.astype(np.float64, copy=False), self.covariance_type
+            ),
+            dtype,
+        )
 
     # -- inference (predict, predict_proba, score_samples, score, bic, aic:
     #    MixtureMixin; lazy on Dask arrays) --

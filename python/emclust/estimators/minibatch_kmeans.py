@@ -28,7 +28,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .. import _core
+from .. import _core, io
 from .._validation import check_n_threads
 from ..models.kmeans import kmeans_plusplus
 
@@ -51,7 +51,9 @@ def _sample_weight(sample_weight, n_samples, dtype):
     if not np.isfinite(w).all() or (w < 0).any():
         raise ValueError("sample_weight must be finite and non-negative")
     if not w.sum() > 0:
-        raise ValueError("sample_weight must have a positive sum")
+        raise ValueError(
+            "sample_weight must have a positive sum (the weights are all zero)"
+        )
     return w
 
 
@@ -468,6 +470,12 @@ class MiniBatchKMeans(
             )
             self._counts = np.zeros(self.n_clusters)
             self._n_since_last_reassign = 0
+        elif not hasattr(self, "_counts"):
+            # Loaded from a model file: the centres, without their counts.
+            self._centers = np.array(self.cluster_centers_, dtype=np.float64)
+            self._counts = np.zeros(self.n_clusters)
+            self._n_since_last_reassign = 0
+            self._batch_size = min(self.batch_size, X.shape[0])
         self._step(
             X,
             None if unit else sample_weight,
@@ -516,6 +524,12 @@ class MiniBatchKMeans(
             self, X, dtype=[np.float64, np.float32], order="C", reset=reset
         )
 
+    def save(self, path):
+        """Write the fitted model to a JSON model file (see ``emclust.load``):
+        its centres and step count; a loaded model predicts the same, and
+        ``partial_fit`` continues from its centres with fresh counts."""
+        return io.save(self, path)
+
     def predict(self, X):
         """Index of the nearest centre of every row of X."""
         X = self._check_test_data(X)
@@ -536,3 +550,6 @@ class MiniBatchKMeans(
             else _sample_weight(sample_weight, X.shape[0], np.float64)
         )
         return -self._labels_inertia(X, w)[1]
+
+
+io.register_kind(MiniBatchKMeans)
