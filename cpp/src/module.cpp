@@ -9,6 +9,7 @@ void register_gmm(py::module_& m);
 void register_kmeans(py::module_& m);
 void register_statistics(py::module_& m);
 void register_bernoulli(py::module_& m);
+void register_sparse(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "Native core of emclust (use the estimators in emclust instead).";
@@ -31,4 +32,5 @@ PYBIND11_MODULE(_core, m) {
     register_kmeans(m);
     register_statistics(m);
     register_bernoulli(m);
+    register_sparse(m);
 }
