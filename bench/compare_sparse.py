@@ -40,12 +40,19 @@ BERNOULLI_CASE = (1_000_000, 10_000, 0.005, 20)
 DENSE_BUDGET = 200_000_000
 
 
-def random_csr(n, d, density, dtype, seed=0, binary=False):
-    """n x d CSR with round(d * density) entries per row at random columns
-    (duplicates merged), values uniform in (0, 1] or ones."""
+def random_csr(n, d, density, dtype, seed=0, binary=False, topics=100):
+    """n x d CSR with round(d * density) entries per row (duplicates merged):
+    each row has a topic whose own block of d / topics columns gets a third of
+    its entries, the others fall anywhere, so that Lloyd's labels keep moving
+    for a while. Values uniform in (0, 1], or ones."""
     rng = np.random.default_rng(seed)
     per_row = max(1, round(d * density))
-    indices = rng.integers(0, d, size=n * per_row, dtype=np.int32)
+    block = d // topics
+    own = per_row // 3
+    topic = rng.integers(0, topics, size=n)
+    indices = rng.integers(0, d, size=(n, per_row), dtype=np.int64)
+    indices[:, :own] = topic[:, None] * block + rng.integers(0, block, size=(n, own))
+    indices = indices.astype(np.int32).ravel()
     data = (
         np.ones(n * per_row, dtype=dtype)
         if binary

@@ -92,7 +92,8 @@ void fit_matches_dense(bool l1, bool messy) {
     CHECK(s.labels == d.labels);
     CHECK(s.n_iter == d.n_iter);
     CHECK(s.n_iter > 1);
-    CHECK_CLOSE(s.centers, d.centers, std::is_same_v<T, double> ? 1e-12 : 1e-5, 1.0);
+    const double rtol = std::is_same_v<T, double> ? 1e-12 : 1e-5;
+    CHECK_CLOSE(s.centers, d.centers, rtol, 1.0);
     CHECK(std::abs(s.inertia - d.inertia) <= 1e-10 * d.inertia);
 }
 

@@ -70,8 +70,8 @@ double sparse_bernoulli_row(const CsrView<T, I>& X, Index r,
     return lse;
 }
 
-/// Statistics over all rows, chunk by chunk with the chunk plan of the dense
-/// path, chunks added in order (same bits for any thread count). S is
+/// Statistics over all rows, chunk by chunk, chunks added in order (same
+/// bits for any thread count). S is
 /// accumulated transposed, (d, K), so a nonzero updates K adjacent sums.
 /// @param fill fill(r, joint, gamma) writes row r's responsibilities (K)
 ///     into gamma, with joint (K) of T as scratch, and returns its log p(x_r),
@@ -86,7 +86,14 @@ BernoulliStatistics sparse_bernoulli_chunked_statistics(
     const bool weighted = sample_weight.size() > 0;
     const std::size_t slot_bytes =
         sizeof(double) * static_cast<std::size_t>(k * (1 + d));
-    const ChunkPlan plan = plan_chunks(n, bernoulli_block_rows(d), slot_bytes);
+    // A chunk's slot (K (1 + d) sums) is zeroed and added once per iteration
+    // whatever its rows, while its work is K per nonzero: fewer chunks than
+    // the dense path when rows are short, so that the slots stay a small
+    // part of the pass. The count depends on the data only, never on threads.
+    const Index max_chunks =
+        std::clamp<Index>(X.nnz() / (4 * (1 + d)), Index(1), Index(128));
+    const ChunkPlan plan =
+        plan_chunks(n, bernoulli_block_rows(d), slot_bytes, max_chunks);
     struct Slot {
         Eigen::VectorXd resp_sum;
         RowMatrixXd x_sum_t;  // (d, K)
