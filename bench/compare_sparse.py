@@ -9,9 +9,9 @@ sparse path against emclust's own dense path on the densified matrix (a
 smaller n for the dense side when n x d would not fit; the table says which n
 each side ran, and the ratio is per row).
 
-Peak memory: each measured fit also runs once in a fresh process, which
-reports its peak resident set (ru_maxrss) above the resident set it had with
-the data loaded. Nothing of n x d is formed on the sparse side, so that figure
+Peak memory: each measured fit also runs once (one iteration) in a fresh
+process, which reports how far the fit raised its peak resident set (VmHWM,
+reset after the data is built) above the resident set with the data loaded. Nothing of n x d is formed on the sparse side, so that figure
 stays far below n x d x 8 bytes, which the table prints next to it.
 
     PYTHONPATH=python python bench/compare_sparse.py [--scale 0.1] [--repeats 3]
@@ -24,9 +24,9 @@ and time of scikit-learn's side at (1e6, 1e5) are out of reach on a shared
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import multiprocessing as mp
-import resource
 import time
 
 import numpy as np
@@ -70,23 +70,28 @@ def csr_args(X):
     return X.indptr, X.indices, X.data, X.shape[1]
 
 
-def _peak_rss_bytes():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def _current_rss_bytes():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize()
+def _status_bytes(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def _measure(spec, queue):
-    """Child process: build the data, then report the peak RSS a fit adds."""
+    """Child process: build the data, reset the peak resident set (Linux:
+    writing 5 to /proc/self/clear_refs resets VmHWM), fit, and report how far
+    the fit raised the peak above the resident set with the data loaded."""
     X = random_csr(*spec["data"])
     if spec.get("dense"):
         X = np.ascontiguousarray(X.toarray())
-    base = _current_rss_bytes()
-    RUNNERS[spec["runner"]](X, spec)(1)
-    queue.put(max(0, _peak_rss_bytes() - base))
+    run = RUNNERS[spec["runner"]](X, spec)
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    base = _status_bytes("VmRSS")
+    run(1)
+    queue.put(max(0, _status_bytes("VmHWM") - base))
 
 
 def peak_memory(spec):

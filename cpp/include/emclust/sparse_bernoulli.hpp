@@ -51,7 +51,14 @@ double sparse_bernoulli_row(const CsrView<T, I>& X, Index r,
                             T* joint, double* gamma) {
     const Index k = kernel.n_components();
     std::fill(joint, joint + k, T(0));
+    const Index stored = X.nnz();
     for (Index e = X.begin(r); e < X.end(r); ++e) {
+        if (e + kmeans_detail::kPrefetchAhead < stored) {
+            kmeans_detail::prefetch_row(
+                kernel.log_odds_t.row(X.indices[e + kmeans_detail::kPrefetchAhead])
+                    .data(),
+                k);
+        }
         const T v = X.data[e];
         const T* w = kernel.log_odds_t.row(X.indices[e]).data();
         for (Index c = 0; c < k; ++c) joint[c] += v * w[c];
