@@ -25,9 +25,14 @@ inline constexpr Index kPrefetchAhead = 8;
 /// Asks for the cache lines of p[0 .. count) ahead of use.
 template <class T>
 inline void prefetch_row(const T* p, Index count) {
+#if defined(__GNUC__) || defined(__clang__)
     const char* bytes = reinterpret_cast<const char*>(p);
     const Index size = count * static_cast<Index>(sizeof(T));
     for (Index b = 0; b < size; b += 64) __builtin_prefetch(bytes + b);
+#else
+    (void)p;
+    (void)count;
+#endif
 }
 
 /// Centres prepared for sparse rows.
