@@ -35,9 +35,7 @@ std::vector<Index> greedy_seeding(
     if (sample_weight.size() == 0) {
         chosen.push_back(static_cast<Index>(rng.below(static_cast<std::uint64_t>(n))));
     } else {
-        weighted = sample_weight;
-        chosen.push_back(draw_proportional(weighted, chunk_sums(weighted, plan), plan,
-                                           sample_weight, rng));
+        chosen.push_back(draw_by_weight(sample_weight, plan, rng));
     }
     Eigen::VectorXd nearest(n);
     auto add_centre = [&](Index row, bool first) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -203,6 +204,17 @@ KMeansResult single_run(const ConstRowMatrixRef<T>& X,
                                    stats, pool, interrupt);
         RowMatrixXd updated = centres;
         update(result.labels, stats, updated);
+        if (!updated.allFinite()) {
+            // Weighted sums beyond the largest double (weights of 1e307, data
+            // of 1e300) make a centre inf/inf: a fitted NaN centre would
+            // silently label every row.
+            throw NumericalError(
+                "K-means stopped: a centre became NaN or infinite at "
+                "iteration " +
+                std::to_string(iter) +
+                ": the weighted sums overflow floating point; rescale "
+                "X or sample_weight");
+        }
         const double shift_sq = (updated - centres).squaredNorm();
         centres.swap(updated);
         if (stats.n_changed == 0) {
@@ -220,6 +232,12 @@ KMeansResult single_run(const ConstRowMatrixRef<T>& X,
     } else {
         result.inertia = inertia_pass<T>(X, sample_weight, centres, result.labels,
                                          distance, pool, interrupt);
+    }
+    if (!std::isfinite(result.inertia)) {
+        throw NumericalError(
+            "K-means stopped: the inertia overflows floating point (" +
+            std::to_string(result.inertia) +
+            "): the scale of X or of sample_weight is too large; rescale the data");
     }
     result.centers = std::move(centres);
     result.n_iter = iter;
@@ -254,6 +272,11 @@ inline void check_options(Index n, Index d,
                           const Eigen::Ref<const Eigen::VectorXd>& sample_weight,
                           const KMeansOptions& options) {
     check_clustering_shape(n, d, sample_weight, options.n_clusters);
+    if (sample_weight.size() != 0 && !std::isfinite(sample_weight.sum())) {
+        throw InvalidArgument(
+            "sample_weight: the sum of the weights overflows floating point; divide "
+            "them by a common factor (only their ratios matter)");
+    }
     if (options.max_iter < 1) throw InvalidArgument("max_iter must be >= 1");
     if (options.n_init < 1) throw InvalidArgument("n_init must be >= 1");
     if (!(options.tol >= 0.0)) throw InvalidArgument("tol must be >= 0");
