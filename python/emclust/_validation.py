@@ -119,6 +119,13 @@ def check_csr(X, estimator=None, *, reset=True, name="X", min_samples=1, dtype=N
     they are (the core sums duplicates, as ``toarray()`` does); index ranges
     are checked by the core (ValueError naming ``X.indptr``/``X.indices``).
     """
+    if X.dtype.kind == "c":
+        # scikit-learn's words, with the argument named (its message prints
+        # the matrix instead).
+        raise ValueError(
+            f"Complex data not supported: {name} is a sparse matrix of dtype "
+            f"{X.dtype}"
+        )
     options = _array_options(False, True, min_samples, dtype)
     options["accept_large_sparse"] = True
     if estimator is None:
