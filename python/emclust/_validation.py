@@ -123,8 +123,7 @@ def check_csr(X, estimator=None, *, reset=True, name="X", min_samples=1, dtype=N
         # scikit-learn's words, with the argument named (its message prints
         # the matrix instead).
         raise ValueError(
-            f"Complex data not supported: {name} is a sparse matrix of dtype "
-            f"{X.dtype}"
+            f"Complex data not supported: {name} is a sparse matrix of dtype {X.dtype}"
         )
     options = _array_options(False, True, min_samples, dtype)
     options["accept_large_sparse"] = True
