@@ -16,20 +16,6 @@ using emclust::bind::CArray;
 
 namespace {
 
-Distance parse_distance(const std::string& metric) {
-    if (metric == "l2") return Distance::squared_euclidean;
-    if (metric == "l1") return Distance::manhattan;
-    throw std::invalid_argument("metric must be 'l2' or 'l1', got '" + metric + "'");
-}
-
-KMeansInit parse_init(const std::string& init) {
-    if (init == "k-means++") return KMeansInit::kmeans_plusplus;
-    if (init == "random") return KMeansInit::random;
-    if (init == "array") return KMeansInit::array;
-    throw std::invalid_argument("init must be 'k-means++', 'random' or 'array', got '" +
-                                init + "'");
-}
-
 template <class T>
 py::tuple fit(const CArray<T>& X_arr, const py::object& sample_weight,
               const std::string& metric, Index n_clusters, const std::string& init,
@@ -46,7 +32,7 @@ py::tuple fit(const CArray<T>& X_arr, const py::object& sample_weight,
     options.max_iter = max_iter;
     options.tol = tol;
     options.n_init = n_init;
-    options.init = parse_init(init);
+    options.init = parse_kmeans_init(init);
     if (options.init == KMeansInit::array) {
         const auto centers = py::cast<CArray<double>>(init_centers);
         options.initial_centers = bind::view_matrix<double>(centers, "init");

@@ -53,16 +53,21 @@ def check_data(
     checks ``n_features_in_`` and ``feature_names_in_``.
 
     ``allow_nan`` lets NaN through (missing values) and ``accept_sparse``
-    lets a scipy.sparse matrix through as CSR; an estimator that accepts
-    either says so here and in its tags. ``dtype`` asks for one type instead.
-    Otherwise scikit-learn's errors:
-    ValueError for NaN, infinity, complex data, a wrong number of
-    dimensions or too few rows, TypeError for sparse input.
+    lets a scipy.sparse matrix through as CSR (see ``check_csr``; NaN is
+    never allowed there); an estimator that accepts either says so here and
+    in its tags. ``dtype`` asks for one type instead. Otherwise
+    scikit-learn's errors: ValueError for NaN, infinity, complex data, a
+    wrong number of dimensions or too few rows; TypeError for sparse input
+    (``sparse_rejected``).
     """
     if type(X) is not np.ndarray and hasattr(X, "__dask_graph__"):
         raise TypeError(
             f"{name} is a Dask collection; this function needs a NumPy array"
         )
+    if is_sparse(X):
+        if not accept_sparse:
+            raise sparse_rejected(X, estimator, name)
+        return check_csr(X, estimator, reset=reset, name=name, min_samples=min_samples)
     if (
         estimator is not None
         and dtype is None
@@ -82,6 +87,94 @@ def check_data(
     if estimator is None:
         return check_array(X, input_name=name, **options)
     return validate_data(estimator, X, reset=reset, **options)
+
+
+# --- sparse input (scipy.sparse), for the estimators with a CSR path ---------------
+
+
+def is_sparse(X):
+    """Whether X is a scipy.sparse matrix or array (scipy is imported only
+    when X could be one)."""
+    if not type(X).__module__.startswith("scipy.sparse"):
+        return False
+    import scipy.sparse as sp
+
+    return sp.issparse(X)
+
+
+def sparse_rejected(X, estimator=None, name="X"):
+    """The TypeError of a function or estimator without a sparse path."""
+    who = type(estimator).__name__ if estimator is not None else "this function"
+    return TypeError(
+        f"{who} does not accept sparse input: {name} is a scipy.sparse "
+        f"{type(X).__name__}. Densify small data with {name}.toarray(), or "
+        "reduce it first, e.g. with sklearn.decomposition.TruncatedSVD."
+    )
+
+
+def check_csr(X, estimator=None, *, reset=True, name="X", min_samples=1, dtype=None):
+    """A scipy.sparse matrix or array as the core's CSR kernels take it.
+
+    scikit-learn's ``check_array``/``validate_data`` do the checks (formats
+    other than CSR converted to CSR, one copy of the nonzeros, never of
+    n x d; complex data, NaN and infinity refused; too few rows;
+    ``n_features_in_``); integers and booleans become float64, float32 and
+    float64 stay. ``indptr`` and ``indices`` end up with one integer type
+    (int32 or int64). Duplicate entries and unsorted indices are left as
+    they are (the core sums duplicates, as ``toarray()`` does); index ranges
+    are checked by the core (ValueError naming ``X.indptr``/``X.indices``).
+    """
+    if X.dtype.kind == "c":
+        # scikit-learn's words, with the argument named (its message prints
+        # the matrix instead).
+        raise ValueError(
+            f"Complex data not supported: {name} is a sparse matrix of dtype {X.dtype}"
+        )
+    options = _array_options(False, True, min_samples, dtype)
+    options["accept_large_sparse"] = True
+    if estimator is None:
+        X = check_array(X, input_name=name, **options)
+    else:
+        X = validate_data(estimator, X, reset=reset, **options)
+    if X.indptr.dtype != X.indices.dtype:
+        index = np.promote_types(X.indptr.dtype, X.indices.dtype)
+        X = type(X)(
+            (X.data, X.indices.astype(index), X.indptr.astype(index)), shape=X.shape
+        )
+    if X.indptr.dtype not in (np.int32, np.int64):
+        X = type(X)(
+            (X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64)),
+            shape=X.shape,
+        )
+    return X
+
+
+def csr_arrays(X):
+    """(indptr, indices, data, n_features) of a checked CSR matrix, the first
+    three C-contiguous, as the core's sparse functions take them."""
+    return (
+        np.ascontiguousarray(X.indptr),
+        np.ascontiguousarray(X.indices),
+        np.ascontiguousarray(X.data),
+        X.shape[1],
+    )
+
+
+def check_binary_csr(X, name="X"):
+    """A checked CSR matrix whose every entry is 0 or 1 once duplicates are
+    summed (a canonical copy of the nonzeros only when it has duplicates)."""
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    bad = (X.data != 0) & (X.data != 1)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        row = int(np.searchsorted(X.indptr, first, side="right") - 1)
+        raise ValueError(
+            f"{name} must be binary (every entry 0 or 1), got {X.data[first]!r} at "
+            f"[{row}, {X.indices[first]}]"
+        )
+    return X
 
 
 def _already_valid(X, min_samples, allow_nan):
@@ -104,15 +197,27 @@ def _already_valid(X, min_samples, allow_nan):
 
 
 def check_binary_array(
-    X, estimator=None, *, reset=True, name="X", min_samples=1, allow_nan=False
+    X,
+    estimator=None,
+    *,
+    reset=True,
+    name="X",
+    min_samples=1,
+    allow_nan=False,
+    accept_sparse=False,
 ):
     """check_data, then every entry must be 0 or 1 (mixture of Bernoullis).
 
     bool and integer arrays become float64; float32 data is fitted in
     float32. Any other value (2, 0.5, -1) raises ``ValueError`` naming the
     first offending entry. The values are checked in slices that stay in
-    cache, without (n_samples, n_features) temporaries.
+    cache, without (n_samples, n_features) temporaries. With
+    ``accept_sparse`` a scipy.sparse matrix comes back as a canonical CSR
+    matrix (``check_csr``, then ``check_binary_csr``; no NaN).
     """
+    if accept_sparse and is_sparse(X):
+        X = check_csr(X, estimator, reset=reset, name=name, min_samples=min_samples)
+        return check_binary_csr(X, name)
     # NaN passes scikit-learn's check here so that the binary check names
     # the first bad entry, NaN or not, with its position.
     arr = check_data(

@@ -30,6 +30,21 @@ enum class KMeansInit {
     array,            ///< KMeansOptions::initial_centers (then n_init is 1)
 };
 
+/// The metric names of the bindings: "l2" (K-means) and "l1" (K-medians).
+inline Distance parse_distance(const std::string& metric) {
+    if (metric == "l2") return Distance::squared_euclidean;
+    if (metric == "l1") return Distance::manhattan;
+    throw InvalidArgument("metric must be 'l2' or 'l1', got '" + metric + "'");
+}
+
+inline KMeansInit parse_kmeans_init(const std::string& init) {
+    if (init == "k-means++") return KMeansInit::kmeans_plusplus;
+    if (init == "random") return KMeansInit::random;
+    if (init == "array") return KMeansInit::array;
+    throw InvalidArgument("init must be 'k-means++', 'random' or 'array', got '" +
+                          init + "'");
+}
+
 struct KMeansOptions {
     Index n_clusters = 8;
     int max_iter = 300;  ///< at least 1
@@ -87,27 +102,21 @@ Eigen::VectorXd own_centre_distances(
 }
 
 /// Gives every empty cluster (no member of positive weight) a new single
-/// member: the rows farthest from their own centre, the farthest going to the
-/// empty cluster of lowest index (ties between rows: the lower row first).
-/// A row is only moved when its distance is positive and its cluster keeps
-/// another member, so no other cluster empties; clusters left without a row
-/// keep their centre. labels and stats are updated as if the moved rows had
-/// been assigned to the empty clusters.
-/// @param centres (k, d) the centres the labels were computed against
-template <class T>
-void relocate_empty_clusters(const ConstRowMatrixRef<T>& X,
-                             const Eigen::Ref<const Eigen::VectorXd>& sample_weight,
-                             const RowMatrixXd& centres, Distance distance,
-                             Labels& labels, ClusterStats& stats, ThreadPool& pool,
-                             const InterruptCheck& interrupt) {
-    const Index n = X.rows(), d = X.cols(), k = centres.rows();
-    std::vector<Index> empty;
-    for (Index c = 0; c < k; ++c) {
-        if (stats.counts[c] == 0) empty.push_back(c);
-    }
-    if (empty.empty()) return;
-    const Eigen::VectorXd dist = own_centre_distances<T>(
-        X, sample_weight, centres, labels, distance, pool, interrupt);
+/// member: the rows farthest from their own centre (`dist`), the farthest
+/// going to the empty cluster of lowest index (ties between rows: the lower
+/// row first). A row is only moved when its distance is positive and its
+/// cluster keeps another member, so no other cluster empties; clusters left
+/// without a row keep their centre. labels, counts and weights of `stats` are
+/// updated as if the moved rows had been assigned to the empty clusters, and
+/// moved(row, from, to, weight) is called for each moved row.
+/// @param dist (n) distance of every row to its own centre
+/// @param empty the empty clusters, in increasing order
+template <class Moved>
+void relocate_by_distance(const Eigen::VectorXd& dist,
+                          const Eigen::Ref<const Eigen::VectorXd>& sample_weight,
+                          const std::vector<Index>& empty, Labels& labels,
+                          ClusterStats& stats, Moved&& moved) {
+    const Index n = dist.size();
     std::vector<Index> far;
     for (Index r = 0; r < n; ++r) {
         if (dist[r] > 0.0) far.push_back(r);
@@ -127,12 +136,40 @@ void relocate_empty_clusters(const ConstRowMatrixRef<T>& X,
         stats.counts[e] = 1;
         stats.weights[from] -= w;
         stats.weights[e] = w;
-        if (stats.sums.cols() == d) {
-            const Eigen::RowVectorXd wx = w * X.row(r).template cast<double>();
-            stats.sums.row(from) -= wx;
-            stats.sums.row(e) = wx;
-        }
+        moved(r, from, e, w);
     }
+}
+
+/// The clusters without a member of positive weight, in increasing order.
+inline std::vector<Index> empty_clusters(const ClusterStats& stats) {
+    std::vector<Index> empty;
+    for (Index c = 0; c < stats.counts.size(); ++c) {
+        if (stats.counts[c] == 0) empty.push_back(c);
+    }
+    return empty;
+}
+
+/// relocate_by_distance for dense X, distances to own centres computed here.
+/// @param centres (k, d) the centres the labels were computed against
+template <class T>
+void relocate_empty_clusters(const ConstRowMatrixRef<T>& X,
+                             const Eigen::Ref<const Eigen::VectorXd>& sample_weight,
+                             const RowMatrixXd& centres, Distance distance,
+                             Labels& labels, ClusterStats& stats, ThreadPool& pool,
+                             const InterruptCheck& interrupt) {
+    const std::vector<Index> empty = empty_clusters(stats);
+    if (empty.empty()) return;
+    const Eigen::VectorXd dist = own_centre_distances<T>(
+        X, sample_weight, centres, labels, distance, pool, interrupt);
+    const Index d = X.cols();
+    relocate_by_distance(dist, sample_weight, empty, labels, stats,
+                         [&](Index r, Index from, Index to, double w) {
+                             if (stats.sums.cols() != d) return;
+                             const Eigen::RowVectorXd wx =
+                                 w * X.row(r).template cast<double>();
+                             stats.sums.row(from) -= wx;
+                             stats.sums.row(to) = wx;
+                         });
 }
 
 /// The M-step of a restart: new centres from the labels of the last E-step.
@@ -208,11 +245,9 @@ KMeansResult single_run(const ConstRowMatrixRef<T>& X,
 }
 
 /// n_clusters rows drawn without replacement with probability ∝ weight.
-template <class T>
-std::vector<Index> random_rows(const ConstRowMatrixRef<T>& X,
-                               const Eigen::Ref<const Eigen::VectorXd>& sample_weight,
-                               Index n_clusters, Rng& rng) {
-    const Index n = X.rows();
+inline std::vector<Index> random_rows(
+    Index n, const Eigen::Ref<const Eigen::VectorXd>& sample_weight, Index n_clusters,
+    Rng& rng) {
     const ChunkPlan plan = plan_chunks(n);
     Eigen::VectorXd left = sample_weight.size() == 0 ? Eigen::VectorXd::Ones(n)
                                                      : Eigen::VectorXd(sample_weight);
@@ -232,21 +267,25 @@ std::vector<Index> random_rows(const ConstRowMatrixRef<T>& X,
     return rows;
 }
 
-/// Checks options against X and turns tol into an absolute threshold.
-template <class T>
-void check_options(const ConstRowMatrixRef<T>& X,
-                   const Eigen::Ref<const Eigen::VectorXd>& sample_weight,
-                   const KMeansOptions& options) {
-    check_clustering_input<T>(X, sample_weight, options.n_clusters);
+/// Checks options against X (n, d).
+inline void check_options(Index n, Index d,
+                          const Eigen::Ref<const Eigen::VectorXd>& sample_weight,
+                          const KMeansOptions& options) {
+    check_clustering_shape(n, d, sample_weight, options.n_clusters);
+    if (sample_weight.size() != 0 && !std::isfinite(sample_weight.sum())) {
+        throw InvalidArgument(
+            "sample_weight: the sum of the weights overflows floating point; divide "
+            "them by a common factor (only their ratios matter)");
+    }
     if (options.max_iter < 1) throw InvalidArgument("max_iter must be >= 1");
     if (options.n_init < 1) throw InvalidArgument("n_init must be >= 1");
     if (!(options.tol >= 0.0)) throw InvalidArgument("tol must be >= 0");
     if (options.init == KMeansInit::array) {
         const RowMatrixXd& c = options.initial_centers;
-        if (c.rows() != options.n_clusters || c.cols() != X.cols()) {
+        if (c.rows() != options.n_clusters || c.cols() != d) {
             throw InvalidArgument(
                 "initial centers must have shape (n_clusters, n_features) = (" +
-                std::to_string(options.n_clusters) + ", " + std::to_string(X.cols()) +
+                std::to_string(options.n_clusters) + ", " + std::to_string(d) +
                 "), got (" + std::to_string(c.rows()) + ", " +
                 std::to_string(c.cols()) + ")");
         }
@@ -263,12 +302,7 @@ KMeansResult fit(const ConstRowMatrixRef<T>& X,
                  const KMeansOptions& options, Distance distance,
                  const CentreUpdate& update, ThreadPool& pool, Rng& rng,
                  const InterruptCheck& interrupt) {
-    check_options<T>(X, sample_weight, options);
-    if (sample_weight.size() != 0 && !std::isfinite(sample_weight.sum())) {
-        throw InvalidArgument(
-            "sample_weight: the sum of the weights overflows floating point; divide "
-            "them by a common factor (only their ratios matter)");
-    }
+    check_options(X.rows(), X.cols(), sample_weight, options);
     const Eigen::VectorXd mean = column_mean<T>(X, pool, interrupt);
     if (!mean.allFinite()) throw InvalidArgument("X contains NaN or infinity");
     const double tol_abs =
@@ -287,7 +321,7 @@ KMeansResult fit(const ConstRowMatrixRef<T>& X,
         } else {
             const std::vector<Index> rows =
                 options.init == KMeansInit::random
-                    ? random_rows<T>(X, sample_weight, options.n_clusters, rng)
+                    ? random_rows(X.rows(), sample_weight, options.n_clusters, rng)
                     : plusplus_seeding<T>(X, sample_weight, options.n_clusters,
                                           distance, rng, pool, interrupt);
             for (Index c = 0; c < options.n_clusters; ++c) {

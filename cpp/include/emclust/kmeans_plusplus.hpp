@@ -19,14 +19,13 @@ namespace emclust {
 
 namespace kmeans_detail {
 
-/// Throws InvalidArgument unless X has rows, n_clusters is in [1, n] and
-/// sample_weight is empty or n finite non-negative numbers with a positive sum.
-template <class T>
-void check_clustering_input(const ConstRowMatrixRef<T>& X,
-                            const Eigen::Ref<const Eigen::VectorXd>& sample_weight,
-                            Index n_clusters) {
-    const Index n = X.rows();
-    if (n < 1 || X.cols() < 1)
+/// Throws InvalidArgument unless X (n, d) has rows, n_clusters is in [1, n]
+/// and sample_weight is empty or n finite non-negative numbers with a
+/// positive sum.
+inline void check_clustering_shape(
+    Index n, Index d, const Eigen::Ref<const Eigen::VectorXd>& sample_weight,
+    Index n_clusters) {
+    if (n < 1 || d < 1)
         throw InvalidArgument("X must have at least one row and one column");
     if (n_clusters < 1 || n_clusters > n) {
         throw InvalidArgument(
@@ -45,6 +44,13 @@ void check_clustering_input(const ConstRowMatrixRef<T>& X,
                 "sample_weight must be finite and non-negative with a positive sum");
         }
     }
+}
+
+template <class T>
+void check_clustering_input(const ConstRowMatrixRef<T>& X,
+                            const Eigen::Ref<const Eigen::VectorXd>& sample_weight,
+                            Index n_clusters) {
+    check_clustering_shape(X.rows(), X.cols(), sample_weight, n_clusters);
 }
 
 /// Per-chunk sums of `values`, each a plain left-to-right sum over the chunk's

@@ -6,6 +6,17 @@ validated every one of them."""
 from __future__ import annotations
 
 from .. import _core
+from .._validation import csr_arrays, is_sparse
+
+_C_INT_MAX = 2**31 - 1
+
+
+def _check_counts(**counts):
+    # The sparse bindings take these as C ints; a larger Python int is a
+    # usage error, not pybind11's signature mismatch.
+    for name, value in counts.items():
+        if value > _C_INT_MAX:
+            raise ValueError(f"{name} must be <= {_C_INT_MAX}, got {value}")
 
 
 def fit_gaussian_mixture(
@@ -72,7 +83,25 @@ def fit_bernoulli_mixture(
 ):
     """EM of a mixture of Bernoullis; a dict of the best restart's
     parameters and trace. NaN entries of X are missing values (they drop out
-    of the likelihood and of the sums); X without NaN runs today's fit."""
+    of the likelihood and of the sums); X without NaN runs today's fit. A
+    binary CSR matrix (from check_binary_array) runs the sparse kernels."""
+    if is_sparse(X):
+        _check_counts(max_iter=max_iter, n_init=n_init)
+        return _core.sparse_bernoulli_fit(
+            *csr_arrays(X),
+            sample_weight,
+            n_components,
+            tol,
+            alpha,
+            max_iter,
+            n_init,
+            init_params,
+            weights_init,
+            probabilities_init,
+            seed,
+            n_threads,
+            progress,
+        )
     return _core.bernoulli_missing_fit(
         X,
         sample_weight,
@@ -105,9 +134,15 @@ def fit_centroids(
     n_threads,
 ):
     """K-means ("l2") or K-medians ("l1"): (centres, labels, inertia, n_iter)
-    of the restart of lowest inertia."""
-    return _core.kmeans_fit(
-        X,
+    of the restart of lowest inertia. A CSR matrix (from check_csr) runs the
+    sparse kernels, which from the same seed give the dense fit."""
+    _check_counts(max_iter=max_iter, n_init=n_init)
+    if is_sparse(X):
+        fit, X = _core.sparse_kmeans_fit, csr_arrays(X)
+    else:
+        fit, X = _core.kmeans_fit, (X,)
+    return fit(
+        *X,
         sample_weight,
         metric,
         n_clusters,

@@ -14,10 +14,12 @@ from sklearn.utils.validation import check_is_fitted
 from .. import io
 from .._validation import (
     check_binary_array,
+    check_csr,
     check_data,
     check_mixture_weights,
     check_n_threads,
     check_sample_weight,
+    is_sparse,
     numpy_generator,
     seed_from_random_state,
 )
@@ -192,16 +194,36 @@ class BernoulliMixture(OnlineMixtureMixin, MixtureMixin):
         }
         tags.input_tags = BinaryInputTags(**given, binary=self.binarize is None)
         tags.input_tags.positive_only = self.binarize is None
+        tags.input_tags.sparse = True
         return tags
 
     def _validate_X(self, X, reset, allow_nan=None):
         if allow_nan is None:
             allow_nan = self._allow_nan()
         if self.binarize is None:
-            return check_binary_array(X, self, reset=reset, allow_nan=allow_nan)
+            return check_binary_array(
+                X, self, reset=reset, allow_nan=allow_nan, accept_sparse=True
+            )
+        if is_sparse(X):
+            return self._binarize_sparse(X, reset)
         X = check_data(X, self, reset=reset, allow_nan=allow_nan)
         binary = (X > self.binarize).astype(X.dtype)
         return np.where(np.isnan(X), X, binary) if allow_nan else binary
+
+    def _binarize_sparse(self, X, reset):
+        """X > binarize on a sparse matrix, still sparse: only a threshold
+        of at least 0 leaves the implicit zeros at 0 (scikit-learn's
+        ``binarize`` refuses a negative one on sparse input too)."""
+        if self.binarize < 0:
+            raise ValueError(
+                f"binarize must be >= 0 for sparse X (got {self.binarize}): a "
+                "negative threshold would turn every implicit zero into a 1"
+            )
+        X = check_csr(X, self, reset=reset).copy()
+        X.sum_duplicates()
+        X.data = (X.data > self.binarize).astype(X.dtype)
+        X.eliminate_zeros()
+        return X
 
     def _validate_fitted(self, X):
         check_fitted(self, "probabilities_")
@@ -212,8 +234,12 @@ class BernoulliMixture(OnlineMixtureMixin, MixtureMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Binary data: every entry 0 or 1 (bool, integer or float). A
+            scipy.sparse matrix or array (CSR; other formats converted) is
+            fitted on its nonzeros: the E-step X Wᵀ + b and the M-step's sums
+            touch only them, and from the same seed the fit equals the dense
+            one (sparse input has no missing entries). A
             ``dask.array.Array`` chunked by rows is fitted on the Dask
             cluster, one map and one tree reduction per iteration (see
             ``emclust.drivers.dask``); from the same initial parameters the result

@@ -87,6 +87,11 @@ class _CentroidClustering(
         self.copy_x = copy_x
         self.n_threads = n_threads
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
     def _check_init(self, X, n_clusters, centers=None):
         """("k-means++" | "random", None) or ("array", float64 centres); the
         centres of a callable init are passed in as ``centers``."""
@@ -145,9 +150,12 @@ class _CentroidClustering(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             float32 data is clustered in float32 (with float64 sums), anything
-            else in float64. X is never modified (``copy_x`` has nothing to
+            else in float64. A scipy.sparse matrix or array is clustered on
+            its nonzeros (CSR as it is; CSC, COO and the other formats are
+            converted to CSR, a copy of the nonzeros only); from the same
+            seed the fit equals that of the dense array. X is never modified (``copy_x`` has nothing to
             protect). KMeans also takes a ``dask.array.Array`` chunked by
             rows: Lloyd iterations run on the Dask cluster (k-means++ on a
             uniform sample of rows; ``labels_`` is then a lazy Dask array).
@@ -170,7 +178,7 @@ class _CentroidClustering(
                 raise TypeError(f"{type(self).__name__} does not accept Dask arrays")
             self._fit_dask(X, sample_weight)
             return X
-        X = check_data(X, self)
+        X = check_data(X, self, accept_sparse=True)
         n_clusters = check_n_clusters(self.n_clusters, X.shape[0])
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         n_init = self._resolve_n_init()
@@ -294,7 +302,7 @@ class _CentroidClustering(
 
     def _check_fitted_X(self, X):
         check_fitted(self, "cluster_centers_")
-        return check_data(X, self, reset=False)
+        return check_data(X, self, reset=False, accept_sparse=True)
 
     def _check_fitted_dask(self, X):
         check_is_fitted(self)

@@ -14,6 +14,8 @@ from .._validation import (
     check_binary_values,
     check_float,
     check_n_threads,
+    csr_arrays,
+    is_sparse,
 )
 from ._common import (
     as_chunk,
@@ -43,11 +45,24 @@ def check_probabilities(theta, n_components, n_features, name):
 def infer(X, weights, probabilities, want_resp, want_log_prob, n_threads):
     """(resp, log_prob) of validated binary X under a fitted mixture, either
     None when not asked for. NaN entries are missing and drop out of the
-    likelihood; without NaN the complete-data E-step runs, unchanged."""
+    likelihood; without NaN the complete-data E-step runs, unchanged. A
+    binary CSR matrix runs the sparse E-step (X Wᵀ over the nonzeros)."""
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    probabilities = np.ascontiguousarray(probabilities, dtype=np.float64)
+    if is_sparse(X):
+        return _core.sparse_bernoulli_e_step(
+            *csr_arrays(X),
+            weights,
+            probabilities,
+            want_resp,
+            want_log_prob,
+            False,
+            n_threads,
+        )
     resp, log_prob, _ = _core.bernoulli_missing_e_step(
         X,
-        np.ascontiguousarray(weights, dtype=np.float64),
-        np.ascontiguousarray(probabilities, dtype=np.float64),
+        weights,
+        probabilities,
         want_resp,
         want_log_prob,
         False,
@@ -59,7 +74,10 @@ def infer(X, weights, probabilities, want_resp, want_log_prob, n_threads):
 
 def impute(X, weights, probabilities, n_threads):
     """Validated X with every NaN replaced by Σ_k γ_k θ_kd (γ given the row's
-    observed entries): the probability that the entry is 1."""
+    observed entries): the probability that the entry is 1. Sparse X has
+    no missing entries: it comes back as it is (a copy)."""
+    if is_sparse(X):
+        return X.copy()
     return _core.bernoulli_missing_e_step(
         X,
         np.ascontiguousarray(weights, dtype=np.float64),

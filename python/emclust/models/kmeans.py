@@ -20,6 +20,8 @@ from .._validation import (
     check_int,
     check_n_threads,
     check_sample_weight,
+    csr_arrays,
+    is_sparse,
     seed_from_random_state,
 )
 from ._common import as_chunk, as_weights, check_chunk_weight
@@ -58,7 +60,9 @@ def kmeans_plusplus(
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        A scipy.sparse matrix is seeded on its nonzeros (CSR; other formats
+        are converted); the same rows as dense data give the same centres.
     n_clusters : int
         Number of centres, at most ``n_samples``.
     sample_weight : array-like of shape (n_samples,), optional
@@ -73,11 +77,11 @@ def kmeans_plusplus(
     Returns
     -------
     centers : ndarray of shape (n_clusters, n_features)
-        The chosen samples, in X's dtype.
+        The chosen samples, in X's dtype (dense also for sparse X).
     indices : ndarray of shape (n_clusters,)
         Their row indices in X.
     """
-    X = check_data(X)
+    X = check_data(X, accept_sparse=True)
     n_clusters = check_n_clusters(n_clusters, X.shape[0])
     sample_weight = check_sample_weight(sample_weight, X.shape[0])
     if x_squared_norms is not None and len(x_squared_norms) != X.shape[0]:
@@ -85,7 +89,7 @@ def kmeans_plusplus(
             f"The length of x_squared_norms {len(x_squared_norms)} should "
             f"be equal to the length of n_samples {X.shape[0]}."
         )
-    indices = _core.kmeans_plusplus(
+    indices = plusplus_rows(
         X,
         sample_weight,
         n_clusters,
@@ -93,25 +97,40 @@ def kmeans_plusplus(
         seed_from_random_state(random_state),
         check_n_threads(n_threads),
     )
+    if is_sparse(X):
+        return X[indices].toarray(), indices
     return X[indices].copy(), indices
+
+
+# The core's functions for validated data: dense (a C-contiguous array) or
+# sparse (a CSR matrix from check_csr, passed as its three arrays).
+
+
+def plusplus_rows(X, sample_weight, n_clusters, metric, seed, n_threads):
+    """Row indices of k-means++ (metric "l2") or its L1 variant ("l1")."""
+    if is_sparse(X):
+        return _core.sparse_kmeans_plusplus(
+            *csr_arrays(X), sample_weight, n_clusters, metric, seed, n_threads
+        )
+    return _core.kmeans_plusplus(X, sample_weight, n_clusters, metric, seed, n_threads)
 
 
 def assign(X, sample_weight, centers, metric, n_threads):
     """(labels, inertia) of validated X against fitted centres."""
-    return _core.kmeans_assign(
-        X,
-        sample_weight,
-        np.ascontiguousarray(centers, dtype=np.float64),
-        metric,
-        n_threads,
-    )
+    centers = np.ascontiguousarray(centers, dtype=np.float64)
+    if is_sparse(X):
+        return _core.sparse_kmeans_assign(
+            *csr_arrays(X), sample_weight, centers, metric, n_threads
+        )
+    return _core.kmeans_assign(X, sample_weight, centers, metric, n_threads)
 
 
 def distances(X, centers, metric, n_threads):
     """Distances of validated X to every centre, shape (n_samples, n_clusters)."""
-    return _core.kmeans_distances(
-        X, np.ascontiguousarray(centers, dtype=np.float64), metric, n_threads
-    )
+    centers = np.ascontiguousarray(centers, dtype=np.float64)
+    if is_sparse(X):
+        return _core.sparse_kmeans_distances(*csr_arrays(X), centers, metric, n_threads)
+    return _core.kmeans_distances(X, centers, metric, n_threads)
 
 
 # --- sufficient statistics ------------------------------------------------------
