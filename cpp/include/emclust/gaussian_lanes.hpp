@@ -576,7 +576,7 @@ void statistics_any(const LaneModel<T>& m, const T* shift, const T* x, Index ld,
 template <class T>
 const LaneTable<T>& compiled_table(int level, const char* name) {
     static const LaneTable<T> table{&log_prob_any<T>, &normalize<T>, &statistics_any<T>,
-                                    level, name};
+                                    kLanes<T>,        level,         name};
     return table;
 }
 

@@ -312,7 +312,6 @@ GaussianStatistics lane_e_step_statistics(
     const Index K = m.n_components, d = m.n_features;
     const bool full = is_matrix_type(m.type);
     const bool weighted = sample_weight.size() > 0;
-    constexpr int V = kLanes<T>;
     // Flat parameter arrays: the factors one after another, and spherical
     // precisions spread over the features.
     RowMatrix<T> factors, precisions;
@@ -337,10 +336,13 @@ GaussianStatistics lane_e_step_statistics(
     }
     lm.full = full;
     const lanes::LaneTable<T>& kernels = lanes::table<T>();
+    const Index width = kernels.lanes;
     GaussianStatistics total = chunked_statistics_with<T>(
         X, sample_weight, m.type, means, false, pool, interrupt,
         [&](Index, Index rows, detail::StatScratch<T>& s) {
-            const Index ld = s.x.cols(), n_pad = (rows + V - 1) / V * V;
+            // The table's packet width, which a dispatched table may not share
+            // with this translation unit.
+            const Index ld = s.x.cols(), n_pad = (rows + width - 1) / width * width;
             // The padding rows of the last packet are zeros, never garbage.
             for (Index i = 0; i < d; ++i)
                 for (Index b = rows; b < n_pad; ++b) s.x(i, b) = T(0);
@@ -352,7 +354,9 @@ GaussianStatistics lane_e_step_statistics(
         },
         [&](const RowMatrix<T>& shift_t, Index rows, detail::StatScratch<T>& s,
             GaussianStatistics& st) {
-            const Index ld = s.x.cols(), n_pad = (rows + V - 1) / V * V;
+            // The table's packet width, which a dispatched table may not share
+            // with this translation unit.
+            const Index ld = s.x.cols(), n_pad = (rows + width - 1) / width * width;
             kernels.statistics(lm, shift_t.data(), s.x.data(), ld, n_pad, s.logp.data(),
                                s.wresp.data(), s.wd.data(), s.dm.data(),
                                st.resp_sum.data(), st.first.data(), st.second.data());

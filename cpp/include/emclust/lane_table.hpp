@@ -36,6 +36,7 @@ struct LaneTable {
                        std::ptrdiff_t ld, std::ptrdiff_t n_pad, const T* e,
                        const T* scale, T* wd, T* dm, double* resp_sum, double* first,
                        double* second);
+    int lanes;         ///< rows per packet: callers pad a tile to a multiple
     int level;         ///< 0 this build's own target, 3 x86-64-v3, 4 x86-64-v4
     const char* name;  ///< e.g. "x86-64-v4"
 };
