@@ -68,7 +68,9 @@ def test_moments_of_every_covariance_type(covariance_type):
     X = np.vstack([rng.normal(c, 1.0, size=(100, d)) for c in (-5, 0, 5)])
     gm = emclust.GaussianMixture(3, covariance_type=covariance_type, random_state=0)
     gm.fit(X)
-    full = emclust._algebra.full_covariances(gm.covariances_, covariance_type, k, d)
+    full = emclust.models.algebra.full_covariances(
+        gm.covariances_, covariance_type, k, d
+    )
     mean_exp, cov_exp = seed_formula_moments(gm.weights_, gm.means_, full)
     mean, cov = gm.moments()
     np.testing.assert_allclose(mean, mean_exp, rtol=1e-12)

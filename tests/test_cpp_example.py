@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import numpy as np
@@ -23,23 +24,42 @@ ROOT = Path(__file__).resolve().parents[1]
 FAITHFUL = ROOT / "python" / "emclust" / "data" / "faithful.csv"
 
 
-def _tools_missing():
-    if not (ROOT / "cpp" / "examples" / "CMakeLists.txt").is_file():
-        return "not a source checkout"
-    if shutil.which("cmake") is None:
-        return "cmake not found"
-    if not any(shutil.which(c) for c in ("c++", "g++", "clang++")):
-        return "no C++ compiler"
-    return None
+# Where `pip install ".[test]"` put cmake and ninja: the interpreter's scripts
+# directory, which is on PATH only in an activated virtual environment.
+_SCRIPTS = sysconfig.get_path("scripts")
+_PATH = os.pathsep.join([_SCRIPTS, os.environ.get("PATH", "")])
 
 
-pytestmark = pytest.mark.skipif(
-    _tools_missing() is not None, reason=str(_tools_missing())
-)
+def _which(name):
+    return shutil.which(name, path=_PATH)
+
+
+if not (ROOT / "cpp" / "examples" / "CMakeLists.txt").is_file():
+    pytest.skip("not a source checkout", allow_module_level=True)
+
+
+def _require_tools():
+    """The test extra brings CMake, Ninja and Eigen; a missing one is a
+    failure of the set-up, not a reason to skip."""
+    missing = [name for name in ("cmake", "ninja") if _which(name) is None]
+    if missing:
+        pytest.fail(
+            f"{' and '.join(missing)} not found (looked in {_SCRIPTS} and PATH): "
+            "pip install '.[test]' installs them"
+        )
+    if not any(_which(c) for c in ("c++", "g++", "clang++")):
+        pytest.fail("no C++ compiler (c++, g++ or clang++) on PATH; one is needed")
 
 
 def _run(*args, cwd=None):
-    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PATH": _PATH},
+    )
     if result.returncode != 0:
         pytest.fail(
             f"{' '.join(map(str, args))} failed ({result.returncode}):\n"
@@ -51,11 +71,12 @@ def _run(*args, cwd=None):
 @pytest.fixture(scope="module")
 def fit_csv(tmp_path_factory):
     """Path of the example program, built against an installed emclust."""
+    _require_tools()
     tmp = tmp_path_factory.mktemp("cpp_example")
-    generator = ["-G", "Ninja"] if shutil.which("ninja") else []
+    generator = ["-G", "Ninja", f"-DCMAKE_MAKE_PROGRAM={_which('ninja')}"]
     python = f"-DPython_EXECUTABLE={sys.executable}"
     _run(
-        "cmake",
+        _which("cmake"),
         "-S",
         ROOT,
         "-B",
@@ -65,11 +86,11 @@ def fit_csv(tmp_path_factory):
         "-DEMCLUST_BUILD_TESTS=OFF",
         "-DEMCLUST_INSTALL=ON",
     )
-    _run("cmake", "--install", tmp / "build", "--prefix", tmp / "prefix")
+    _run(_which("cmake"), "--install", tmp / "build", "--prefix", tmp / "prefix")
     assert (tmp / "prefix" / "include" / "emclust" / "gaussian_mixture.hpp").is_file()
     # Only the emclust prefix: Eigen must come through find_dependency.
     _run(
-        "cmake",
+        _which("cmake"),
         "-S",
         ROOT / "cpp" / "examples",
         "-B",
@@ -78,7 +99,7 @@ def fit_csv(tmp_path_factory):
         f"-DCMAKE_PREFIX_PATH={tmp / 'prefix'}",
         "-DCMAKE_BUILD_TYPE=Release",
     )
-    _run("cmake", "--build", tmp / "example")
+    _run(_which("cmake"), "--build", tmp / "example")
     exe = tmp / "example" / ("fit_csv.exe" if os.name == "nt" else "fit_csv")
     assert exe.is_file()
     return exe

@@ -172,9 +172,9 @@ def test_dask_input_errors(client, X):
     with pytest.raises(ValueError, match="NaN or infinity"):
         emclust.KMeans(2, random_state=0).fit(_dask(bad, "chunks=4"))
     with pytest.raises(ValueError, match="NaN or infinity"):
-        emclust.GaussianMixture(2, **initial_params(X, 2, "full")).fit(
-            _dask(bad, "chunks=4")
-        )
+        emclust.GaussianMixture(
+            2, missing_values=None, **initial_params(X, 2, "full")
+        ).fit(_dask(bad, "chunks=4"))
     with pytest.raises(TypeError, match="does not accept Dask"):
         emclust.KMedians(2).fit(_dask(X, "chunks=4"))
 

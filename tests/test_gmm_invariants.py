@@ -40,7 +40,9 @@ def test_responsibilities_sum_to_one_and_covariances_spd(covariance_type, dtype)
     assert resp.dtype == dtype
     np.testing.assert_allclose(resp.sum(axis=1), 1.0, rtol=10 * np.finfo(dtype).eps)
     assert (resp >= 0).all()
-    assert gm.weights_.sum() == pytest.approx(1.0, abs=1e-12)
+    # float32 data gives float32 attributes (as scikit-learn).
+    tol = 1e-12 if dtype == np.float64 else 1e-6
+    assert gm.weights_.sum() == pytest.approx(1.0, abs=tol)
     cov = np.asarray(gm.covariances_)
     if covariance_type in ("full", "tied"):
         mats = cov.reshape(-1, X.shape[1], X.shape[1])
@@ -48,7 +50,9 @@ def test_responsibilities_sum_to_one_and_covariances_spd(covariance_type, dtype)
         assert (np.linalg.eigvalsh(mats) > 0).all()
         prec = np.asarray(gm.precisions_).reshape(mats.shape)
         np.testing.assert_allclose(
-            prec @ mats, np.broadcast_to(np.eye(X.shape[1]), mats.shape), atol=1e-8
+            prec @ mats,
+            np.broadcast_to(np.eye(X.shape[1]), mats.shape),
+            atol=1e-8 if dtype == np.float64 else 1e-4,
         )
     else:
         assert (cov > 0).all()
@@ -257,11 +261,12 @@ def test_pickle_round_trip_and_params():
     gm = emclust.GaussianMixture(3, covariance_type="tied", random_state=1).fit(X)
     again = pickle.loads(pickle.dumps(gm))
     np.testing.assert_array_equal(again.score_samples(X), gm.score_samples(X))
-    assert again.get_params() == gm.get_params()
+    np.testing.assert_equal(again.get_params(), gm.get_params())  # NaN == NaN
     assert "covariance_type='tied'" in repr(gm)
     sklearn_base = pytest.importorskip("sklearn.base")
     clone = sklearn_base.clone(gm)
-    assert clone.get_params() == gm.get_params() and not hasattr(clone, "means_")
+    np.testing.assert_equal(clone.get_params(), gm.get_params())  # NaN == NaN
+    assert not hasattr(clone, "means_")
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)

@@ -6,8 +6,10 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <climits>
 #include <cstdint>
 #include <emclust/interrupt.hpp>
+#include <emclust/parallel.hpp>
 #include <emclust/types.hpp>
 #include <stdexcept>
 #include <string>
@@ -64,6 +66,37 @@ template <class T, class Derived>
 py::array_t<T> to_numpy(const Eigen::DenseBase<Derived>& m) {
     if (Derived::ColsAtCompileTime == 1) return to_numpy<T>(m, {m.rows()});
     return to_numpy<T>(m, {m.rows(), m.cols()});
+}
+
+/// A Python integer argument (int, NumPy integer; not bool) as a C++ int in
+/// [minimum, maximum]. Declaring the argument `int` would make pybind11 answer
+/// 2**31 with "incompatible function arguments" and its whole signature; this
+/// names the argument instead.
+inline int int_arg(const py::handle& value, const char* name,
+                   long long minimum = INT_MIN, long long maximum = INT_MAX) {
+    if (PyBool_Check(value.ptr()) || PyIndex_Check(value.ptr()) == 0) {
+        throw py::type_error(
+            std::string(name) + " must be an integer, got " +
+            std::string(py::str(py::type::of(value).attr("__name__"))));
+    }
+    const auto index = py::reinterpret_steal<py::object>(PyNumber_Index(value.ptr()));
+    if (!index) throw py::error_already_set();
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+    if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+    if (overflow != 0 || v < minimum || v > maximum) {
+        throw std::invalid_argument(std::string(name) + " must be " +
+                                    (overflow > 0 || v > maximum
+                                         ? "<= " + std::to_string(maximum)
+                                         : ">= " + std::to_string(minimum)) +
+                                    ", got " + std::string(py::str(index)));
+    }
+    return static_cast<int>(v);
+}
+
+/// n_threads as the core takes it: <= 0 means every core, at most kMaxThreads.
+inline int n_threads_arg(const py::handle& value) {
+    return int_arg(value, "n_threads", INT_MIN, kMaxThreads);
 }
 
 /// Interrupt check for the core, called with the GIL released: it takes the

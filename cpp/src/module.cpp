@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 
 #include <emclust/errors.hpp>
+#include <emclust/parallel.hpp>
 
 namespace py = pybind11;
 
@@ -9,6 +10,7 @@ void register_gmm(py::module_& m);
 void register_kmeans(py::module_& m);
 void register_statistics(py::module_& m);
 void register_bernoulli(py::module_& m);
+void register_missing(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "Native core of emclust (use the estimators in emclust instead).";
@@ -27,8 +29,13 @@ PYBIND11_MODULE(_core, m) {
         }
     });
 
+    // The largest n_threads the core accepts, for the layers above to check
+    // against (and document) without repeating the number.
+    m.attr("MAX_THREADS") = emclust::kMaxThreads;
+
     register_gmm(m);
     register_kmeans(m);
     register_statistics(m);
     register_bernoulli(m);
+    register_missing(m);
 }

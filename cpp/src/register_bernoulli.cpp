@@ -30,10 +30,14 @@ Eigen::VectorXd param_vector(const py::object& a) {
 
 template <class T>
 py::dict fit(const CArray<T>& X_, const py::object& sample_weight_, Index n_components,
-             double tol, double alpha, int max_iter, int n_init,
-             const std::string& init_params, const py::object& weights_init,
-             const py::object& probabilities_init, std::uint64_t seed, int n_threads,
+             double tol, double alpha, const py::object& max_iter_,
+             const py::object& n_init_, const std::string& init_params,
+             const py::object& weights_init, const py::object& probabilities_init,
+             std::uint64_t seed, const py::object& n_threads_,
              const py::object& on_iteration) {
+    const int n_init = bind::int_arg(n_init_, "n_init");
+    const int max_iter = bind::int_arg(max_iter_, "max_iter");
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
     BernoulliMixtureOptions o;
@@ -75,7 +79,8 @@ py::dict fit(const CArray<T>& X_, const py::object& sample_weight_, Index n_comp
 template <class T>
 py::tuple e_step(const CArray<T>& X_, const py::object& weights,
                  const py::object& probabilities, bool want_resp, bool want_log_prob,
-                 bool log_resp, int n_threads) {
+                 bool log_resp, const py::object& n_threads_) {
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     BernoulliMixtureParams p;
     p.weights = param_vector(weights);
@@ -111,7 +116,8 @@ py::tuple e_step(const CArray<T>& X_, const py::object& weights,
 template <class T>
 py::dict statistics(const CArray<T>& X_, const py::object& sample_weight_,
                     const py::object& weights, const py::object& probabilities,
-                    int n_threads) {
+                    const py::object& n_threads_) {
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
     BernoulliMixtureParams p;

@@ -56,11 +56,15 @@ py::dict params_to_dict(const GaussianMixtureParams& p) {
 template <class T>
 py::dict fit(const CArray<T>& X_, const py::object& sample_weight_, Index n_components,
              const std::string& covariance_type, double tol, double reg_covar,
-             int max_iter, int n_init, const std::string& init_params,
-             const py::object& weights_init, const py::object& means_init,
-             const py::object& precisions_init, const py::object& warm_start,
-             double warm_start_lower_bound, std::uint64_t seed, int n_threads,
+             const py::object& max_iter_, const py::object& n_init_,
+             const std::string& init_params, const py::object& weights_init,
+             const py::object& means_init, const py::object& precisions_init,
+             const py::object& warm_start, double warm_start_lower_bound,
+             std::uint64_t seed, const py::object& n_threads_,
              const py::object& on_iteration) {
+    const int n_init = bind::int_arg(n_init_, "n_init");
+    const int max_iter = bind::int_arg(max_iter_, "max_iter");
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
     GaussianMixtureOptions o;
@@ -108,7 +112,8 @@ template <class T>
 py::tuple e_step(const CArray<T>& X_, const py::object& weights,
                  const py::object& means, const py::object& precisions_cholesky,
                  const std::string& covariance_type, bool want_resp, bool want_log_prob,
-                 bool log_resp, int n_threads) {
+                 bool log_resp, const py::object& n_threads_) {
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const GaussianMixtureParams p =
         make_params(covariance_type, weights, means, precisions_cholesky);
@@ -140,7 +145,8 @@ py::tuple e_step(const CArray<T>& X_, const py::object& weights,
 template <class T>
 py::dict m_step(const CArray<T>& X_, const CArray<T>& resp_,
                 const py::object& sample_weight_, const std::string& covariance_type,
-                double reg_covar, int n_threads) {
+                double reg_covar, const py::object& n_threads_) {
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto resp = bind::view_matrix(resp_, "resp");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");

@@ -33,8 +33,12 @@ KMeansInit parse_init(const std::string& init) {
 template <class T>
 py::tuple fit(const CArray<T>& X_arr, const py::object& sample_weight,
               const std::string& metric, Index n_clusters, const std::string& init,
-              const py::object& init_centers, int max_iter, double tol, int n_init,
-              std::uint64_t seed, int n_threads) {
+              const py::object& init_centers, const py::object& max_iter_, double tol,
+              const py::object& n_init_, std::uint64_t seed,
+              const py::object& n_threads_) {
+    const int n_init = bind::int_arg(n_init_, "n_init");
+    const int max_iter = bind::int_arg(max_iter_, "max_iter");
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix<T>(X_arr, "X");
     const auto w = bind::view_vector(sample_weight, "sample_weight");
     KMeansOptions options;
@@ -70,7 +74,8 @@ template <class T>
 py::array_t<std::int64_t> plusplus(const CArray<T>& X_arr,
                                    const py::object& sample_weight, Index n_clusters,
                                    const std::string& metric, std::uint64_t seed,
-                                   int n_threads) {
+                                   const py::object& n_threads_) {
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix<T>(X_arr, "X");
     const auto w = bind::view_vector(sample_weight, "sample_weight");
     const Distance distance = parse_distance(metric);
@@ -93,7 +98,8 @@ py::array_t<std::int64_t> plusplus(const CArray<T>& X_arr,
 template <class T>
 py::tuple assign(const CArray<T>& X_arr, const py::object& sample_weight,
                  const CArray<double>& centers_arr, const std::string& metric,
-                 int n_threads) {
+                 const py::object& n_threads_) {
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix<T>(X_arr, "X");
     const auto w = bind::view_vector(sample_weight, "sample_weight");
     const RowMatrixXd centers = bind::view_matrix<double>(centers_arr, "centers");
@@ -111,7 +117,8 @@ py::tuple assign(const CArray<T>& X_arr, const py::object& sample_weight,
 
 template <class T>
 py::array_t<T> distances(const CArray<T>& X_arr, const CArray<double>& centers_arr,
-                         const std::string& metric, int n_threads) {
+                         const std::string& metric, const py::object& n_threads_) {
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix<T>(X_arr, "X");
     const RowMatrixXd centers = bind::view_matrix<double>(centers_arr, "centers");
     const Distance distance = parse_distance(metric);

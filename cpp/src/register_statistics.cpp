@@ -40,7 +40,9 @@ template <class T>
 py::dict gmm_statistics(const CArray<T>& X_, const py::object& sample_weight_,
                         const CArray<double>& weights, const CArray<double>& means,
                         const CArray<double>& precisions_cholesky,
-                        const std::string& covariance_type, int n_threads) {
+                        const std::string& covariance_type,
+                        const py::object& n_threads_) {
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
     GaussianMixtureParams p;
@@ -67,7 +69,8 @@ py::dict gmm_label_statistics(const CArray<T>& X_, const CArray<std::int64_t>& l
                               const py::object& sample_weight_,
                               const std::string& covariance_type,
                               const CArray<double>& shift_, bool with_second,
-                              int n_threads) {
+                              const py::object& n_threads_) {
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
     if (labels_.ndim() != 1) throw std::invalid_argument("labels must be 1-D");
@@ -136,7 +139,8 @@ py::dict gmm_m_step_from_statistics(const std::string& covariance_type,
 template <class T>
 py::dict kmeans_statistics(const CArray<T>& X_, const py::object& sample_weight_,
                            const CArray<double>& centers_, const CArray<double>& shift_,
-                           bool return_labels, int n_threads) {
+                           bool return_labels, const py::object& n_threads_) {
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
     const RowMatrixXd centers = bind::view_matrix<double>(centers_, "centers");
@@ -183,7 +187,8 @@ py::array_t<double> kmeans_own_distances(const CArray<T>& X_,
                                          const py::object& sample_weight_,
                                          const CArray<double>& centers_,
                                          const CArray<std::int64_t>& labels_,
-                                         int n_threads) {
+                                         const py::object& n_threads_) {
+    const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
     const RowMatrixXd centers = bind::view_matrix<double>(centers_, "centers");

@@ -1,11 +1,15 @@
 // The infrastructure under every model: thread pool, chunk plan, RNG and the
 // EM driver.
 #include <atomic>
+#include <cmath>
 #include <emclust/chunking.hpp>
 #include <emclust/em.hpp>
 #include <emclust/parallel.hpp>
 #include <emclust/random.hpp>
+#include <limits>
 #include <set>
+#include <string>
+#include <system_error>
 
 #include "check.hpp"
 
@@ -45,6 +49,71 @@ EMCLUST_TEST(pool_stops_on_interrupt) {
     CHECK(done.load() < 1000000);
     ThreadPool serial(1);
     CHECK_THROWS_AS(serial.run(10, [](Index) {}, [] { return true; }), Interrupted);
+}
+
+/// The system refuses the 4th worker thread: the three already started are
+/// joined (no hang, which TSan/ASan would also flag as a leak), the error is a
+/// ResourceError naming the thread and the count, and a new pool still works.
+EMCLUST_TEST(pool_cleans_up_after_a_partial_start) {
+    int attempts = 0;
+    auto refuse_fourth = [&](int t) {
+        ++attempts;
+        if (t == 4) {
+            throw std::system_error(
+                std::make_error_code(std::errc::resource_unavailable_try_again));
+        }
+    };
+    bool thrown = false;
+    try {
+        ThreadPool pool(8, refuse_fourth);
+    } catch (const ResourceError& e) {
+        thrown = true;
+        const std::string what = e.what();
+        CHECK(what.find("could not start thread 5 of n_threads=8") !=
+              std::string::npos);
+        CHECK(what.find("fewer n_threads") != std::string::npos);
+    }
+    CHECK(thrown);
+    CHECK(attempts == 4);
+    ThreadPool pool(4);
+    std::atomic<int> done{0};
+    pool.run(16, [&](Index) { ++done; });
+    CHECK(done.load() == 16);
+}
+
+EMCLUST_TEST(pool_thread_count_is_bounded) {
+    CHECK_THROWS_AS(ThreadPool(kMaxThreads + 1), InvalidArgument);
+    CHECK(resolve_n_threads(0) >= 1);
+    CHECK(resolve_n_threads(0) <= kMaxThreads);
+    CHECK(resolve_n_threads(kMaxThreads) == kMaxThreads);
+}
+
+/// A step that returns a non-finite bound or parameter stops EM with a
+/// NumericalError; the first iteration's message blames the initial means.
+EMCLUST_TEST(em_driver_stops_on_non_finite_values) {
+    EmOptions options;
+    auto init = [](int) { return 1.0; };
+    auto minus_inf = [](const double& p) {
+        return std::make_pair(p, -std::numeric_limits<double>::infinity());
+    };
+    try {
+        run_em<double>(options, init, minus_inf);
+        CHECK(false);
+    } catch (const NumericalError& e) {
+        CHECK(std::string(e.what()).find("initial means") != std::string::npos);
+    }
+    int calls = 0;
+    auto nan_later = [&](const double& p) {
+        ++calls;
+        return std::make_pair(calls < 3 ? p + 1 : std::nan(""), -1.0 / calls);
+    };
+    try {
+        run_em<double>(options, init, nan_later);
+        CHECK(false);
+    } catch (const NumericalError& e) {
+        CHECK(std::string(e.what()).find("iteration 3") != std::string::npos);
+        CHECK(std::string(e.what()).find("scale of X") != std::string::npos);
+    }
 }
 
 EMCLUST_TEST(chunks_partition_rows_in_whole_blocks) {

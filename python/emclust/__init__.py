@@ -1,29 +1,33 @@
 """emclust: clustering with the EM algorithm on a multithreaded C++ core."""
 
-from importlib.metadata import PackageNotFoundError, version
-
 from . import datasets
-from ._algebra import mixture_moments, sum_of_mixtures
-from ._bernoulli import BernoulliMixture
-from ._gmm import GaussianMixture, e_step, m_step
-from ._kmeans import KMeans, KMedians, kmeans_plusplus
-from ._persist import load, save
-from ._statistics import (
-    BernoulliStatistics,
-    GaussianStatistics,
+from ._version import __version__
+from .estimators.bernoulli_mixture import BernoulliMixture
+from .estimators.gaussian_mixture import GaussianMixture
+from .estimators.kmeans import KMeans, KMedians, k_means
+from .exceptions import ConvergenceWarning, NotFittedError
+from .io import load, save
+from .models.algebra import mixture_moments, sum_of_mixtures
+from .models.bernoulli import BernoulliStatistics, bernoulli_statistics
+from .models.gaussian import GaussianStatistics, e_step, gmm_statistics, m_step
+from .models.kmeans import (
     KMeansStatistics,
     RelocationCandidates,
-    bernoulli_statistics,
-    gmm_statistics,
+    kmeans_plusplus,
     kmeans_relocation_candidates,
     kmeans_statistics,
 )
-from .exceptions import ConvergenceWarning, NotFittedError
 
-try:
-    __version__ = version("emclust")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0+unknown"
+
+def __getattr__(name):
+    # The pure-NumPy reference is imported on first use only: the native
+    # estimators never need it.
+    if name == "reference":
+        import importlib
+
+        return importlib.import_module(".reference", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BernoulliMixture",
@@ -41,6 +45,7 @@ __all__ = [
     "datasets",
     "e_step",
     "gmm_statistics",
+    "k_means",
     "kmeans_plusplus",
     "kmeans_relocation_candidates",
     "kmeans_statistics",

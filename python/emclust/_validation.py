@@ -1,7 +1,11 @@
-"""Input validation shared by every estimator.
+"""What emclust validates beyond scikit-learn.
 
-All argument checking happens here, before the native core is called, so that
-errors name the argument that was wrong and say what was expected.
+Arrays go through scikit-learn's ``check_array`` / ``validate_data`` (types,
+shapes, finiteness, feature names, ``n_features_in_``), asked for what the
+core takes: C-contiguous float64 or float32, never a copy when X already is
+one. Here is only what scikit-learn has no word for: binary data, the core's
+thread count and 64-bit seed, emclust's sample weights (an integer weight is
+a repeated row) and mixing weights.
 """
 
 from __future__ import annotations
@@ -9,65 +13,129 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from sklearn.utils import check_scalar
+from sklearn.utils.validation import _check_n_features, check_array, validate_data
 
-_FLOAT_DTYPES = (np.float64, np.float32)
+from . import _core
+
+FLOAT_DTYPES = (np.float64, np.float32)
 
 
-def check_array(X, name="X", *, min_samples=1, dtype="numeric", ensure_2d=True):
-    """Validate a data matrix and return it as a C-contiguous float array.
+def _array_options(allow_nan, accept_sparse, min_samples, dtype=None):
+    return {
+        "dtype": list(FLOAT_DTYPES) if dtype is None else dtype,
+        "order": "C",
+        "accept_sparse": "csr" if accept_sparse else False,
+        "ensure_all_finite": "allow-nan" if allow_nan else True,
+        "ensure_min_samples": min_samples,
+    }
 
-    float32 and float64 arrays that are already C-contiguous are returned as
-    they are (no copy); integer and boolean arrays become float64. Complex,
-    object and string data raise ``TypeError``; NaN or infinity, a wrong
-    number of dimensions or too few rows raise ``ValueError``.
+
+def check_data(
+    X,
+    estimator=None,
+    *,
+    reset=True,
+    name="X",
+    min_samples=1,
+    allow_nan=False,
+    accept_sparse=False,
+    dtype=None,
+):
+    """A data matrix as the core takes it: C-contiguous float64 or float32.
+
+    float32 and float64 stay as they are (no copy when already
+    C-contiguous); anything else numeric becomes float64. With an
+    ``estimator``, scikit-learn's ``validate_data`` also sets (``reset``) or
+    checks ``n_features_in_`` and ``feature_names_in_``.
+
+    ``allow_nan`` lets NaN through (missing values) and ``accept_sparse``
+    lets a scipy.sparse matrix through as CSR; an estimator that accepts
+    either says so here and in its tags. ``dtype`` asks for one type instead.
+    Otherwise scikit-learn's errors:
+    ValueError for NaN, infinity, complex data, a wrong number of
+    dimensions or too few rows, TypeError for sparse input.
     """
     if hasattr(X, "__dask_graph__"):
         raise TypeError(
             f"{name} is a Dask collection; this function needs a NumPy array"
         )
-    try:
-        arr = np.asarray(X)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an array of numbers: {exc}") from None
-    if arr.dtype.kind in "OSUV" or arr.dtype.kind == "c":
-        if arr.dtype.kind == "O":
-            try:
-                arr = arr.astype(np.float64)
-            except (TypeError, ValueError):
-                raise TypeError(
-                    f"{name} must contain numbers only, got dtype object with "
-                    "non-numeric entries"
-                ) from None
-        else:
-            raise TypeError(
-                f"{name} must be an array of real numbers, got dtype {arr.dtype}"
-            )
-    if ensure_2d:
-        if arr.ndim != 2:
-            hint = (
-                " (reshape a single feature with X.reshape(-1, 1))"
-                if arr.ndim == 1
-                else ""
-            )
-            raise ValueError(f"{name} must be a 2-D array, got {arr.ndim}-D{hint}")
-        if arr.shape[1] == 0:
-            raise ValueError(f"{name} has no features (shape {arr.shape})")
-    if arr.shape[0] < min_samples:
-        raise ValueError(
-            f"{name} has {arr.shape[0]} sample(s), but at least {min_samples} are needed"
-        )
-    if dtype == "numeric":
-        if arr.dtype not in _FLOAT_DTYPES:
-            arr = arr.astype(np.float64)
-    else:
-        arr = arr.astype(dtype, copy=False)
-    arr = np.ascontiguousarray(arr)
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        bad = np.flatnonzero(~np.isfinite(arr).reshape(arr.shape[0], -1).all(axis=1))
-        raise ValueError(
-            f"{name} contains NaN or infinity in {bad.size} row(s), first at row {bad[0]}"
-        )
+    if (
+        estimator is not None
+        and dtype is None
+        and _already_valid(X, min_samples, allow_nan)
+        and not hasattr(estimator, "feature_names_in_")
+    ):
+        # X is what check_array would return unchanged, and a NumPy array
+        # has no feature names (nor were any fitted): only the feature count
+        # is left, checked (or set) by scikit-learn. This keeps validation as
+        # cheap as it was before scikit-learn's (a fit of 272 rows takes
+        # well under a millisecond).
+        _check_n_features(estimator, X, reset=reset)
+        return X
+    options = _array_options(allow_nan, accept_sparse, min_samples, dtype)
+    if estimator is None:
+        return check_array(X, input_name=name, **options)
+    return validate_data(estimator, X, reset=reset, **options)
+
+
+def _already_valid(X, min_samples, allow_nan):
+    """Whether check_array would return X itself: a C-contiguous 2-D float64
+    or float32 ndarray with enough rows, a feature, and no infinity (nor NaN,
+    unless allowed). The finiteness test is one sum: a non-finite sum sends X
+    down the full check, which says what is wrong."""
+    if (
+        type(X) is not np.ndarray
+        or X.ndim != 2
+        or X.dtype not in FLOAT_DTYPES
+        or not X.flags.c_contiguous
+        or X.shape[0] < max(min_samples, 1)
+        or X.shape[1] < 1
+    ):
+        return False
+    total = X.sum(dtype=np.float64) if X.size > 0 else 0.0
+    return bool(np.isfinite(total))
+
+
+def check_binary_array(
+    X, estimator=None, *, reset=True, name="X", min_samples=1, allow_nan=False
+):
+    """check_data, then every entry must be 0 or 1 (mixture of Bernoullis).
+
+    bool and integer arrays become float64; float32 data is fitted in
+    float32. Any other value (2, 0.5, -1) raises ``ValueError`` naming the
+    first offending entry. The values are checked in slices that stay in
+    cache, without (n_samples, n_features) temporaries.
+    """
+    # NaN passes scikit-learn's check here so that the binary check names
+    # the first bad entry, NaN or not, with its position.
+    arr = check_data(
+        X,
+        estimator,
+        reset=reset,
+        name=name,
+        min_samples=min_samples,
+        allow_nan=True,
+    )
+    check_binary_values(arr, name, allow_nan=allow_nan)
     return arr
+
+
+def check_binary_values(arr, name="X", row_offset=0, allow_nan=False):
+    """ValueError unless every entry of a 2-D array is 0 or 1 (or NaN, a
+    missing entry, with allow_nan)."""
+    step = max(1, 65536 // max(1, arr.shape[1]))
+    for start in range(0, arr.shape[0], step):
+        part = arr[start : start + step]
+        ok = (part == 0) | (part == 1)
+        if allow_nan and part.dtype.kind == "f":
+            ok |= np.isnan(part)
+        if not ok.all():
+            i, j = np.argwhere(~ok)[0]
+            raise ValueError(
+                f"{name} must be binary (every entry 0 or 1), got {part[i, j]!r} at "
+                f"[{row_offset + start + i}, {j}]"
+            )
 
 
 def check_sample_weight(sample_weight, n_samples):
@@ -94,43 +162,55 @@ def check_sample_weight(sample_weight, n_samples):
     if (w < 0).any():
         raise ValueError("sample_weight must be non-negative")
     if not w.sum() > 0:
-        raise ValueError("sample_weight must have a positive sum")
+        raise ValueError(
+            "sample_weight must have a positive sum (the weights are all zero)"
+        )
     return w
 
 
+def argument_suffix(name, parameter):
+    """ " (name)" when the argument's name is not the parameter's."""
+    return "" if name == parameter else f" ({name})"
+
+
 def check_mixture_weights(weights, n_components, name):
-    """Mixing weights: shape (n_components,), each in [0, 1], summing to 1."""
+    """Mixing weights: shape (n_components,), each in [0, 1], summing to 1
+    (scikit-learn's messages, with the argument named)."""
     w = np.asarray(weights, dtype=np.float64)
+    at = argument_suffix(name, "weights")
     if w.shape != (n_components,):
-        raise ValueError(f"{name} must have shape ({n_components},), got {w.shape}")
+        raise ValueError(
+            f"The parameter 'weights' should have the shape of ({n_components},), "
+            f"but got {w.shape}{at}"
+        )
     if not np.isfinite(w).all() or (w < 0).any() or (w > 1).any():
-        raise ValueError(f"{name} must lie in [0, 1]")
+        raise ValueError(
+            "The parameter 'weights' should be in the range [0, 1], but got min "
+            f"value {np.min(w):.5f}, max value {np.max(w):.5f}{at}"
+        )
     if not np.isclose(w.sum(), 1.0, rtol=0, atol=1e-6):
-        raise ValueError(f"{name} must sum to 1, got sum {w.sum():.8f}")
+        raise ValueError(
+            "The parameter 'weights' should be normalized, but got sum(weights) = "
+            f"{w.sum():.5f}{at}"
+        )
     return np.ascontiguousarray(w)
 
 
-def check_int(value, name, *, minimum=None, allow_none=False):
-    """Check that value is an integer (not a bool) of at least ``minimum``."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
+def check_int(value, name, *, minimum=None):
+    """An integer (not a bool) of at least ``minimum`` (scikit-learn's
+    check_scalar, for functions; estimators use parameter constraints)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an instance of int, not bool.")
+    return int(check_scalar(value, name, numbers.Integral, min_val=minimum))
 
 
-def check_float(value, name, *, minimum=None, strict=False):
-    """Check that value is a finite real number above (or at) ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
+def check_float(value, name, *, minimum=None):
+    """A finite real number of at least ``minimum`` (check_scalar)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an instance of float, not bool.")
+    value = float(check_scalar(value, name, numbers.Real, min_val=minimum))
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
-    if minimum is not None and (value < minimum or (strict and value == minimum)):
-        op = ">" if strict else ">="
-        raise ValueError(f"{name} must be {op} {minimum}, got {value}")
     return value
 
 
@@ -141,10 +221,15 @@ def check_choice(value, name, choices):
 
 
 def check_n_threads(n_threads):
-    """Return the thread count for the core: 0 means every usable core."""
+    """Return the thread count for the core: 0 means every usable core.
+
+    At most ``_core.MAX_THREADS`` (1024), the bound the core enforces too."""
     if n_threads is None:
         return 0
-    return check_int(n_threads, "n_threads", minimum=1)
+    n_threads = check_int(n_threads, "n_threads", minimum=1)
+    if n_threads > _core.MAX_THREADS:
+        raise ValueError(f"n_threads must be <= {_core.MAX_THREADS}, got {n_threads}")
+    return n_threads
 
 
 def seed_from_random_state(random_state):
@@ -177,32 +262,3 @@ def numpy_generator(random_state):
     if isinstance(random_state, np.random.Generator):
         return random_state
     return np.random.default_rng(seed_from_random_state(random_state))
-
-
-def check_binary_array(X, name="X", *, min_samples=1):
-    """Validate binary data (every entry 0 or 1) for the Bernoulli mixture.
-
-    bool, integer and float arrays are accepted. float32 and float64 arrays
-    that are already C-contiguous come back as they are (float32 data is
-    fitted in float32 arithmetic); bool and integer arrays become float64.
-    Any other value (2, 0.5, -1, NaN) raises ``ValueError`` naming the first
-    offending entry. The values are checked in slices that stay in cache, in
-    one pass and without (n_samples, n_features) temporaries.
-    """
-    arr = X if hasattr(X, "__dask_graph__") else np.asarray(X)
-    n_ok = getattr(arr, "ndim", 0) == 2 and arr.shape[0] >= min_samples
-    if not (arr.dtype.kind in "biuf" and n_ok and arr.shape[1] > 0):
-        arr = check_array(arr, name, min_samples=min_samples)  # raises what is wrong
-    step = max(1, 65536 // arr.shape[1])
-    for start in range(0, arr.shape[0], step):
-        part = arr[start : start + step]
-        ok = (part == 0) | (part == 1)
-        if not ok.all():
-            i, j = np.argwhere(~ok)[0]
-            raise ValueError(
-                f"{name} must be binary (every entry 0 or 1), got {part[i, j]!r} at "
-                f"[{start + i}, {j}]"
-            )
-    if arr.dtype not in _FLOAT_DTYPES:
-        arr = arr.astype(np.float64)
-    return np.ascontiguousarray(arr)

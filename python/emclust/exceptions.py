@@ -1,10 +1,7 @@
-"""Warnings and errors raised by emclust."""
+"""The warning and error classes emclust raises: scikit-learn's own, so that
+``warnings.filterwarnings("ignore", category=sklearn.exceptions.ConvergenceWarning)``
+and ``except sklearn.exceptions.NotFittedError`` work on emclust too."""
 
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
-class ConvergenceWarning(UserWarning):
-    """The best initialisation did not converge within ``max_iter`` iterations."""
-
-
-class NotFittedError(ValueError, AttributeError):
-    """An estimator was used before ``fit`` (a ValueError and an AttributeError,
-    as scikit-learn's)."""
+__all__ = ["ConvergenceWarning", "NotFittedError"]

@@ -18,6 +18,11 @@ struct BernoulliMixtureParams {
     Index n_features() const { return probabilities.cols(); }
 };
 
+/// Whether every stored number is finite (run_em stops a fit otherwise).
+inline bool all_finite(const BernoulliMixtureParams& p) {
+    return p.weights.allFinite() && p.probabilities.allFinite();
+}
+
 /// Throws InvalidArgument unless the shapes agree, the weights are finite and
 /// non-negative, and every theta lies strictly inside (0, 1) (a theta of exactly
 /// 0 or 1 would give some binary vectors the log-likelihood -inf).

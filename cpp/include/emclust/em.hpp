@@ -6,6 +6,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "errors.hpp"
@@ -31,11 +32,46 @@ struct EmTrace {
     std::vector<double> lower_bounds;  ///< per iteration of the restart kept
 };
 
+/// all_finite for scalar parameters (each model declares its own overload next
+/// to its parameter struct).
+inline bool all_finite(double x) { return std::isfinite(x); }
+
+namespace em_detail {
+
+/// Stops a fit whose log-likelihood or parameters left the finite numbers: a
+/// model fitted from there would have all-zero responsibilities or NaN
+/// parameters, so it is an error, with the likely cause.
+[[noreturn]] inline void throw_non_finite(int restart, int iteration, double bound,
+                                          bool bound_finite) {
+    const std::string where = " at iteration " + std::to_string(iteration) +
+                              " (restart " + std::to_string(restart) + ")";
+    if (!bound_finite && iteration == 1) {
+        throw NumericalError(
+            "EM stopped: the log-likelihood of the initial parameters is " +
+            std::to_string(bound) + where +
+            ": some samples are too far from every initial mean for floating point; "
+            "check the initial means (means_init) and the scale of X");
+    }
+    if (!bound_finite) {
+        throw NumericalError(
+            "EM stopped: the log-likelihood became " + std::to_string(bound) + where +
+            ": the scale of X (or of sample_weight) overflows floating "
+            "point; rescale the data");
+    }
+    throw NumericalError("EM stopped: the parameters became NaN or infinite" + where +
+                         ": the scale of X (or of sample_weight) overflows floating "
+                         "point; rescale the data");
+}
+
+}  // namespace em_detail
+
 /// Runs EM. init(r) returns the starting parameters of restart r; step(p)
 /// returns {new parameters, lower bound of p} (the mean log-likelihood of the
 /// data under p, computed in the same pass as the M-step). With a warm start
 /// there is one restart from `warm` and the first change is measured from
-/// `warm_lower_bound`, as in scikit-learn.
+/// `warm_lower_bound`, as in scikit-learn. A non-finite lower bound, or
+/// parameters for which all_finite(params) (found by argument-dependent
+/// lookup) is false, throw NumericalError.
 template <class Params, class Init, class Step>
 std::pair<Params, EmTrace> run_em(
     const EmOptions& options, Init&& init, Step&& step,
@@ -66,6 +102,8 @@ std::pair<Params, EmTrace> run_em(
             throw_if_interrupted(interrupt);
             const double previous = lower_bound;
             auto [next, bound] = step(params);
+            if (!std::isfinite(bound)) em_detail::throw_non_finite(r, it, bound, false);
+            if (!all_finite(next)) em_detail::throw_non_finite(r, it, bound, true);
             params = std::move(next);
             lower_bound = bound;
             trace.lower_bounds.push_back(lower_bound);

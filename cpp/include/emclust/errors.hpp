@@ -20,6 +20,13 @@ class NumericalError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+/// The system refused a resource the computation needs, e.g. a thread (a limit
+/// on processes or memory).
+class ResourceError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
 /// The caller's interrupt check asked the computation to stop.
 class Interrupted : public std::runtime_error {
   public:

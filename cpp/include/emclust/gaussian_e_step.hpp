@@ -1,15 +1,38 @@
 // The E-step as arrays: responsibilities and log-likelihood of every row.
 #pragma once
 
+#include <cmath>
 #include <string>
+#include <type_traits>
 
 #include "block.hpp"
 #include "chunking.hpp"
+#include "errors.hpp"
 #include "gaussian_kernel.hpp"
 #include "interrupt.hpp"
 #include "parallel.hpp"
 
 namespace emclust {
+
+/// Throws NumericalError for the first row whose log-density is not finite.
+/// With finite data and parameters that happens only when the squared
+/// Mahalanobis distance overflows (|x - mu| around 1e154 in double, 1e19 in
+/// float) for every component: log p(x) is then below the lowest double, so no
+/// log-space rearrangement can return it, and the kernel's fallback (zero
+/// responsibilities, log p = -inf) would be a silent wrong answer.
+template <class T, class Lse>
+void check_log_density(const Lse& lse, Index first_row) {
+    for (Index b = 0; b < lse.size(); ++b) {
+        if (!std::isfinite(lse[b])) {
+            throw NumericalError(
+                "X row " + std::to_string(first_row + b) +
+                " is too far from every component mean: its log-density overflows " +
+                (std::is_same_v<T, float>
+                     ? "float32 (convert X to float64, or rescale it)"
+                     : "float64 (rescale X)"));
+        }
+    }
+}
 
 /// Writes, for every row of X, log p(x_i) into log_prob (when non-null, n
 /// values) and the responsibilities into resp (when non-null, (n, K)
@@ -45,6 +68,7 @@ void gaussian_e_step(const ConstRowMatrixRef<T>& X, const GaussianMixtureParams&
                         s.logp.leftCols(rows).transpose();
                 }
                 normalize_tile(k, rows, s);
+                check_log_density<T>(s.lse.head(rows), b0);
                 if (log_prob != nullptr) {
                     Eigen::Map<Eigen::Array<T, 1, Eigen::Dynamic>>(
                         log_prob + b0, rows) = s.lse.head(rows);

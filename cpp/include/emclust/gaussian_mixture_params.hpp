@@ -27,6 +27,12 @@ struct GaussianMixtureParams {
     Index n_features() const { return means.cols(); }
 };
 
+/// Whether every stored number is finite (run_em stops a fit otherwise).
+inline bool all_finite(const GaussianMixtureParams& p) {
+    return p.weights.allFinite() && p.means.allFinite() && p.covariances.allFinite() &&
+           p.precisions_cholesky.allFinite();
+}
+
 /// Row `r` of flat (.., d*d) storage as a (d, d) row-major matrix.
 template <class Derived>
 auto as_square(Eigen::MatrixBase<Derived>& flat, Index r, Index d) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -166,6 +167,17 @@ KMeansResult single_run(const ConstRowMatrixRef<T>& X,
                                    stats, pool, interrupt);
         RowMatrixXd updated = centres;
         update(result.labels, stats, updated);
+        if (!updated.allFinite()) {
+            // Weighted sums beyond the largest double (weights of 1e307, data
+            // of 1e300) make a centre inf/inf: a fitted NaN centre would
+            // silently label every row.
+            throw NumericalError(
+                "K-means stopped: a centre became NaN or infinite at "
+                "iteration " +
+                std::to_string(iter) +
+                ": the weighted sums overflow floating point; rescale "
+                "X or sample_weight");
+        }
         const double shift_sq = (updated - centres).squaredNorm();
         centres.swap(updated);
         if (stats.n_changed == 0) {
@@ -183,6 +195,12 @@ KMeansResult single_run(const ConstRowMatrixRef<T>& X,
     } else {
         result.inertia = inertia_pass<T>(X, sample_weight, centres, result.labels,
                                          distance, pool, interrupt);
+    }
+    if (!std::isfinite(result.inertia)) {
+        throw NumericalError(
+            "K-means stopped: the inertia overflows floating point (" +
+            std::to_string(result.inertia) +
+            "): the scale of X or of sample_weight is too large; rescale the data");
     }
     result.centers = std::move(centres);
     result.n_iter = iter;
@@ -246,6 +264,11 @@ KMeansResult fit(const ConstRowMatrixRef<T>& X,
                  const CentreUpdate& update, ThreadPool& pool, Rng& rng,
                  const InterruptCheck& interrupt) {
     check_options<T>(X, sample_weight, options);
+    if (sample_weight.size() != 0 && !std::isfinite(sample_weight.sum())) {
+        throw InvalidArgument(
+            "sample_weight: the sum of the weights overflows floating point; divide "
+            "them by a common factor (only their ratios matter)");
+    }
     const Eigen::VectorXd mean = column_mean<T>(X, pool, interrupt);
     if (!mean.allFinite()) throw InvalidArgument("X contains NaN or infinity");
     const double tol_abs =

@@ -110,6 +110,33 @@ inline Index draw_proportional(const Eigen::VectorXd& values,
     return n - 1;  // unreachable: sample_weight has a positive sum
 }
 
+/// Proposals draw_by_weight makes before it falls back to the cumulative sum.
+inline constexpr int kMaxWeightProposals = 64;
+
+/// Draws a row with probability sample_weight[i] / sum(sample_weight), the
+/// first centre of weighted seeding. A row proposed uniformly, as the
+/// unweighted draw (rng.below(n)), is accepted with probability
+/// w_i / max(w): at the largest weight surely and without a coin, so rows of
+/// equal weight (all ones, say) consume the generator exactly as no weights
+/// do, and the two seedings agree bit for bit. Zero weights are never kept.
+/// After kMaxWeightProposals rejections (very unequal weights) the draw falls
+/// back to the cumulative-sum search; either way the distribution is exact.
+/// @param sample_weight (n), finite, non-negative, positive sum
+inline Index draw_by_weight(const Eigen::Ref<const Eigen::VectorXd>& sample_weight,
+                            const ChunkPlan& plan, Rng& rng) {
+    const Index n = sample_weight.size();
+    const double w_max = sample_weight.maxCoeff();
+    for (int t = 0; t < kMaxWeightProposals; ++t) {
+        const auto i = static_cast<Index>(rng.below(static_cast<std::uint64_t>(n)));
+        const double w = sample_weight[i];
+        if (w >= w_max) return i;
+        if (w > 0.0 && rng.uniform() * w_max < w) return i;
+    }
+    const Eigen::VectorXd values = sample_weight;
+    return draw_proportional(values, chunk_sums(values, plan), plan, sample_weight,
+                             rng);
+}
+
 /// Greedy ++ seeding under `distance`: the first centre is a row drawn with
 /// probability proportional to its weight; each next one is the best of
 /// 2 + floor(ln k) rows drawn with probability proportional to weight times
@@ -136,9 +163,7 @@ std::vector<Index> plusplus_seeding(
     if (sample_weight.size() == 0) {
         chosen.push_back(static_cast<Index>(rng.below(static_cast<std::uint64_t>(n))));
     } else {
-        weighted = sample_weight;
-        chosen.push_back(draw_proportional(weighted, chunk_sums(weighted, plan), plan,
-                                           sample_weight, rng));
+        chosen.push_back(draw_by_weight(sample_weight, plan, rng));
     }
 
     Eigen::VectorXd nearest(n);  // distance to the nearest chosen centre

@@ -11,6 +11,8 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -18,6 +20,7 @@
 #include <sched.h>
 #endif
 
+#include "errors.hpp"
 #include "interrupt.hpp"
 #include "types.hpp"
 
@@ -37,10 +40,25 @@ inline int usable_cores() {
     return n > 0 ? static_cast<int>(n) : 1;
 }
 
-/// Resolves a user's thread count: <= 0 means every usable core.
+/// The largest thread count a pool accepts. Far above any core count a chunk
+/// partition can use (a fit has at most a few thousand chunks), and low enough
+/// that a mistyped or tampered value (a model file's n_threads = 2**20) is an
+/// error instead of an attempt to start a million threads.
+inline constexpr int kMaxThreads = 1024;
+
+/// Resolves a user's thread count: <= 0 means every usable core (capped at
+/// kMaxThreads); above kMaxThreads is an InvalidArgument.
 inline int resolve_n_threads(int n_threads) {
-    return n_threads > 0 ? n_threads : usable_cores();
+    if (n_threads > kMaxThreads) {
+        throw InvalidArgument("n_threads must be <= " + std::to_string(kMaxThreads) +
+                              ", got " + std::to_string(n_threads));
+    }
+    return n_threads > 0 ? n_threads : std::min(usable_cores(), kMaxThreads);
 }
+
+/// Called with the index (from 1) of every worker thread just before the pool
+/// starts it. A test seam: it may throw to simulate the system refusing a thread.
+using BeforeThreadStart = std::function<void(int)>;
 
 /// Fork-join pool: run(n, task) calls task(i) for i in [0, n) on the pool's
 /// threads and the calling thread, and returns when all are done. Not
@@ -48,23 +66,32 @@ inline int resolve_n_threads(int n_threads) {
 class ThreadPool {
   public:
     /// n_threads counts the calling thread; <= 0 means every usable core.
-    explicit ThreadPool(int n_threads = 0) {
+    /// When the system refuses a thread (a limit on processes or memory), the
+    /// threads already started are stopped and joined before ResourceError is
+    /// thrown: a half-built pool must not be left with waiting threads, whose
+    /// condition variable would then be destroyed under them (a hang).
+    explicit ThreadPool(int n_threads = 0, const BeforeThreadStart& before_start = {}) {
         const int n = resolve_n_threads(n_threads);
         workers_.reserve(static_cast<std::size_t>(n - 1));
-        for (int t = 1; t < n; ++t) workers_.emplace_back([this] { worker_loop(); });
+        for (int t = 1; t < n; ++t) {
+            try {
+                if (before_start) before_start(t);
+                workers_.emplace_back([this] { worker_loop(); });
+            } catch (const std::exception& e) {
+                stop_workers();
+                throw ResourceError("could not start thread " + std::to_string(t + 1) +
+                                    " of n_threads=" + std::to_string(n) + " (" +
+                                    e.what() +
+                                    "): the process may be limited in threads or "
+                                    "memory (ulimit -u, cgroups); use fewer n_threads");
+            }
+        }
     }
 
     ThreadPool(const ThreadPool&) = delete;
     ThreadPool& operator=(const ThreadPool&) = delete;
 
-    ~ThreadPool() {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            shutdown_ = true;
-        }
-        start_.notify_all();
-        for (auto& w : workers_) w.join();
-    }
+    ~ThreadPool() { stop_workers(); }
 
     /// Threads that take tasks, the calling thread included.
     int size() const { return static_cast<int>(workers_.size()) + 1; }
@@ -122,6 +149,18 @@ class ThreadPool {
     }
 
   private:
+    void stop_workers() noexcept {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            shutdown_ = true;
+        }
+        start_.notify_all();
+        for (auto& w : workers_) {
+            if (w.joinable()) w.join();
+        }
+        workers_.clear();
+    }
+
     void run_one(const std::function<void(Index)>& task, Index i) {
         try {
             task(i);

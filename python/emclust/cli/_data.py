@@ -12,6 +12,7 @@ import click
 import numpy as np
 
 from ._errors import CLIError
+from ._output import write_file
 
 # Fields read as missing values (case-insensitive), besides an empty field.
 MISSING = frozenset({"", "na", "nan", "n/a", "null", "none", "-nan"})
@@ -38,7 +39,7 @@ class Dataset:
         return f"{self.source}: {shape}"
 
 
-def read_data(path, columns=None, *, drop_nan=False, header=None):
+def read_data(path, columns=None, *, drop_nan=False, header=None, missing="error"):
     """Read DATA for a command; every problem becomes a one-line CLIError.
 
     Parameters
@@ -49,6 +50,10 @@ def read_data(path, columns=None, *, drop_nan=False, header=None):
         Comma-separated column names or 0-based indices.
     drop_nan : bool
         Drop rows with NaN or missing values instead of failing.
+    missing : {"error", "drop", "keep"}
+        What a NaN or missing cell does: fail, drop its row (as drop_nan), or
+        stay in X as NaN, a missing value for the model to handle (an
+        infinite value is still an error).
     header : bool, optional
         Whether a CSV file starts with a header line; None guesses it (a
         header is a first line with a field that is not a number).
@@ -72,6 +77,15 @@ def read_data(path, columns=None, *, drop_nan=False, header=None):
     n_rows = X.shape[0]
     if n_rows == 0:
         raise CLIError(f"{path} has no data rows")
+    drop_nan = drop_nan or missing == "drop"
+    if missing == "keep":
+        infinite = np.flatnonzero(np.isinf(X).any(axis=1)) + 1
+        if infinite.size:
+            raise CLIError(
+                f"{path}: infinite values in {infinite.size} row(s), first in data "
+                f"row {infinite[0]}"
+            )
+        return Dataset(np.ascontiguousarray(X), names, str(path), n_rows)
     bad = ~np.isfinite(X).all(axis=1)
     kept = None
     if bad.any():
@@ -82,7 +96,8 @@ def read_data(path, columns=None, *, drop_nan=False, header=None):
             raise CLIError(
                 f"{path}: NaN, infinite or missing values in {rows.size} row(s): "
                 f"data row {shown}{more} (counting from 1 after any header); "
-                "fix them or pass --drop-nan to skip those rows"
+                "fix them, pass --drop-nan to skip those rows, or --missing keep "
+                "to fit them as missing values"
             )
         kept = ~bad
         X = X[kept]
@@ -126,6 +141,11 @@ def _read_npy(path, columns):
         raise CLIError(f"cannot read {path}: not a valid .npy file ({exc})") from None
     if not isinstance(a, np.ndarray):
         raise CLIError(f"{path} is not a single .npy array")
+    if a.dtype.kind in "mM":
+        raise CLIError(
+            f"{path} holds dates or times ({a.dtype}), not numbers; "
+            "a numeric array is needed"
+        )
     if a.dtype.kind not in "biuf":
         raise CLIError(f"{path} holds {a.dtype} values; a numeric array is needed")
     if a.ndim == 1:
@@ -159,6 +179,12 @@ def _read_parquet(path, columns):
     cols = []
     for name in names:
         col = table.column(name)
+        if _is_temporal(col.type):
+            # NumPy would turn dates into epoch counts without a word.
+            raise CLIError(
+                f"column {name!r} of {path} holds dates or times ({col.type}), not "
+                "numbers; choose numeric columns with --columns"
+            )
         try:
             cols.append(col.to_numpy(zero_copy_only=False).astype(np.float64))
         except (TypeError, ValueError):
@@ -167,6 +193,12 @@ def _read_parquet(path, columns):
                 "choose numeric columns with --columns"
             ) from None
     return np.column_stack(cols) if cols else np.empty((0, 0)), names
+
+
+def _is_temporal(arrow_type):
+    import pyarrow.types as pt
+
+    return pt.is_temporal(arrow_type)
 
 
 def _is_number(field):
@@ -193,6 +225,8 @@ def _read_csv(path, columns, header):
     fields = _split(first, delimiter)
     if header is None:
         header = not all(_is_number(v) for v in fields)
+    if header and sum(1 for line in lines if line.strip()) == 1:
+        raise CLIError(f"{path} has a header line but no data rows")
     ncols = len(fields)
     names = [v.strip() for v in fields] if header else [str(i) for i in range(ncols)]
     idx = _select(columns, names, str(path))
@@ -273,12 +307,9 @@ def write_table(path, columns, values, kept=None):
         cells = full
     text = ",".join(columns) + "\n" + "".join(",".join(r) + "\n" for r in cells)
     if str(path) == "-":
-        click.echo(text, nl=False)
+        click.echo(text, nl=False)  # main checks that standard output took it all
         return
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise CLIError(f"cannot write {path}: {exc.strerror}") from None
+    write_file(path, text, "table")
 
 
 def _format(v):

@@ -9,6 +9,7 @@ import click
 
 import emclust
 
+from .._core import MAX_THREADS
 from ._errors import CLIError
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -51,21 +52,41 @@ data_options = _stack(
         help="Skip rows with NaN or missing values (their output rows stay empty).",
     ),
     click.option(
+        "--missing",
+        type=click.Choice(["error", "drop", "keep"]),
+        default="error",
+        show_default=True,
+        help="Empty, NA or NaN cells: an error, drop their rows (as --drop-nan), "
+        "or keep them as missing values (Gaussian and Bernoulli mixtures fit "
+        "them by exact EM).",
+    ),
+    click.option(
         "--header/--no-header",
         default=None,
         help="Whether a CSV file starts with column names [default: guessed].",
     ),
 )
 
+# Counts the core takes as a C int; a larger value is a usage error here rather
+# than an overflow further down.
+INT_MAX = 2**31 - 1
+_MAX_KS = 10_000  # values of k in one `select` (each is a fit)
+
+threads_option = click.option(
+    "--threads",
+    type=click.IntRange(min=1, max=MAX_THREADS),
+    help=f"Threads, at most {MAX_THREADS} [default: every usable core].",
+)
+
 fit_options = _stack(
     click.option(
         "--n-init",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=1, max=INT_MAX),
         help="Initialisations; the best is kept [default: 1].",
     ),
     click.option(
         "--max-iter",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=1, max=INT_MAX),
         help="Most iterations per initialisation [default: the model's].",
     ),
     click.option(
@@ -85,11 +106,7 @@ fit_options = _stack(
         show_default=True,
         help="Random seed (a given seed gives the same fit).",
     ),
-    click.option(
-        "--threads",
-        type=click.IntRange(min=1),
-        help="Threads [default: every usable core].",
-    ),
+    threads_option,
 )
 
 progress_options = _stack(
@@ -112,7 +129,7 @@ def estimator(model, k, **options):
         raise CLIError(
             f"--model {model} needs emclust.{MODELS[model]}, which this emclust lacks"
         )
-    accepted = set(cls._param_names())
+    accepted = set(cls._get_param_names())
     kw = {"n_clusters" if "n_clusters" in accepted else "n_components": k}
     for name, value in options.items():
         if value is None:
@@ -155,7 +172,7 @@ def parse_k_range(text):
     try:
         if ".." in text:
             lo, hi = (int(v) for v in text.split("..", 1))
-            ks = list(range(lo, hi + 1))
+            ks = _k_range(lo, hi, text)
         else:
             ks = [int(v) for v in text.split(",")]
     except ValueError:
@@ -165,14 +182,37 @@ def parse_k_range(text):
     return sorted(set(ks))
 
 
-def int_list(text, name, minimum=1):
-    """'1,2,4' -> [1, 2, 4]."""
+def _k_range(lo, hi, text):
+    # Checked before range() is listed: -k 1..3000000000 would fill the memory.
+    if hi > INT_MAX or hi - lo >= _MAX_KS:
+        raise CLIError(
+            f"-k must list at most {_MAX_KS} values, each <= {INT_MAX}; got {text!r}"
+        )
+    return list(range(lo, hi + 1))
+
+
+def int_list(text, name, minimum=1, maximum=INT_MAX):
+    """'1,2,4' -> [1, 2, 4] (1e5 is read as 100000)."""
     try:
         values = [int(float(v)) for v in str(text).split(",")]
-    except ValueError:
+    except (ValueError, OverflowError):  # int(float("inf")) overflows
         raise CLIError(
             f"{name} must be integers separated by commas; got {text!r}"
         ) from None
     if min(values) < minimum:
         raise CLIError(f"{name} values must be >= {minimum}; got {text!r}")
+    if max(values) > maximum:
+        raise CLIError(f"{name} values must be <= {maximum}; got {text!r}")
     return values
+
+
+def load_model(path):
+    """emclust.load, with every way a file can be unreadable as a CLIError."""
+    try:
+        return emclust.load(path)
+    except RecursionError:
+        raise CLIError(f"invalid model file {path}: nested too deeply") from None
+    except OverflowError as exc:
+        raise CLIError(
+            f"invalid model file {path}: a number is out of range ({exc})"
+        ) from None

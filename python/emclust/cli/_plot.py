@@ -7,11 +7,13 @@ the data), next to the log-likelihood per iteration; select: BIC against k.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 
 from ._errors import CLIError
+from ._output import write_file
 
 _MAX_POINTS = 20_000  # points drawn in a scatter plot; more only add ink
 
@@ -32,14 +34,20 @@ def require_matplotlib():
 
 
 def _save(fig, path):
+    """Render in memory, then write atomically: a failed write leaves no
+    truncated image under the name."""
+    buffer = io.BytesIO()
+    # As savefig(path) would: the format from the suffix, else the default.
+    fmt = Path(path).suffix[1:].lower() or None
     try:
-        fig.savefig(Path(path), dpi=120, bbox_inches="tight")
+        fig.savefig(buffer, format=fmt, dpi=120, bbox_inches="tight")
     except (OSError, ValueError) as exc:
         raise CLIError(f"cannot write the plot {path}: {exc}") from None
     finally:
         import matplotlib.pyplot as plt
 
         plt.close(fig)
+    write_file(path, buffer.getvalue(), "plot")
 
 
 def full_covariances(model):

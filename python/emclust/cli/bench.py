@@ -12,6 +12,7 @@ import emclust
 import emclust.reference
 
 from .. import _benchmark
+from .._core import MAX_THREADS
 from . import _progress, cli
 from ._options import int_list, progress_options
 
@@ -108,7 +109,9 @@ def bench(
         for k in int_list(ks, "-k")
     ]
     thread_counts = (
-        int_list(threads, "--threads") if threads else sorted({1, _usable_cores()})
+        int_list(threads, "--threads", maximum=MAX_THREADS)
+        if threads
+        else sorted({1, _usable_cores()})
     )
     cts = [c.strip() for c in covariance_types.split(",")]
     if any(c not in ("full", "diag") for c in cts):

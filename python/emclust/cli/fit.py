@@ -21,7 +21,9 @@ from ._options import (
     estimator,
     fit_model,
     fit_options,
+    load_model,
     progress_options,
+    threads_option,
     warn,
 )
 
@@ -95,7 +97,9 @@ def run_fit(data, est, *, output, labels_path, plot, quiet, progress, as_json, n
         try:
             emclust.save(est, output)
         except OSError as exc:
-            raise CLIError(f"cannot write the model {output}: {exc.strerror}") from None
+            raise CLIError(
+                f"cannot write the model {output}: {exc.strerror or exc}"
+            ) from None
     if labels_path:
         write_table(labels_path, ["label"], labels, data.kept)
     if plot:
@@ -174,6 +178,7 @@ def fit(
     threads,
     columns,
     drop_nan,
+    missing,
     header,
     output,
     labels_path,
@@ -183,7 +188,7 @@ def fit(
     progress,
 ):
     """Cluster DATA (CSV, .npy or Parquet) into K clusters; print a summary."""
-    ds = read_data(data, columns, drop_nan=drop_nan, header=header)
+    ds = read_data(data, columns, drop_nan=drop_nan, header=header, missing=missing)
     est = estimator(
         model,
         k,
@@ -223,20 +228,18 @@ def fit(
     type=click.Path(dir_okay=False, allow_dash=True),
     help="Write the CSV here [default: standard output].",
 )
-@click.option(
-    "--threads",
-    type=click.IntRange(min=1),
-    help="Threads [default: every usable core].",
-)
+@threads_option
 @data_options
-def predict(model_file, data, proba, output, threads, columns, drop_nan, header):
+def predict(
+    model_file, data, proba, output, threads, columns, drop_nan, missing, header
+):
     """Label every row of DATA with the cluster of a saved MODEL."""
-    model = emclust.load(model_file)
+    model = load_model(model_file)
     if proba and not hasattr(model, "predict_proba"):
         raise CLIError(
             f"--proba needs a mixture model; {type(model).__name__} gives hard labels only"
         )
-    ds = read_data(data, columns, drop_nan=drop_nan, header=header)
+    ds = read_data(data, columns, drop_nan=drop_nan, header=header, missing=missing)
     if ds.X.shape[1] != model.n_features_in_:
         raise CLIError(
             f"{ds.source} has {ds.X.shape[1]} columns but the model was fitted on "
@@ -287,3 +290,106 @@ def demo(output, plot, as_json, quiet, progress):
         as_json=as_json,
         n_init=3,
     )
+
+
+@cli.command()
+@click.argument("data", type=click.Path())
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the filled table (CSV) here [default: standard output].",
+)
+@click.option(
+    "-k",
+    "--n-components",
+    "k",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Components of the Gaussian mixture fitted to DATA.",
+)
+@click.option(
+    "--covariance-type",
+    type=click.Choice(COVARIANCE_TYPES),
+    help="[default: full]",
+)
+@click.option(
+    "--model",
+    "model_file",
+    type=click.Path(dir_okay=False),
+    help="Impute with this saved mixture instead of fitting one to DATA.",
+)
+@fit_options
+@click.option(
+    "--columns",
+    metavar="A,B,...",
+    help="Columns to use: names from the header, or 0-based indices.",
+)
+@click.option(
+    "--header/--no-header",
+    default=None,
+    help="Whether a CSV file starts with column names [default: guessed].",
+)
+@progress_options
+def impute(
+    data,
+    output,
+    k,
+    covariance_type,
+    model_file,
+    n_init,
+    max_iter,
+    tol,
+    reg_covar,
+    seed,
+    threads,
+    columns,
+    header,
+    quiet,
+    progress,
+):
+    """Fill the empty (NA, NaN) cells of DATA with their conditional means.
+
+    A Gaussian mixture is fitted to DATA by exact EM on the incomplete rows
+    (or read from --model), and every missing entry is replaced by its
+    expectation given the row's observed entries, sum_k gamma_k E[x_m | x_o, k].
+    """
+    ds = read_data(data, columns, header=header, missing="keep")
+    if model_file is not None:
+        est = emclust.load(model_file)
+        if not hasattr(est, "impute"):
+            raise CLIError(f"{model_file}: a {type(est).__name__} cannot impute")
+        if ds.X.shape[1] != est.n_features_in_:
+            raise CLIError(
+                f"{ds.source} has {ds.X.shape[1]} columns but the model was fitted "
+                f"on {est.n_features_in_}; choose them with --columns"
+            )
+        if threads is not None:
+            est.n_threads = threads
+    else:
+        est = estimator(
+            "gmm",
+            k,
+            covariance_type=covariance_type,
+            n_init=n_init,
+            max_iter=max_iter,
+            tol=tol,
+            reg_covar=reg_covar,
+            random_state=seed,
+            n_threads=threads,
+        )
+        check_k(k, ds)
+        with _progress.FitProgress(
+            _progress.wanted(quiet, progress), n_init or 1, delay=0.5
+        ) as cb:
+            warn(fit_model(est, ds.X, cb), quiet)
+    try:
+        filled = est.impute(ds.X)
+    except ValueError as exc:
+        raise CLIError(f"{ds.source}: {exc}") from None
+    write_table(output, ds.names, filled)
+    if not quiet and output != "-":
+        n_missing = int(np.isnan(ds.X).sum())
+        click.echo(f"filled {n_missing} missing entries of {ds.describe()}", err=True)

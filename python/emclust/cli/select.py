@@ -105,6 +105,7 @@ def select(
     threads,
     columns,
     drop_nan,
+    missing,
     header,
     output,
     plot,
@@ -117,7 +118,7 @@ def select(
     types = _covariance_types(covariance_types)
     if plot:
         _plot.require_matplotlib()
-    ds = read_data(data, columns, drop_nan=drop_nan, header=header)
+    ds = read_data(data, columns, drop_nan=drop_nan, header=header, missing=missing)
     check_k(max(ks), ds)
     options = {
         "n_init": n_init,
@@ -149,7 +150,9 @@ def select(
         try:
             emclust.save(best_model, output)
         except OSError as exc:
-            raise CLIError(f"cannot write the model {output}: {exc.strerror}") from None
+            raise CLIError(
+                f"cannot write the model {output}: {exc.strerror or exc}"
+            ) from None
     if plot:
         _plot.plot_bic(plot, ks, table, best)
     bic = table[best[0]][ks.index(best[1])]

@@ -5,7 +5,7 @@ tests compare the native core against, and the "pure-Python EM" of the
 benchmarks. Nothing here imports the native module.
 """
 
-from . import bernoulli
+from . import bernoulli, bernoulli_missing, gmm_missing
 from .gmm import (
     GaussianMixture,
     covariances_from_precisions_cholesky,
@@ -20,8 +20,10 @@ from .gmm import (
 __all__ = [
     "GaussianMixture",
     "bernoulli",
+    "bernoulli_missing",
     "covariances_from_precisions_cholesky",
     "e_step",
+    "gmm_missing",
     "log_gaussian_prob",
     "m_step",
     "n_parameters",

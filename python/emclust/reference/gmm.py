@@ -30,8 +30,8 @@ import warnings
 import numpy as np
 
 from .._validation import (
-    check_array,
     check_choice,
+    check_data,
     check_float,
     check_int,
     check_sample_weight,
@@ -605,7 +605,7 @@ default="kmeans"
                     f"weights_init must sum to 1, got sum {float(weights.sum())!r}"
                 )
         if self.means_init is not None:
-            means = check_array(self.means_init, "means_init", dtype=dtype)
+            means = check_data(self.means_init, name="means_init", dtype=dtype)
             if means.shape != (k, d):
                 raise ValueError(
                     f"means_init must have shape {(k, d)}, got {means.shape}"
@@ -638,7 +638,7 @@ default="kmeans"
 
     def _check_X(self, X):
         self._check_is_fitted()
-        X = check_array(X)
+        X = check_data(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} features, but this model was fitted with "
@@ -726,7 +726,7 @@ default="kmeans"
         -------
         labels : ndarray of shape (n_samples,)
         """
-        X = check_array(X, min_samples=2)
+        X = check_data(X, min_samples=2)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         self._check_parameters()
         n_rows = (

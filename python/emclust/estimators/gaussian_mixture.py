@@ -1,227 +1,46 @@
-"""Gaussian mixture estimator and the low-level E and M steps (native core)."""
+"""GaussianMixture: scikit-learn's estimator on the native core."""
 
 from __future__ import annotations
 
 import sys
 import time
+from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, MissingValues, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
-from . import _core
-from ._algebra import full_covariances, mixture_moments, sum_of_mixtures
-from ._dask import is_dask_collection
-from ._mixture import MixtureMixin
-from ._validation import (
-    check_array,
-    check_choice,
-    check_float,
-    check_int,
+from .. import io
+from .._validation import (
+    check_data,
     check_mixture_weights,
     check_n_threads,
     check_sample_weight,
     numpy_generator,
     seed_from_random_state,
 )
+from ..drivers import dask as dask_driver
+from ..drivers import memory
+from ..drivers.dask import is_dask_collection
+from ..models import gaussian
+from ..models.algebra import full_covariances, mixture_moments, sum_of_mixtures
+from ..models.gaussian import (
+    COVARIANCE_TYPES,
+    check_covariance_type,
+    check_means,
+    check_precisions,
+    covariance_shape,
+    from_core,
+    precision_cholesky,
+    precisions_from_cholesky,
+    to_core,
+)
+from ..models.kmeans import sample_size
+from ._mixture import MixtureMixin, check_n_samples, explain_ill_defined
+from ._shared import N_THREADS, RANDOM_STATE, check_dask_n_features, float_result
 
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
-
-
-# --- covariance shapes -------------------------------------------------------
-# The core stores matrices flat, one row-major (d, d) matrix per row; these
-# reshape between that and scikit-learn's shapes without copying.
-
-
-def covariance_shape(covariance_type, n_components, n_features):
-    """Shape of ``covariances_`` (and ``precisions_``) for a covariance type."""
-    return {
-        "full": (n_components, n_features, n_features),
-        "tied": (n_features, n_features),
-        "diag": (n_components, n_features),
-        "spherical": (n_components,),
-    }[covariance_type]
-
-
-def _to_core(a, covariance_type, n_features):
-    a = np.ascontiguousarray(a, dtype=np.float64)
-    if covariance_type in ("full", "tied"):
-        return a.reshape(-1, n_features * n_features)
-    if covariance_type == "spherical":
-        return a.reshape(-1, 1)
-    return a
-
-
-def _from_core(a, covariance_type, n_components, n_features):
-    return a.reshape(covariance_shape(covariance_type, n_components, n_features))
-
-
-def _precisions_from_cholesky(chol, covariance_type):
-    if covariance_type == "full":
-        return np.einsum("kij,klj->kil", chol, chol)
-    if covariance_type == "tied":
-        return chol @ chol.T
-    return chol**2
-
-
-def _precision_cholesky(covariances, covariance_type, n_features):
-    flat = _core.gmm_precision_cholesky(
-        _to_core(covariances, covariance_type, n_features), covariance_type, n_features
-    )
-    return flat
-
-
-# --- parameter checks (what scikit-learn checks, with the argument named) ---
-
-
-def _check_means(means, n_components, n_features, name="means_init"):
-    m = np.asarray(means, dtype=np.float64)
-    if m.shape != (n_components, n_features):
-        raise ValueError(
-            f"{name} must have shape ({n_components}, {n_features}), got {m.shape}"
-        )
-    if not np.isfinite(m).all():
-        raise ValueError(f"{name} contains NaN or infinity")
-    return np.ascontiguousarray(m)
-
-
-def _check_precisions(
-    precisions, covariance_type, n_components, n_features, name="precisions_init"
-):
-    p = np.asarray(precisions, dtype=np.float64)
-    shape = covariance_shape(covariance_type, n_components, n_features)
-    if p.shape != shape:
-        raise ValueError(
-            f"{name} must have shape {shape} for covariance_type={covariance_type!r}, "
-            f"got {p.shape}"
-        )
-    if not np.isfinite(p).all():
-        raise ValueError(f"{name} contains NaN or infinity")
-    if covariance_type in ("full", "tied"):
-        for k, m in enumerate(p.reshape(-1, n_features, n_features)):
-            if not np.allclose(m, m.T):
-                raise ValueError(f"{name}[{k}] is not symmetric")
-            if np.linalg.eigvalsh(m).min() <= 0:
-                raise ValueError(f"{name}[{k}] is not positive definite")
-    elif (p <= 0).any():
-        raise ValueError(f"{name} must be positive")
-    return _to_core(p, covariance_type, n_features)
-
-
-def _check_covariance_type(covariance_type):
-    return check_choice(covariance_type, "covariance_type", COVARIANCE_TYPES)
-
-
-# --- low-level steps ------------------------------------------------------------
-
-
-def e_step(X, weights, means, covariances, covariance_type="full", *, n_threads=None):
-    """One E-step: responsibilities and log-likelihood of every sample.
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n_features)
-    weights : array-like of shape (n_components,)
-    means : array-like of shape (n_components, n_features)
-    covariances : array-like
-        (n_components, n_features, n_features) for "full", (n_features,
-        n_features) for "tied", (n_components, n_features) for "diag",
-        (n_components,) for "spherical".
-    covariance_type : {"full", "tied", "diag", "spherical"}
-    n_threads : int, optional
-        Threads to use; None uses every usable core.
-
-    Returns
-    -------
-    resp : ndarray of shape (n_samples, n_components)
-        Posterior probability of each component for each sample.
-    log_prob : ndarray of shape (n_samples,)
-        log p(x_i) under the mixture.
-    """
-    covariance_type = _check_covariance_type(covariance_type)
-    X = check_array(X)
-    means = np.asarray(means, dtype=np.float64)
-    if means.ndim != 2:
-        raise ValueError(
-            f"means must be 2-D (n_components, n_features), got {means.ndim}-D"
-        )
-    n_components, n_features = means.shape
-    if X.shape[1] != n_features:
-        raise ValueError(f"X has {X.shape[1]} features but means has {n_features}")
-    w = check_mixture_weights(weights, n_components, "weights")
-    means = _check_means(means, n_components, n_features, "means")
-    cov = np.asarray(covariances, dtype=np.float64)
-    shape = covariance_shape(covariance_type, n_components, n_features)
-    if cov.shape != shape:
-        raise ValueError(
-            f"covariances must have shape {shape} for covariance_type="
-            f"{covariance_type!r}, got {cov.shape}"
-        )
-    chol = _precision_cholesky(cov, covariance_type, n_features)
-    return _core.gmm_e_step(
-        X,
-        w,
-        means,
-        chol,
-        covariance_type,
-        True,
-        True,
-        False,
-        check_n_threads(n_threads),
-    )
-
-
-def m_step(
-    X,
-    resp,
-    covariance_type="full",
-    reg_covar=0.0,
-    *,
-    sample_weight=None,
-    n_threads=None,
-):
-    """One M-step: maximum-likelihood parameters from responsibilities.
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n_features)
-    resp : array-like of shape (n_samples, n_components)
-    covariance_type : {"full", "tied", "diag", "spherical"}
-    reg_covar : float, default=0.0
-        Added to the diagonal of every covariance.
-    sample_weight : array-like of shape (n_samples,), optional
-
-    Returns
-    -------
-    weights : ndarray of shape (n_components,)
-    means : ndarray of shape (n_components, n_features)
-    covariances : ndarray
-        In the shape of ``covariance_type`` (see :func:`e_step`). Not checked
-        for positive definiteness: with ``reg_covar=0`` a singleton component
-        has a zero covariance.
-    """
-    covariance_type = _check_covariance_type(covariance_type)
-    reg_covar = check_float(reg_covar, "reg_covar", minimum=0.0)
-    X = check_array(X)
-    resp = check_array(resp, "resp", dtype=X.dtype)
-    if resp.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"resp has {resp.shape[0]} rows but X has {X.shape[0]} samples"
-        )
-    if (resp < 0).any():
-        raise ValueError("resp must be non-negative")
-    w = check_sample_weight(sample_weight, X.shape[0])
-    out = _core.gmm_m_step(
-        X, resp, w, covariance_type, reg_covar, check_n_threads(n_threads)
-    )
-    k, d = resp.shape[1], X.shape[1]
-    return (
-        out["weights"],
-        out["means"],
-        _from_core(out["covariances"], covariance_type, k, d),
-    )
-
-
-# --- the estimator -----------------------------------------------------------------
 
 
 class GaussianMixture(MixtureMixin):
@@ -260,9 +79,22 @@ class GaussianMixture(MixtureMixin):
     verbose_interval : int, default=10
     n_threads : int, optional
         Threads for the core; None uses every usable core.
+    missing_values : np.nan or None, default=np.nan
+        np.nan: NaN entries of X are missing (at random) and the fit is the
+        exact EM of Ghahramani and Jordan (1994): each row's likelihood is
+        that of its observed entries, and the M-step completes the missing
+        ones with their conditional means and adds their conditional
+        covariance to the scatter. ``predict``, ``predict_proba``,
+        ``score_samples``, ``score``, ``bic`` and ``aic`` marginalise over
+        the missing entries, and ``impute`` fills them in. A row with every
+        entry missing, or a feature missing in every row, is an error; X
+        without NaN is fitted exactly as before. None: NaN is an error.
 
     Attributes
     ----------
+    The arrays are float32 when X is float32 (as in scikit-learn), float64
+    otherwise; the sums behind them are float64 either way.
+
     weights_ : ndarray of shape (n_components,)
     means_ : ndarray of shape (n_components, n_features)
     covariances_, precisions_, precisions_cholesky_ : ndarray
@@ -298,6 +130,7 @@ class GaussianMixture(MixtureMixin):
         verbose=0,
         verbose_interval=10,
         n_threads=None,
+        missing_values=np.nan,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -314,30 +147,43 @@ class GaussianMixture(MixtureMixin):
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.n_threads = n_threads
+        self.missing_values = missing_values
+
+    _parameter_constraints: ClassVar[dict] = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
+        "tol": [Interval(Real, 0.0, np.inf, closed="left")],
+        "reg_covar": [Interval(Real, 0.0, np.inf, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "init_params": [StrOptions(set(INIT_PARAMS))],
+        "weights_init": ["array-like", None],
+        "means_init": ["array-like", None],
+        "precisions_init": ["array-like", None],
+        "random_state": RANDOM_STATE,
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "verbose_interval": [Interval(Integral, 1, None, closed="left")],
+        "n_threads": N_THREADS,
+        "missing_values": [MissingValues(numeric_only=True), None],
+    }
 
     # -- fitting --
 
     def _check_parameters(self, n_features):
-        k = check_int(self.n_components, "n_components", minimum=1)
-        _check_covariance_type(self.covariance_type)
-        check_float(self.tol, "tol", minimum=0.0)
-        check_float(self.reg_covar, "reg_covar", minimum=0.0)
-        check_int(self.max_iter, "max_iter", minimum=0)
-        check_int(self.n_init, "n_init", minimum=1)
-        check_choice(self.init_params, "init_params", INIT_PARAMS)
-        check_int(self.verbose, "verbose", minimum=0)
-        check_int(self.verbose_interval, "verbose_interval", minimum=1)
-        check_n_threads(self.n_threads)
+        """The initial parameters given, checked against n_features (the
+        scalars were checked by _validate_params)."""
+        k = self.n_components
         return (
             None
             if self.weights_init is None
             else check_mixture_weights(self.weights_init, k, "weights_init"),
             None
             if self.means_init is None
-            else _check_means(self.means_init, k, n_features),
+            else check_means(self.means_init, k, n_features),
             None
             if self.precisions_init is None
-            else _check_precisions(
+            else check_precisions(
                 self.precisions_init, self.covariance_type, k, n_features
             ),
         )
@@ -351,7 +197,7 @@ class GaussianMixture(MixtureMixin):
             float32 data is fitted in float32 arithmetic (float64 sums);
             anything else numeric in float64. A ``dask.array.Array`` chunked
             by rows is fitted on the Dask cluster, one map and one tree
-            reduction per iteration (see ``emclust._dask``); from the same
+            reduction per iteration (see ``emclust.drivers.dask``); from the same
             initial parameters the result equals the in-memory fit to
             rounding. ``init_params="random"`` is not available there.
         y : ignored
@@ -372,19 +218,41 @@ class GaussianMixture(MixtureMixin):
         return self
 
     def _fit(self, X, sample_weight, callback=None):
-        if is_dask_collection(X):
-            from ._dask import fit_gaussian_mixture
-
-            X, result = fit_gaussian_mixture(self, X, sample_weight, callback)
-        else:
-            X, result = self._fit_in_memory(X, sample_weight, callback)
-        self._set_fitted(result, X.shape[1])
+        self._validate_params()
+        try:
+            if is_dask_collection(X):
+                X, result = self._fit_dask(X, sample_weight, callback)
+                self.n_features_in_ = X.shape[1]
+            else:
+                X, result = self._fit_in_memory(X, sample_weight, callback)
+        except ValueError as exc:
+            if str(exc).startswith("Fitting the mixture failed"):
+                raise explain_ill_defined(exc) from None
+            raise
+        self._set_fitted(result, X.shape[1], dask_driver.float_dtype(X))
         self._warn_if_not_converged()
         return X
 
+    def _continues(self):
+        return bool(self.warm_start) and hasattr(self, "converged_")
+
+    def _warm_parameters(self, d):
+        """The current fit in the core's layout, to continue from, or None."""
+        if not self._continues():
+            return None
+        return (
+            np.ascontiguousarray(self.weights_, dtype=np.float64),
+            np.ascontiguousarray(self.means_, dtype=np.float64),
+            to_core(self.covariances_, self.covariance_type, d),
+            to_core(self.precisions_cholesky_, self.covariance_type, d),
+        )
+
     def _fit_in_memory(self, X, sample_weight, callback=None):
-        n_components = check_int(self.n_components, "n_components", minimum=1)
-        X = check_array(X, min_samples=1)
+        n_components = self.n_components
+        # A warm start checks that X has the features of the fit it continues.
+        X = check_data(
+            X, self, reset=not self._continues(), allow_nan=self._allow_nan()
+        )
         if X.shape[0] < n_components:
             raise ValueError(
                 f"Expected n_samples >= n_components but got n_components = "
@@ -392,40 +260,70 @@ class GaussianMixture(MixtureMixin):
             )
         weights_init, means_init, precisions_init = self._check_parameters(X.shape[1])
         w = check_sample_weight(sample_weight, X.shape[0])
-
-        warm = None
-        warm_lower_bound = -np.inf
-        if self.warm_start and hasattr(self, "converged_"):
-            self._check_n_features(X)
-            d = X.shape[1]
-            warm = (
-                self.weights_,
-                self.means_,
-                _to_core(self.covariances_, self.covariance_type, d),
-                _to_core(self.precisions_cholesky_, self.covariance_type, d),
-            )
-            warm_lower_bound = self.lower_bound_
-
-        result = _core.gmm_fit(
+        warm = self._warm_parameters(X.shape[1])
+        result = memory.fit_gaussian_mixture(
             X,
             w,
-            n_components,
-            self.covariance_type,
-            float(self.tol),
-            float(self.reg_covar),
-            int(self.max_iter),
-            int(self.n_init),
-            self.init_params,
-            weights_init,
-            means_init,
-            precisions_init,
-            warm,
-            float(warm_lower_bound),
-            seed_from_random_state(self.random_state),
-            check_n_threads(self.n_threads),
-            self._progress(callback) if self.verbose or callback is not None else None,
+            n_components=n_components,
+            covariance_type=self.covariance_type,
+            tol=self.tol,
+            reg_covar=self.reg_covar,
+            max_iter=self.max_iter,
+            n_init=self.n_init,
+            init_params=self.init_params,
+            weights_init=weights_init,
+            means_init=means_init,
+            precisions_init=precisions_init,
+            warm=warm,
+            warm_lower_bound=-np.inf if warm is None else self.lower_bound_,
+            seed=seed_from_random_state(self.random_state),
+            n_threads=check_n_threads(self.n_threads),
+            progress=self._progress(callback)
+            if self.verbose or callback is not None
+            else None,
         )
         return X, result
+
+    def _fit_dask(self, X, sample_weight, callback=None):
+        """EM on a Dask array (drivers.dask); from the same initial
+        parameters it equals the in-memory fit to rounding."""
+        data = dask_driver.ChunkedData(X, sample_weight, self.n_threads)
+        k = self.n_components
+        if self._continues():
+            check_dask_n_features(self, data.X)
+        if data.n_samples < k:
+            raise ValueError(
+                f"Expected n_samples >= n_components but got n_components = {k}, "
+                f"n_samples = {data.n_samples}"
+            )
+        given = self._check_parameters(data.n_features)
+        type_, reg_covar = self.covariance_type, self.reg_covar
+        seed = seed_from_random_state(self.random_state)
+        warm = self._warm_parameters(data.n_features)
+        if warm is not None:
+            warm = dict(
+                zip(("weights", "means", "covariances", "precisions_cholesky"), warm)
+            )
+        sample = dask_driver.cached_sample(data, sample_size(k), seed)
+        result = dask_driver.fit_em(
+            data,
+            n_init=self.n_init,
+            max_iter=int(self.max_iter),
+            tol=float(self.tol),
+            initial_params=lambda r: gaussian.chunked_initial_params(
+                data, k, type_, self.init_params, reg_covar, seed, r, given, sample
+            ),
+            e_step=lambda params, it, check: gaussian.chunked_e_step(
+                data, params, type_, it, check, allow_nan=self._allow_nan()
+            ),
+            m_step=lambda stats: stats._m_step_flat(reg_covar),
+            warm=warm,
+            warm_lower_bound=-np.inf if warm is None else self.lower_bound_,
+            progress=self._progress(callback)
+            if self.verbose or callback is not None
+            else None,
+        )
+        return data.X, result
 
     def _progress(self, callback=None):
         start = [time.perf_counter()]
@@ -447,37 +345,50 @@ class GaussianMixture(MixtureMixin):
 
         return report
 
-    def _set_fitted(self, result, n_features):
+    def _set_fitted(self, result, n_features, dtype):
         k, t = self.n_components, self.covariance_type
-        self.weights_ = result["weights"]
-        self.means_ = result["means"]
-        self.covariances_ = _from_core(result["covariances"], t, k, n_features)
-        self.precisions_cholesky_ = _from_core(
-            result["precisions_cholesky"], t, k, n_features
+        # precisions_ from the stored factors (float32 ones included), so that
+        # a model file's precisions_ come out the same.
+        chol = float_result(
+            from_core(result["precisions_cholesky"], t, k, n_features), dtype
         )
-        self.precisions_ = _precisions_from_cholesky(self.precisions_cholesky_, t)
+        self.weights_ = float_result(result["weights"], dtype)
+        self.means_ = float_result(result["means"], dtype)
+        self.covariances_ = float_result(
+            from_core(result["covariances"], t, k, n_features), dtype
+        )
+        self.precisions_cholesky_ = chol
+        self.precisions_ = float_result(
+            precisions_from_cholesky(chol.astype(np.float64, copy=False), t), dtype
+        )
         self.converged_ = bool(result["converged"])
         self.n_iter_ = int(result["n_iter"])
         self.lower_bound_ = float(result["lower_bound"])
         self.lower_bounds_ = list(result["lower_bounds"])
-        self.n_features_in_ = n_features
 
     # -- inference (predict, predict_proba, score_samples, score, bic, aic:
     #    MixtureMixin; lazy on Dask arrays) --
 
-    _dask_inference = True
-    _fitted_attribute = "means_"
+    def _validate_fitted(self, X):
+        check_is_fitted(self)
+        return check_data(X, self, reset=False, allow_nan=self._allow_nan())
+
+    def _impute(self, X):
+        return gaussian.impute(
+            X,
+            self.weights_,
+            self.means_,
+            self.precisions_cholesky_,
+            self.covariance_type,
+            check_n_threads(self.n_threads),
+        )
 
     def _e_step(self, X, want_resp, want_log_prob, log_resp=False):
-        self._check_is_fitted("means_")
-        X = check_array(X)
-        self._check_n_features(X)
-        d = X.shape[1]
-        return _core.gmm_e_step(
+        return gaussian.infer(
             X,
-            np.ascontiguousarray(self.weights_, dtype=np.float64),
-            np.ascontiguousarray(self.means_, dtype=np.float64),
-            _to_core(self.precisions_cholesky_, self.covariance_type, d),
+            self.weights_,
+            self.means_,
+            self.precisions_cholesky_,
             self.covariance_type,
             want_resp,
             want_log_prob,
@@ -504,8 +415,8 @@ class GaussianMixture(MixtureMixin):
         y : ndarray of shape (n_samples,)
             The component each sample was drawn from.
         """
-        self._check_is_fitted("means_")
-        n_samples = check_int(n_samples, "n_samples", minimum=1)
+        check_is_fitted(self)
+        n_samples = check_n_samples(n_samples)
         rng = numpy_generator(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
         k, d = self.means_.shape
@@ -551,7 +462,7 @@ class GaussianMixture(MixtureMixin):
             ``predict``, ``sample``, ``save`` and the algebra methods work
             (``n_iter_`` is 0 and ``lower_bound_`` -inf: no EM has run).
         """
-        covariance_type = _check_covariance_type(covariance_type)
+        covariance_type = check_covariance_type(covariance_type)
         means = np.asarray(means, dtype=np.float64)
         if means.ndim != 2:
             raise ValueError(
@@ -560,7 +471,7 @@ class GaussianMixture(MixtureMixin):
         k, d = means.shape
         gm = cls(n_components=k, covariance_type=covariance_type, **params)
         gm.weights_ = check_mixture_weights(weights, k, "weights")
-        gm.means_ = _check_means(means, k, d, "means")
+        gm.means_ = check_means(means, k, d, "means")
         cov = np.asarray(covariances, dtype=np.float64)
         shape = covariance_shape(covariance_type, k, d)
         if cov.shape != shape:
@@ -569,10 +480,10 @@ class GaussianMixture(MixtureMixin):
                 f"{covariance_type!r}, got {cov.shape}"
             )
         gm.covariances_ = cov.copy()
-        gm.precisions_cholesky_ = _from_core(
-            _precision_cholesky(cov, covariance_type, d), covariance_type, k, d
+        gm.precisions_cholesky_ = from_core(
+            precision_cholesky(cov, covariance_type, d), covariance_type, k, d
         )
-        gm.precisions_ = _precisions_from_cholesky(
+        gm.precisions_ = precisions_from_cholesky(
             gm.precisions_cholesky_, covariance_type
         )
         gm.n_features_in_ = d
@@ -583,7 +494,7 @@ class GaussianMixture(MixtureMixin):
         return gm
 
     def _full_parameters(self):
-        self._check_is_fitted("means_")
+        check_is_fitted(self)
         k, d = self.means_.shape
         return (
             self.weights_,
@@ -623,3 +534,6 @@ class GaussianMixture(MixtureMixin):
         if not isinstance(other, GaussianMixture):
             return NotImplemented
         return self.convolve(other)
+
+
+io.register_kind(GaussianMixture)

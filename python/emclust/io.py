@@ -11,22 +11,27 @@ a ``ValueError`` that says what is wrong.
 Floats are written with Python's shortest round-trip representation, so a
 loaded model holds the very same bits as the fitted one and predicts
 identically. Files are written to a temporary file in the target directory
-and renamed over the target, so a crash never leaves a half-written model.
+and renamed over the target (``_atomic``), so a crash never leaves a
+half-written model.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from ._atomic import write_atomic
+from ._version import __version__
 from .exceptions import NotFittedError
+from .models.gaussian import (
+    covariance_shape,
+    precision_cholesky,
+    precisions_from_cholesky,
+)
 
 FORMAT = "emclust-model"
 FORMAT_VERSION = 1
@@ -68,6 +73,19 @@ _MAIN_ARRAY = {
     "BernoulliMixture": "probabilities_",
 }
 KINDS = tuple(_FITTED)
+
+# kind -> estimator class; the estimators register themselves (register_kind),
+# so that this module never imports one.
+_REGISTRY = {}
+
+
+def register_kind(cls):
+    """Make ``cls`` (whose name is one of KINDS) the class that
+    :func:`load` builds for its kind, and the one :func:`save` accepts."""
+    if cls.__name__ not in _FITTED:
+        raise ValueError(f"no model file layout for kind {cls.__name__!r}")
+    _REGISTRY[cls.__name__] = cls
+    return cls
 
 
 # --- writing ------------------------------------------------------------------
@@ -117,7 +135,7 @@ def _checksum(body):
 def to_dict(model):
     """The JSON-ready content of a model file for a fitted estimator."""
     kind = type(model).__name__
-    if kind not in _FITTED or not type(model).__module__.startswith("emclust._"):
+    if kind not in _FITTED or _REGISTRY.get(kind) is not type(model):
         raise TypeError(
             f"cannot save a {type(model).__module__}.{kind}; model files hold "
             f"emclust's {', '.join(KINDS)}"
@@ -125,8 +143,6 @@ def to_dict(model):
     main = _MAIN_ARRAY[kind]
     if not hasattr(model, main):
         raise NotFittedError(f"This {kind} instance is not fitted yet; call fit first")
-    from . import __version__
-
     params, dropped = {}, []
     for name, value in model.get_params().items():
         encoded = _encode_param(value)
@@ -173,7 +189,9 @@ def save(model, path):
         A fitted emclust estimator.
     path : str or os.PathLike
         The file to write; an existing file is replaced only once the new
-        one is complete.
+        one is complete (see ``_atomic.write_atomic``: a symlink is written
+        through, an existing file keeps its mode, a directory or device is
+        refused with an ``OSError``).
 
     Returns
     -------
@@ -181,22 +199,7 @@ def save(model, path):
     """
     path = Path(path)
     text = json.dumps(to_dict(model), indent=1, allow_nan=False) + "\n"
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp creates the file readable by its owner only; give it the
-        # permissions an ordinary open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)
     return path
 
 
@@ -280,8 +283,6 @@ def _check_trace(a):
 
 
 def _gaussian_attributes(params, raw, d):
-    from ._gmm import _precision_cholesky, covariance_shape
-
     k = _decode_int(params.get("n_components"), "params.n_components", minimum=1)
     ct = params.get("covariance_type")
     if ct not in _COVARIANCE_TYPES:
@@ -309,7 +310,7 @@ def _gaussian_attributes(params, raw, d):
         _fail("covariances_ and precisions_cholesky_ must be positive")
     # The factors are what predictions use: they must be those of the
     # covariances (recomputed the way fit computes them).
-    expected = _precision_cholesky(cov, ct, d).reshape(cshape)
+    expected = precision_cholesky(cov, ct, d).reshape(cshape)
     scale = np.abs(expected).max()
     if not np.allclose(chol, expected, rtol=1e-6, atol=1e-9 * scale):
         _fail("precisions_cholesky_ does not match covariances_")
@@ -354,11 +355,18 @@ _ARRAYS = {
 def _decode_params(cls, params):
     if not isinstance(params, dict):
         _fail("params must be an object")
-    valid = set(cls._param_names())
-    unknown = sorted(set(params) - valid)
+    defaults = cls().get_params(deep=False)
+    unknown = sorted(set(params) - set(defaults))
     if unknown:
         _fail(f"unknown parameter(s) {unknown} for {cls.__name__}")
-    return params
+    # A float parameter that is not finite (missing_values=np.nan) is stored
+    # as a string, like the non-finite fitted floats.
+    return {
+        name: _decode_float(value, name)
+        if isinstance(value, str) and isinstance(defaults[name], float)
+        else value
+        for name, value in params.items()
+    }
 
 
 def from_dict(content):
@@ -386,7 +394,7 @@ def from_dict(content):
     body = {k: content[k] for k in ("kind", "dtype", "params", "attributes")}
     if _checksum(body) != content["checksum"]:
         _fail("checksum mismatch: the file was changed after it was written")
-    cls = getattr(importlib.import_module("emclust"), kind, None)
+    cls = _REGISTRY.get(kind)
     if cls is None:
         _fail(f"this emclust version has no {kind}")
 
@@ -426,11 +434,10 @@ def from_dict(content):
         setattr(model, name, value)
     model.n_features_in_ = d
     if kind == "GaussianMixture":
-        from ._gmm import _precisions_from_cholesky
-
-        model.precisions_ = _precisions_from_cholesky(
-            model.precisions_cholesky_, model.covariance_type
-        )
+        chol = model.precisions_cholesky_
+        model.precisions_ = precisions_from_cholesky(
+            chol.astype(np.float64), model.covariance_type
+        ).astype(chol.dtype)
     return model
 
 

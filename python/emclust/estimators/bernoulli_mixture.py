@@ -1,39 +1,41 @@
-"""Mixture of Bernoullis for binary data, fitted by EM on the native core."""
+"""BernoulliMixture: a mixture of Bernoullis for binary data, on the native core."""
 
 from __future__ import annotations
 
-import numpy as np
+import dataclasses
+from numbers import Integral, Real
+from typing import ClassVar
 
-from . import _core
-from ._dask import is_dask_collection
-from ._mixture import MixtureMixin
-from ._validation import (
+import numpy as np
+from sklearn.utils._param_validation import Interval, MissingValues, StrOptions
+from sklearn.utils._tags import InputTags
+from sklearn.utils.validation import check_is_fitted
+
+from .. import io
+from .._validation import (
     check_binary_array,
-    check_choice,
-    check_float,
-    check_int,
+    check_data,
     check_mixture_weights,
     check_n_threads,
     check_sample_weight,
     numpy_generator,
     seed_from_random_state,
 )
+from ..drivers import dask as dask_driver
+from ..drivers import memory
+from ..drivers.dask import is_dask_collection
+from ..models import bernoulli
+from ..models.bernoulli import INIT_PARAMS, check_probabilities
+from ..models.kmeans import sample_size
+from ._mixture import MixtureMixin, check_n_samples
+from ._shared import N_THREADS, RANDOM_STATE, float_result
 
-INIT_PARAMS = ("k-means++", "random", "random_from_data")
 
+@dataclasses.dataclass
+class BinaryInputTags(InputTags):
+    """scikit-learn's input tags, plus ``binary``: X must be 0/1 data."""
 
-def _check_probabilities(theta, n_components, n_features, name):
-    t = np.asarray(theta, dtype=np.float64)
-    if t.shape != (n_components, n_features):
-        raise ValueError(
-            f"{name} must have shape ({n_components}, {n_features}), got {t.shape}"
-        )
-    if not ((t > 0) & (t < 1)).all():
-        raise ValueError(
-            f"{name} must lie strictly between 0 and 1 (a probability of exactly 0 "
-            "or 1 gives some binary vectors a log-likelihood of -inf)"
-        )
-    return np.ascontiguousarray(t)
+    binary: bool = False
 
 
 class BernoulliMixture(MixtureMixin):
@@ -80,9 +82,22 @@ class BernoulliMixture(MixtureMixin):
     random_state : int, RandomState, Generator or None
     n_threads : int, optional
         Threads for the core; None uses every usable core.
+    binarize : float or None, default=None
+        None: X must be binary (its tags say so). A number t: X > t becomes 1
+        and the rest 0 before fitting and inference, as scikit-learn's
+        ``BernoulliNB(binarize=t)`` (NaN stays NaN).
+    missing_values : np.nan or None, default=np.nan
+        np.nan: NaN entries are missing (at random); given the component the
+        features are independent, so a missing entry drops out of the
+        likelihood and out of the M-step's sums (θ_kd is the weighted mean
+        over the rows that observed feature d). Inference marginalises, and
+        ``impute`` fills a missing entry with Σ_k γ_k θ_kd. X without NaN is
+        fitted exactly as before. None: NaN is an error.
 
     Attributes
     ----------
+    The arrays are float32 when X is float32, float64 otherwise.
+
     weights_ : ndarray of shape (n_components,)
     probabilities_ : ndarray of shape (n_components, n_features)
         θ_kd = P(x_d = 1 | component k).
@@ -114,6 +129,8 @@ class BernoulliMixture(MixtureMixin):
         alpha=1e-3,
         random_state=None,
         n_threads=None,
+        binarize=None,
+        missing_values=np.nan,
     ):
         self.n_components = n_components
         self.tol = tol
@@ -125,6 +142,45 @@ class BernoulliMixture(MixtureMixin):
         self.alpha = alpha
         self.random_state = random_state
         self.n_threads = n_threads
+        self.binarize = binarize
+        self.missing_values = missing_values
+
+    _parameter_constraints: ClassVar[dict] = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0.0, np.inf, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "init_params": [StrOptions(set(INIT_PARAMS))],
+        "weights_init": ["array-like", None],
+        "probabilities_init": ["array-like", None],
+        "alpha": [Interval(Real, 0.0, np.inf, closed="left")],
+        "random_state": RANDOM_STATE,
+        "n_threads": N_THREADS,
+        "binarize": [Interval(Real, None, None, closed="neither"), None],
+        "missing_values": [MissingValues(numeric_only=True), None],
+    }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        given = {
+            f.name: getattr(tags.input_tags, f.name)
+            for f in dataclasses.fields(InputTags)
+        }
+        tags.input_tags = BinaryInputTags(**given, binary=self.binarize is None)
+        tags.input_tags.positive_only = self.binarize is None
+        return tags
+
+    def _validate_X(self, X, reset):
+        allow_nan = self._allow_nan()
+        if self.binarize is None:
+            return check_binary_array(X, self, reset=reset, allow_nan=allow_nan)
+        X = check_data(X, self, reset=reset, allow_nan=allow_nan)
+        binary = (X > self.binarize).astype(X.dtype)
+        return np.where(np.isnan(X), X, binary) if allow_nan else binary
+
+    def _validate_fitted(self, X):
+        check_is_fitted(self)
+        return self._validate_X(X, reset=False)
 
     def fit(self, X, y=None, sample_weight=None):
         """Estimate the parameters with EM.
@@ -135,7 +191,7 @@ class BernoulliMixture(MixtureMixin):
             Binary data: every entry 0 or 1 (bool, integer or float). A
             ``dask.array.Array`` chunked by rows is fitted on the Dask
             cluster, one map and one tree reduction per iteration (see
-            ``emclust._dask``); from the same initial parameters the result
+            ``emclust.drivers.dask``); from the same initial parameters the result
             equals the in-memory fit to rounding. ``init_params="random"`` is
             not available there; "k-means++" and "random_from_data" seed
             from a uniform sample of rows.
@@ -153,17 +209,14 @@ class BernoulliMixture(MixtureMixin):
 
     def _check_parameters(self, n_samples, d):
         """(k, tol, alpha, max_iter, n_init, (weights_init, probabilities_init))."""
-        k = check_int(self.n_components, "n_components", minimum=1)
+        k = self.n_components
         if n_samples < k:
             raise ValueError(
                 f"Expected n_samples >= n_components but got n_components = {k}, "
                 f"n_samples = {n_samples}"
             )
-        tol = check_float(self.tol, "tol", minimum=0.0)
-        alpha = check_float(self.alpha, "alpha", minimum=0.0)
-        max_iter = check_int(self.max_iter, "max_iter", minimum=0)
-        n_init = check_int(self.n_init, "n_init", minimum=1)
-        check_choice(self.init_params, "init_params", INIT_PARAMS)
+        tol, alpha = float(self.tol), float(self.alpha)
+        max_iter, n_init = int(self.max_iter), int(self.n_init)
         weights_init = (
             None
             if self.weights_init is None
@@ -172,68 +225,93 @@ class BernoulliMixture(MixtureMixin):
         probabilities_init = (
             None
             if self.probabilities_init is None
-            else _check_probabilities(
+            else check_probabilities(
                 self.probabilities_init, k, d, "probabilities_init"
             )
         )
         return k, tol, alpha, max_iter, n_init, (weights_init, probabilities_init)
 
     def _fit(self, X, sample_weight):
+        self._validate_params()
         if is_dask_collection(X):
-            from ._dask import fit_bernoulli_mixture
-
-            X, result = fit_bernoulli_mixture(self, X, sample_weight)
+            if self.binarize is not None:
+                X = (X > self.binarize).astype(dask_driver.float_dtype(X))
+            X, result = self._fit_dask(X, sample_weight)
+            self.n_features_in_ = X.shape[1]
         else:
             X, result = self._fit_in_memory(X, sample_weight)
-        self.weights_ = result["weights"]
-        self.probabilities_ = result["probabilities"]
+        dtype = dask_driver.float_dtype(X)
+        self.weights_ = float_result(result["weights"], dtype)
+        self.probabilities_ = float_result(result["probabilities"], dtype)
         self.converged_ = bool(result["converged"])
         self.n_iter_ = int(result["n_iter"])
         self.lower_bound_ = float(result["lower_bound"])
         self.lower_bounds_ = list(result["lower_bounds"])
-        self.n_features_in_ = X.shape[1]
         self._warn_if_not_converged()
         return X
 
     def _fit_in_memory(self, X, sample_weight):
-        X = check_binary_array(X)
+        X = self._validate_X(X, reset=True)
         k, tol, alpha, max_iter, n_init, given = self._check_parameters(*X.shape)
         weights_init, probabilities_init = given
         w = check_sample_weight(sample_weight, X.shape[0])
-        result = _core.bernoulli_fit(
+        result = memory.fit_bernoulli_mixture(
             X,
             w,
-            k,
-            tol,
-            alpha,
-            max_iter,
-            n_init,
-            self.init_params,
-            weights_init,
-            probabilities_init,
-            seed_from_random_state(self.random_state),
-            check_n_threads(self.n_threads),
-            None,
+            n_components=k,
+            tol=tol,
+            alpha=alpha,
+            max_iter=max_iter,
+            n_init=n_init,
+            init_params=self.init_params,
+            weights_init=weights_init,
+            probabilities_init=probabilities_init,
+            seed=seed_from_random_state(self.random_state),
+            n_threads=check_n_threads(self.n_threads),
         )
         return X, result
+
+    def _fit_dask(self, X, sample_weight):
+        """EM on a Dask array (drivers.dask); from the same initial
+        parameters it equals the in-memory fit to rounding."""
+        data = dask_driver.ChunkedData(X, sample_weight, self.n_threads)
+        k, tol, alpha, max_iter, n_init, given = self._check_parameters(
+            data.n_samples, data.n_features
+        )
+        seed = seed_from_random_state(self.random_state)
+        sample = dask_driver.cached_sample(
+            data, sample_size(k), seed, check=bernoulli.check_binary_sample
+        )
+        result = dask_driver.fit_em(
+            data,
+            n_init=n_init,
+            max_iter=max_iter,
+            tol=tol,
+            initial_params=lambda r: bernoulli.chunked_initial_params(
+                data, k, self.init_params, seed, r, given, alpha, sample
+            ),
+            e_step=lambda params, it, check: bernoulli.chunked_e_step(
+                data, params, it, check
+            ),
+            m_step=lambda stats: stats._m_step(alpha),
+        )
+        return data.X, result
 
     # -- inference (predict, predict_proba, score_samples, score, bic, aic:
     #    MixtureMixin; lazy on Dask arrays) --
 
-    _dask_inference = True
-    _fitted_attribute = "probabilities_"
+    def _impute(self, X):
+        return bernoulli.impute(
+            X, self.weights_, self.probabilities_, check_n_threads(self.n_threads)
+        )
 
     def _e_step(self, X, want_resp, want_log_prob):
-        self._check_is_fitted("probabilities_")
-        X = check_binary_array(X)
-        self._check_n_features(X)
-        return _core.bernoulli_e_step(
+        return bernoulli.infer(
             X,
-            np.ascontiguousarray(self.weights_, dtype=np.float64),
-            np.ascontiguousarray(self.probabilities_, dtype=np.float64),
+            self.weights_,
+            self.probabilities_,
             want_resp,
             want_log_prob,
-            False,
             check_n_threads(self.n_threads),
         )
 
@@ -251,10 +329,13 @@ class BernoulliMixture(MixtureMixin):
         y : ndarray of shape (n_samples,)
             The component each sample was drawn from.
         """
-        self._check_is_fitted("probabilities_")
-        n_samples = check_int(n_samples, "n_samples", minimum=1)
+        check_is_fitted(self)
+        n_samples = check_n_samples(n_samples)
         rng = numpy_generator(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
         y = np.repeat(np.arange(self.weights_.shape[0]), counts)
         u = rng.random((n_samples, self.probabilities_.shape[1]))
         return (u < self.probabilities_[y]).astype(np.float64), y
+
+
+io.register_kind(BernoulliMixture)

@@ -1,0 +1,281 @@
+"""The mixture of Bernoullis: parameter checks, sufficient statistics of a
+chunk of binary rows, and the per-chunk tasks and initialisation of a chunked
+(Dask) fit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _core
+from .._validation import check_binary_array, check_float, check_n_threads
+from ._common import as_chunk, as_weights, check_chunk_weight, nk_eps
+
+INIT_PARAMS = ("k-means++", "random", "random_from_data")
+
+
+def check_probabilities(theta, n_components, n_features, name):
+    t = np.asarray(theta, dtype=np.float64)
+    if t.shape != (n_components, n_features):
+        raise ValueError(
+            f"{name} must have shape ({n_components}, {n_features}), got {t.shape}"
+        )
+    if not ((t > 0) & (t < 1)).all():
+        raise ValueError(
+            f"{name} must lie strictly between 0 and 1 (a probability of exactly 0 "
+            "or 1 gives some binary vectors a log-likelihood of -inf)"
+        )
+    return np.ascontiguousarray(t)
+
+
+def infer(X, weights, probabilities, want_resp, want_log_prob, n_threads):
+    """(resp, log_prob) of validated binary X under a fitted mixture, either
+    None when not asked for. NaN entries are missing and drop out of the
+    likelihood; without NaN the complete-data E-step runs, unchanged."""
+    resp, log_prob, _ = _core.bernoulli_missing_e_step(
+        X,
+        np.ascontiguousarray(weights, dtype=np.float64),
+        np.ascontiguousarray(probabilities, dtype=np.float64),
+        want_resp,
+        want_log_prob,
+        False,
+        False,
+        n_threads,
+    )
+    return resp, log_prob
+
+
+def impute(X, weights, probabilities, n_threads):
+    """Validated X with every NaN replaced by Σ_k γ_k θ_kd (γ given the row's
+    observed entries): the probability that the entry is 1."""
+    return _core.bernoulli_missing_e_step(
+        X,
+        np.ascontiguousarray(weights, dtype=np.float64),
+        np.ascontiguousarray(probabilities, dtype=np.float64),
+        False,
+        False,
+        False,
+        True,
+        n_threads,
+    )[2]
+
+
+def check_binary_sample(Xs):
+    """A chunked fit's seeding sample must be binary like the rest of X."""
+    ok = (Xs == 0) | (Xs == 1)
+    if not ok.all():
+        raise ValueError(
+            f"X must be binary (every entry 0 or 1), got {Xs[~ok][0]!r} in a "
+            "sampled row"
+        )
+
+
+@dataclass
+class BernoulliStatistics:
+    """Sums over rows that an M-step of a mixture of Bernoullis needs.
+
+    With responsibilities γ_ik from the E-step and row weights w_i:
+
+    - ``resp_sum[k] = Σ_i w_i γ_ik``
+    - ``x_sum[k] = Σ_i w_i γ_ik x_i``
+    - ``log_likelihood = Σ_i w_i log p(x_i)``, ``weight_sum = Σ_i w_i``
+
+    Statistics of the same data type add with ``+`` (``sum()`` works too).
+
+    Attributes
+    ----------
+    dtype : {"float32", "float64"}
+        Type the sums were computed in; it sets the ``10 * eps`` added to
+        every N_k in the M-step.
+    resp_sum : ndarray of shape (n_components,)
+    x_sum : ndarray of shape (n_components, n_features)
+    log_likelihood : float
+    weight_sum : float
+    """
+
+    dtype: str
+    resp_sum: np.ndarray
+    x_sum: np.ndarray
+    log_likelihood: float = 0.0
+    weight_sum: float = 0.0
+
+    @property
+    def lower_bound(self):
+        """Mean log-likelihood per unit of weight (``BernoulliMixture.lower_bound_``)."""
+        return self.log_likelihood / self.weight_sum
+
+    def __add__(self, other):
+        if isinstance(other, int) and other == 0:
+            return self
+        if not isinstance(other, BernoulliStatistics):
+            return NotImplemented
+        if other.dtype != self.dtype or other.x_sum.shape != self.x_sum.shape:
+            raise ValueError("only statistics of the same shape and dtype can be added")
+        return BernoulliStatistics(
+            self.dtype,
+            self.resp_sum + other.resp_sum,
+            self.x_sum + other.x_sum,
+            self.log_likelihood + other.log_likelihood,
+            self.weight_sum + other.weight_sum,
+        )
+
+    __radd__ = __add__
+
+    def m_step(self, alpha=1e-3):
+        """Parameters from the summed statistics (``BernoulliMixture``'s M-step).
+
+        θ_kd = (x_sum_kd + α) / (N_k + 2α), clipped to [1e-10, 1 - 1e-10], with
+        N_k = resp_sum_k + 10·eps, and π_k = N_k / Σ_j N_j.
+
+        Parameters
+        ----------
+        alpha : float, default=1e-3
+            Additive smoothing, as ``BernoulliMixture(alpha=...)``.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_components,)
+        probabilities : ndarray of shape (n_components, n_features)
+        """
+        out = self._m_step(check_float(alpha, "alpha", minimum=0.0))
+        return out["weights"], out["probabilities"]
+
+    def _m_step(self, alpha):
+        return _core.bernoulli_m_step_from_statistics(
+            np.ascontiguousarray(self.resp_sum, dtype=np.float64),
+            np.ascontiguousarray(self.x_sum, dtype=np.float64),
+            float(alpha),
+            nk_eps(self.dtype),
+        )
+
+
+def statistics_from_core(out, dtype):
+    return BernoulliStatistics(
+        np.dtype(dtype).name,
+        out["resp_sum"],
+        out["x_sum"],
+        float(out["log_likelihood"]),
+        float(out["weight_sum"]),
+    )
+
+
+def bernoulli_statistics(
+    X, weights, probabilities, *, sample_weight=None, n_threads=None
+):
+    """E-step statistics of a chunk of binary rows under a mixture of Bernoullis.
+
+    One pass over ``X`` on the native core (GIL released): responsibilities
+    are folded at once into :class:`BernoulliStatistics`. The sum over all
+    chunks, passed to :meth:`BernoulliStatistics.m_step`, is one EM iteration
+    of ``BernoulliMixture``::
+
+        stats = sum(bernoulli_statistics(chunk, weights, probabilities)
+                    for chunk in chunks)
+        weights, probabilities = stats.m_step(alpha=1e-3)
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Binary data (every entry 0 or 1); float32 is processed in float32
+        (float64 sums), anything else in float64.
+    weights : array-like of shape (n_components,)
+    probabilities : array-like of shape (n_components, n_features)
+        θ, strictly between 0 and 1.
+    sample_weight : array-like of shape (n_samples,), optional
+        Zero weights are allowed (the chunk's sum may be zero).
+    n_threads : int, optional
+        Threads for this chunk; None uses every usable core.
+
+    Returns
+    -------
+    BernoulliStatistics
+    """
+    X = check_binary_array(X, min_samples=0)
+    theta = np.asarray(probabilities, dtype=np.float64)
+    if theta.ndim != 2 or theta.shape[1] != X.shape[1]:
+        raise ValueError(
+            f"probabilities must have shape (n_components, {X.shape[1]}), got "
+            f"{theta.shape}"
+        )
+    k = theta.shape[0]
+    theta = check_probabilities(theta, k, X.shape[1], "probabilities")
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    if weights.shape != (k,):
+        raise ValueError(f"weights must have shape ({k},), got {weights.shape}")
+    if not (np.isfinite(weights).all() and (weights >= 0).all()):
+        raise ValueError("weights must be finite and non-negative")
+    w = check_chunk_weight(sample_weight, X.shape[0])
+    out = _core.bernoulli_statistics(X, w, weights, theta, check_n_threads(n_threads))
+    return statistics_from_core(out, X.dtype)
+
+
+# --- a chunked (Dask) fit: per-chunk tasks and initialisation ----------------------
+
+
+def bernoulli_chunk_task(block, w, dtype, n_threads, offset, weights, theta, check):
+    if check:
+        check_binary_chunk(block, offset)
+    x, w = as_chunk(block, dtype), as_weights(w)
+    out = _core.bernoulli_statistics(x, w, weights, theta, n_threads)
+    return statistics_from_core(out, dtype)
+
+
+def check_binary_chunk(block, offset):
+    x = np.asarray(block)
+    ok = (x == 0) | (x == 1)
+    if not ok.all():
+        i, j = np.argwhere(~ok)[0]
+        raise ValueError(
+            f"X must be binary (every entry 0 or 1), got {x[i, j]!r} at "
+            f"[{offset + i}, {j}]"
+        )
+
+
+def chunked_e_step(data, params, it, check=False):
+    return data.map_reduce(
+        bernoulli_chunk_task,
+        np.ascontiguousarray(params["weights"], dtype=np.float64),
+        np.ascontiguousarray(params["probabilities"], dtype=np.float64),
+        check,
+        what=f"EM iteration {it}",
+        with_offset=True,
+    )
+
+
+def chunked_initial_params(data, k, init_params, seed, restart, given, alpha, sample):
+    """Parameters of one restart of a chunked fit, as the core's
+    bernoulli_initial_params (see ``gaussian.chunked_initial_params``)."""
+    weights_init, probabilities_init = given
+    if weights_init is not None and probabilities_init is not None:
+        return {"weights": weights_init, "probabilities": probabilities_init}
+    if init_params == "random":
+        raise ValueError(
+            "init_params='random' is not supported on Dask arrays (its "
+            "responsibilities would depend on the chunking); use 'k-means++' or "
+            "'random_from_data', or give weights_init and probabilities_init"
+        )
+    Xs, ws = sample()
+    if init_params == "k-means++":
+        # On binary rows the squared distance is the Hamming distance.
+        rows = _core.kmeans_plusplus(
+            Xs, ws, k, "l2", (seed + restart + 1) % 2**64, data.n_threads
+        )
+    else:
+        rng = np.random.default_rng([seed, restart + 1])
+        rows = rng.choice(Xs.shape[0], k, replace=False)
+    # One-hot responsibilities at the k seed rows (bernoulli_seed_statistics).
+    w = np.ones(k) if ws is None else ws[rows].astype(np.float64)
+    st = BernoulliStatistics(
+        data.dtype.name,
+        w,
+        w[:, None] * Xs[rows].astype(np.float64),
+        0.0,
+        data.total_weight(),
+    )
+    p = dict(st._m_step(alpha))
+    if weights_init is not None:
+        p["weights"] = weights_init
+    if probabilities_init is not None:
+        p["probabilities"] = probabilities_init
+    return p
