@@ -16,10 +16,13 @@ kernel it ran is printed from threadpoolctl. The K-means limit of a Lloyd
 iteration is 2·n·k·d flops at the GEMM rate plus one read of the data at the
 memory rate of a 2-thread matrix-vector product (numpy's gemv).
 
-emclust runs in a subprocess per build and case; builds and repeats are
-interleaved, and each cell keeps the fastest run (on a shared machine the one
-least disturbed). Per-iteration time is (fastest m2-iteration fit - fastest
-m1-iteration fit) / (m2 - m1), as in compare_gmm.py.
+emclust runs in a subprocess per build, case and round; builds are
+interleaved within a round. Each subprocess also times a 2000×2000 GEMM of
+the case's dtype right before and right after the fit, and the round's
+fraction is the limit at the faster of those two rates over the fit's time,
+so that the GEMM and the fit see the same load on a shared machine. Cells
+show medians over --rounds. Per-iteration time is (fastest m2-iteration fit -
+fastest m1-iteration fit) / (m2 - m1) over --repeats, as in compare_gmm.py.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 
@@ -83,9 +87,26 @@ def gemm_rates(threads):
     return json.loads(out.stdout)
 
 
+def _gemm_now(dtype, size=2000, repeats=2):
+    """GFLOP/s of the fastest of ``repeats`` numpy matmuls, this process."""
+    import time
+
+    import numpy as np
+
+    a = np.random.default_rng(0).random((size, size)).astype(dtype)
+    a @ a
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        a @ a
+        best = min(best, time.perf_counter() - t)
+    return 2 * size**3 / best / 1e9
+
+
 def _worker(spec):
     """Runs in a subprocess: seconds per iteration of one case with the
-    emclust found first on sys.path."""
+    emclust found first on sys.path, and the GEMM rate of its dtype taken
+    just before and after."""
     import warnings
 
     import numpy as np
@@ -111,7 +132,16 @@ def _worker(spec):
     else:
         run = emclust_runner(emclust, X, k, spec["model"], threads)
         m1, m2 = (1, 3) if n * k * d * d > 2e9 else (2, 6)
-    return per_iteration(run, m1, m2, spec["repeats"])
+    before = _gemm_now(spec["dtype"])
+    seconds = per_iteration(run, m1, m2, spec["repeats"])
+    after = _gemm_now(spec["dtype"])
+    return {"seconds": seconds, "gemm": max(before, after), "lanes": _lanes(emclust)}
+
+
+def _lanes(module):
+    core = getattr(module, "_core", None)
+    kernels = getattr(core, "lane_kernels", None)
+    return kernels()["float64"] if kernels is not None else "-"
 
 
 def measure(path, model, case, dtype, threads, repeats):
@@ -123,24 +153,40 @@ def measure(path, model, case, dtype, threads, repeats):
         "threads": threads,
         "repeats": repeats,
     }
+    env = dict(
+        os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads)
+    )
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
     out = subprocess.run(
         [sys.executable, __file__, "--worker", json.dumps(spec)],
         capture_output=True,
         text=True,
+        env=env,
     )
     if out.returncode != 0:
         raise RuntimeError(out.stderr)
-    return float(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def limit_seconds(model, case, dtype, rates):
+def limit_seconds(model, case, dtype, rates, gemm=None):
+    """The limit at ``rates`` (from gemm_rates), with the GEMM rate of
+    ``dtype`` replaced by ``gemm`` when given."""
     n, d, k = case
-    gflops = rates[dtype] * 1e9
+    gflops = (gemm if gemm is not None else rates[dtype]) * 1e9
     if model == "kmeans":
         itemsize = 8 if dtype == "float64" else 4
         return 2 * n * k * d / gflops + n * d * itemsize / (rates["memory_gbs"] * 1e9)
     flops = 2 * n * k * d * d if model == "full" else 6 * n * k * d
     return (flops + EXP_FLOPS * n * k) / gflops
+
+
+def _cell(secs, fracs):
+    """Median ms and median fraction of the limit of one build's rounds."""
+    if not secs:
+        return "- | -"
+    ms = statistics.median(secs) * 1e3
+    return f"{ms:.2f} | {100 * statistics.median(fracs):.0f} %"
 
 
 def main(argv=None):
@@ -152,11 +198,11 @@ def main(argv=None):
     p.add_argument("--dtypes", nargs="*", default=["float64", "float32"])
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3, help="interleaved fits per round")
-    p.add_argument("--rounds", type=int, default=2, help="subprocesses per cell")
+    p.add_argument("--rounds", type=int, default=3, help="subprocesses per cell")
     p.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker is not None:
-        print(_worker(json.loads(args.worker)))
+        print(json.dumps(_worker(json.loads(args.worker))))
         return
 
     def parse(cases, default):
@@ -175,28 +221,36 @@ def main(argv=None):
         f"{os.cpu_count()} cores; BLAS: {rates['blas']}"
     )
     head = " | ".join(f"{b} ms | {b} %" for b in args.builds)
-    print(f"| n, d, k | model | dtype | limit ms | {head} |")
-    print("|" + "---|" * (4 + 2 * len(args.builds)))
+    print(f"| n, d, k | model | dtype | GEMM GFLOP/s | limit ms | {head} |")
+    print("|" + "---|" * (5 + 2 * len(args.builds)))
     all_rates = [rates]
+    lanes = {}
     for model, case in cells:
         for dtype in args.dtypes:
-            best = {b: float("inf") for b in args.builds}
+            secs = {b: [] for b in args.builds}
+            fracs = {b: [] for b in args.builds}
+            gemms = []
             for r in range(args.rounds):
                 order = args.builds if r % 2 == 0 else args.builds[::-1]
                 for b in order:
-                    s = measure(b, model, case, dtype, args.threads, args.repeats)
+                    m = measure(b, model, case, dtype, args.threads, args.repeats)
+                    lanes[b] = m["lanes"]
+                    gemms.append(m["gemm"])
+                    s = m["seconds"]
                     if s == s:  # NaN when noise swamped the difference
-                        best[b] = min(best[b], s)
-            lim = limit_seconds(model, case, dtype, rates)
-            row = " | ".join(
-                f"{best[b] * 1e3:.2f} | {100 * lim / best[b]:.0f} %"
-                for b in args.builds
-            )
+                        secs[b].append(s)
+                        lim = limit_seconds(model, case, dtype, rates, m["gemm"])
+                        fracs[b].append(lim / s)
+            gemm = statistics.median(gemms)
+            lim = limit_seconds(model, case, dtype, rates, gemm)
+            row = " | ".join(_cell(secs[b], fracs[b]) for b in args.builds)
             n, d, k = case
             print(
-                f"| {n}, {d}, {k} | {model} | {dtype} | {lim * 1e3:.2f} | {row} |",
+                f"| {n}, {d}, {k} | {model} | {dtype} | {gemm:.1f} | {lim * 1e3:.2f}"
+                f" | {row} |",
                 flush=True,
             )
+    print("lane kernels: " + ", ".join(f"{b}: {v}" for b, v in lanes.items()))
     # The rates again at the end, to show how much the load drifted meanwhile.
     again = gemm_rates(args.threads)
     all_rates.append(again)

@@ -232,12 +232,15 @@ void normalize(Index K, Index n, Index n_pad, T floor, T* logp, Index ld, T* lse
     using Pk = Packet<T>;
     constexpr int V = kLanes<T>;
     // A row that every component gives probability 0 (max = -inf) is
-    // normalised about 0, flagged, and then given no responsibility.
+    // normalised about 0, flagged, and then given no responsibility. So is a
+    // padding row (zeros, which can be that far from every mean too): its
+    // exponentials must stay finite, since its scale of 0 multiplies them.
     bool impossible = false;
-    for (Index b = 0; b < n; ++b) {
+    for (Index b = 0; b < n_pad; ++b) {
         const bool none = !(lse[b] > -std::numeric_limits<T>::infinity());
-        flags[b] = none ? T(1) : T(0);
         if (none) lse[b] = T(0);
+        if (b >= n) continue;
+        flags[b] = none ? T(1) : T(0);
         impossible = impossible || none;
     }
     const Pk lo = pset1<Pk>(floor);

@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdlib>
+#include <cstring>
 
 namespace emclust_lane_abi {
 
@@ -46,12 +48,26 @@ struct LaneTable {
 template <class T>
 inline std::atomic<const LaneTable<T>*> installed{nullptr};
 
+/// The highest level the environment lets dispatch install: EMCLUST_LANES =
+/// "x86-64-v3" keeps an AVX-512 CPU on the AVX2 kernels, "x86-64" on those
+/// compiled with the caller (to test and time each path on one machine).
+/// Unset, empty or any other value: no limit.
+static int allowed_level() {
+    const char* v = std::getenv("EMCLUST_LANES");
+    if (v == nullptr) return 1 << 30;
+    if (std::strcmp(v, "x86-64") == 0) return 0;
+    if (std::strcmp(v, "x86-64-v3") == 0) return 3;
+    return 1 << 30;
+}
+
 /// Installs t unless a table of a higher level is installed already (static
-/// initialisers of the dispatch sources run in any order). Static, not
-/// inline: each dispatch source keeps its own copy, compiled for its target,
-/// rather than one the linker might pick from a newer target's source.
+/// initialisers of the dispatch sources run in any order) or the environment
+/// caps the level (allowed_level). Static, not inline: each dispatch source
+/// keeps its own copy, compiled for its target, rather than one the linker
+/// might pick from a newer target's source.
 template <class T>
 static void install(const LaneTable<T>* t) {
+    if (t->level > allowed_level()) return;
     const LaneTable<T>* cur = installed<T>.load();
     while ((cur == nullptr || cur->level < t->level) &&
            !installed<T>.compare_exchange_weak(cur, t)) {
