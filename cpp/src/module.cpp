@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 
 #include <emclust/errors.hpp>
+#include <emclust/gaussian_lanes.hpp>
 #include <emclust/parallel.hpp>
 
 namespace py = pybind11;
@@ -33,6 +34,16 @@ PYBIND11_MODULE(_core, m) {
     // The largest n_threads the core accepts, for the layers above to check
     // against (and document) without repeating the number.
     m.attr("MAX_THREADS") = emclust::kMaxThreads;
+
+    // Which build of the Gaussian lane kernels runs (run-time dispatch in a
+    // portable build, capped by the EMCLUST_LANES environment variable), for
+    // tests and benchmarks to check.
+    m.def("lane_kernels", []() {
+        py::dict d;
+        d["float64"] = emclust::lanes::table<double>().name;
+        d["float32"] = emclust::lanes::table<float>().name;
+        return d;
+    });
 
     register_gmm(m);
     register_kmeans(m);

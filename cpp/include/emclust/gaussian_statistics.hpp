@@ -12,6 +12,7 @@
 #include "covariance_type.hpp"
 #include "errors.hpp"
 #include "gaussian_kernel.hpp"
+#include "gaussian_lanes.hpp"
 #include "interrupt.hpp"
 #include "parallel.hpp"
 #include "scratch_pool.hpp"
@@ -74,12 +75,20 @@ struct StatScratch : TileScratch<T> {
     Eigen::Array<T, 1, Eigen::Dynamic> wresp;    ///< (B)
     Eigen::Array<T, 1, Eigen::Dynamic> root;     ///< (B) sqrt(wresp)
     RowMatrix<T> outer;                          ///< (d, d)
+    /// Lane kernels (full, few features): g (x - c) and x - c, with rows from
+    /// d to the padded count kept zero; else empty.
+    RowMatrix<T> wd, dm;
     StatScratch(Index d, Index k, Index rows)
         : TileScratch<T>(d, k, rows),
           weights(rows),
           wresp(rows),
           root(rows),
-          outer(d, d) {}
+          outer(d, d) {
+        if (d <= lanes::kMaxFullFeatures) {
+            wd = RowMatrix<T>::Zero(lanes::padded_features(d), rows);
+            dm = RowMatrix<T>::Zero(lanes::padded_features(d), rows);
+        }
+    }
 };
 
 /// Adds the scatter of component k for a full or tied mixture with d >=
@@ -174,23 +183,16 @@ void accumulate_tile(const RowMatrix<T>& shift, bool weighted, bool with_second,
 
 }  // namespace detail
 
-/// Sums statistics over all rows of X, chunk by chunk in parallel, and adds
-/// the chunks in order (same bits for any thread count).
-///
-/// @param X (n, d) data  @param sample_weight (n), or empty for unit weights
-/// @param shift (K, d) point each component's sums are taken about
-/// @param fill  fill(begin, rows, scratch) writes responsibilities of rows
-///              [begin, begin+rows) into scratch.logp(:, 0:rows) (the tile's
-///              data is already in scratch.x) and, when it computes them,
-///              log p(x) into scratch.lse; returns whether it did.
-/// @param fill_keeps_diffs fill writes x - shift_k into scratch.diffs whenever
-///              they are allocated (weighted_log_prob_tile about shift = means)
-template <class T, class Fill>
-GaussianStatistics chunked_statistics(
+/// The chunked pass behind chunked_statistics: fill(begin, rows, scratch)
+/// evaluates a tile as there (returning whether scratch.lse holds log p(x)),
+/// accumulate(shift_t, rows, scratch, st) adds its sums to st. The matrix
+/// types' upper triangles are left for the caller to mirror.
+template <class T, class Fill, class Accumulate>
+GaussianStatistics chunked_statistics_with(
     const ConstRowMatrixRef<T>& X,
     const Eigen::Ref<const Eigen::VectorXd>& sample_weight, CovarianceType type,
-    const RowMatrixXd& shift, bool with_second, bool fill_keeps_diffs, ThreadPool& pool,
-    const InterruptCheck& interrupt, Fill&& fill) {
+    const RowMatrixXd& shift, bool fill_keeps_diffs, ThreadPool& pool,
+    const InterruptCheck& interrupt, Fill&& fill, Accumulate&& accumulate) {
     const Index n = X.rows(), d = X.cols(), k = shift.rows();
     if (shift.cols() != d)
         throw InvalidArgument("shift must have shape (n_components, n_features)");
@@ -229,7 +231,7 @@ GaussianStatistics chunked_statistics(
                                                .transpose()
                                                .array();
                 }
-                const bool has_lse = fill(b0, rows, static_cast<TileScratch<T>&>(s));
+                const bool has_lse = fill(b0, rows, s);
                 if (has_lse) {
                     if (weighted) {
                         st.log_likelihood +=
@@ -243,15 +245,124 @@ GaussianStatistics chunked_statistics(
                 }
                 st.weight_sum += weighted ? sample_weight.segment(b0, rows).sum()
                                           : static_cast<double>(rows);
-                detail::accumulate_tile(shift_t, weighted, with_second, rows, s, st);
+                accumulate(shift_t, rows, s, st);
             }
         },
         interrupt);
 
     GaussianStatistics total = proto;
     for (const auto& slot : slots) total += slot;
+    return total;
+}
+
+/// Sums statistics over all rows of X, chunk by chunk in parallel, and adds
+/// the chunks in order (same bits for any thread count).
+///
+/// @param X (n, d) data  @param sample_weight (n), or empty for unit weights
+/// @param shift (K, d) point each component's sums are taken about
+/// @param fill  fill(begin, rows, scratch) writes responsibilities of rows
+///              [begin, begin+rows) into scratch.logp(:, 0:rows) (the tile's
+///              data is already in scratch.x) and, when it computes them,
+///              log p(x) into scratch.lse; returns whether it did.
+/// @param fill_keeps_diffs fill writes x - shift_k into scratch.diffs whenever
+///              they are allocated (weighted_log_prob_tile about shift = means)
+template <class T, class Fill>
+GaussianStatistics chunked_statistics(
+    const ConstRowMatrixRef<T>& X,
+    const Eigen::Ref<const Eigen::VectorXd>& sample_weight, CovarianceType type,
+    const RowMatrixXd& shift, bool with_second, bool fill_keeps_diffs, ThreadPool& pool,
+    const InterruptCheck& interrupt, Fill&& fill) {
+    const Index d = X.cols(), k = shift.rows();
+    const bool weighted = sample_weight.size() > 0;
+    GaussianStatistics total = chunked_statistics_with<T>(
+        X, sample_weight, type, shift, fill_keeps_diffs, pool, interrupt,
+        [&](Index begin, Index rows, detail::StatScratch<T>& s) {
+            return fill(begin, rows, static_cast<TileScratch<T>&>(s));
+        },
+        [&](const RowMatrix<T>& shift_t, Index rows, detail::StatScratch<T>& s,
+            GaussianStatistics& st) {
+            detail::accumulate_tile(shift_t, weighted, with_second, rows, s, st);
+        });
     if (is_matrix_type(type) && with_second) {
         for (Index c = 0; c < k; ++c) {
+            auto sec = as_square(total.second, c, d);
+            sec.template triangularView<Eigen::StrictlyUpper>() = sec.transpose();
+        }
+    }
+    return total;
+}
+
+/// Whether lane_e_step_statistics handles this mixture: few features, and
+/// for full and tied covariances lower triangular factors.
+template <class T>
+bool lanes_apply(const GaussianKernel<T>& m) {
+    if (is_matrix_type(m.type))
+        return m.n_features <= lanes::kMaxFullFeatures && m.lower_factors;
+    return true;
+}
+
+/// e_step_statistics with the lane kernels (gaussian_lanes.hpp): the
+/// log-densities of a packet of rows from registers, a polynomial exp, and
+/// sums made of register tiles; no (d, B) difference tile per component.
+template <class T>
+GaussianStatistics lane_e_step_statistics(
+    const ConstRowMatrixRef<T>& X,
+    const Eigen::Ref<const Eigen::VectorXd>& sample_weight, const GaussianKernel<T>& m,
+    const RowMatrixXd& means, ThreadPool& pool, const InterruptCheck& interrupt) {
+    const Index K = m.n_components, d = m.n_features;
+    const bool full = is_matrix_type(m.type);
+    const bool weighted = sample_weight.size() > 0;
+    // Flat parameter arrays: the factors one after another, and spherical
+    // precisions spread over the features.
+    RowMatrix<T> factors, precisions;
+    lanes::LaneModel<T> lm;
+    lm.n_components = K;
+    lm.n_features = d;
+    lm.means = m.means.data();
+    lm.log_norm = m.log_norm.data();
+    if (full) {
+        factors.resize(static_cast<Index>(m.factors.size()), d * d);
+        for (std::size_t c = 0; c < m.factors.size(); ++c)
+            factors.row(static_cast<Index>(c)) =
+                Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>(
+                    m.factors[c].data(), d * d);
+        lm.factors = factors.data();
+        lm.factor_stride = m.type == CovarianceType::tied ? 0 : d * d;
+    } else {
+        precisions = m.type == CovarianceType::spherical
+                         ? RowMatrix<T>(m.precisions.col(0).replicate(1, d))
+                         : m.precisions;
+        lm.precisions = precisions.data();
+    }
+    lm.full = full;
+    const lanes::LaneTable<T>& kernels = lanes::table<T>();
+    const Index width = kernels.lanes;
+    GaussianStatistics total = chunked_statistics_with<T>(
+        X, sample_weight, m.type, means, false, pool, interrupt,
+        [&](Index, Index rows, detail::StatScratch<T>& s) {
+            // The table's packet width, which a dispatched table may not share
+            // with this translation unit.
+            const Index ld = s.x.cols(), n_pad = (rows + width - 1) / width * width;
+            // The padding rows of the last packet are zeros, never garbage.
+            for (Index i = 0; i < d; ++i)
+                for (Index b = rows; b < n_pad; ++b) s.x(i, b) = T(0);
+            kernels.log_prob(lm, s.x.data(), ld, n_pad, s.logp.data(), s.lse.data());
+            kernels.normalize(K, rows, n_pad, negligible_log_ratio<T>(), s.logp.data(),
+                              ld, s.lse.data(), s.wresp.data(),
+                              weighted ? s.weights.data() : nullptr, s.acc.data());
+            return true;
+        },
+        [&](const RowMatrix<T>& shift_t, Index rows, detail::StatScratch<T>& s,
+            GaussianStatistics& st) {
+            // The table's packet width, which a dispatched table may not share
+            // with this translation unit.
+            const Index ld = s.x.cols(), n_pad = (rows + width - 1) / width * width;
+            kernels.statistics(lm, shift_t.data(), s.x.data(), ld, n_pad, s.logp.data(),
+                               s.wresp.data(), s.wd.data(), s.dm.data(),
+                               st.resp_sum.data(), st.first.data(), st.second.data());
+        });
+    if (full) {
+        for (Index c = 0; c < K; ++c) {
             auto sec = as_square(total.second, c, d);
             sec.template triangularView<Eigen::StrictlyUpper>() = sec.transpose();
         }
@@ -274,6 +385,10 @@ GaussianStatistics e_step_statistics(
                               std::to_string(params.n_features()));
     }
     const GaussianKernel<T> kernel(params);
+    if (lanes_apply(kernel)) {
+        return lane_e_step_statistics(X, sample_weight, kernel, params.means, pool,
+                                      interrupt);
+    }
     return chunked_statistics<T>(X, sample_weight, params.covariance_type, params.means,
                                  true, true, pool, interrupt,
                                  [&](Index, Index rows, TileScratch<T>& s) {

@@ -1,0 +1,597 @@
+// The fused E-step and statistics of a Gaussian mixture for few features:
+// one row in each SIMD lane, the features of a packet of rows in registers.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+#include <utility>
+
+#include "lane_table.hpp"
+#include "simd.hpp"
+#include "types.hpp"
+
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
+namespace emclust::lanes {
+
+/// Up to this many features, full and tied covariances use the lane kernels
+/// with the feature count fixed at compile time (every loop over features
+/// unrolled, a packet of rows' features held in registers).
+inline constexpr int kMaxFullFeatures = 16;
+
+/// Up to this many features, diagonal and spherical covariances use lane
+/// kernels with a compile-time feature count; above, the same kernels with
+/// the count known at run time (diag_log_prob, diag_statistics_any).
+inline constexpr int kMaxDiagFeatures = 16;
+
+/// Vector registers of the target: AVX-512 has 32, AVX and SSE 16. The
+/// register tiles of the scatter are sized so that they never spill.
+#if defined(EIGEN_VECTORIZE_AVX512)
+inline constexpr int kVectorRegisters = 32;
+#else
+inline constexpr int kVectorRegisters = 16;
+#endif
+
+/// Rows of the scatter's register tile (columns are 4).
+inline constexpr int kScatterTileRows = kVectorRegisters >= 32 ? 4 : 2;
+
+/// Feature rows of the (padded, d x B) scratch of scaled differences.
+constexpr Index padded_features(Index d) { return (d + 3) / 4 * 4; }
+
+/// Fully unrolls a loop over features (or a register tile), so that arrays of
+/// packets indexed by it stay in registers; GCC left a 16-step loop rolled,
+/// with the accumulators on the stack.
+#define EMCLUST_UNROLL _Pragma("GCC unroll 32")
+
+using Eigen::internal::padd;
+using Eigen::internal::pdiv;
+using Eigen::internal::pload;
+using Eigen::internal::ploadu;
+using Eigen::internal::pmadd;
+using Eigen::internal::pmax;
+using Eigen::internal::pmul;
+using Eigen::internal::predux;
+using Eigen::internal::pset1;
+using Eigen::internal::pstoreu;
+using Eigen::internal::psub;
+
+namespace detail {
+
+/// 2^n for a packet t whose low mantissa bits hold n + bias (the result of
+/// adding the shifter in exp_nonpositive): shifting the bits left by the
+/// mantissa width moves n + bias into the exponent field.
+template <class T>
+EIGEN_ALWAYS_INLINE Packet<T> pow2_from_bits(const Packet<T>& t) {
+    constexpr int kMantissa = std::numeric_limits<T>::digits - 1;
+#if defined(EIGEN_VECTORIZE_AVX512)
+    if constexpr (std::is_same_v<T, double>) {
+        return _mm512_castsi512_pd(
+            _mm512_slli_epi64(_mm512_castpd_si512(t), kMantissa));
+    } else {
+        return _mm512_castsi512_ps(
+            _mm512_slli_epi32(_mm512_castps_si512(t), kMantissa));
+    }
+#elif defined(EIGEN_VECTORIZE_AVX2)
+    if constexpr (std::is_same_v<T, double>) {
+        return _mm256_castsi256_pd(
+            _mm256_slli_epi64(_mm256_castpd_si256(t), kMantissa));
+    } else {
+        return _mm256_castsi256_ps(
+            _mm256_slli_epi32(_mm256_castps_si256(t), kMantissa));
+    }
+#elif defined(EIGEN_VECTORIZE_SSE2) && !defined(EIGEN_VECTORIZE_AVX)
+    if constexpr (std::is_same_v<T, double>) {
+        return _mm_castsi128_pd(_mm_slli_epi64(_mm_castpd_si128(t), kMantissa));
+    } else {
+        return _mm_castsi128_ps(_mm_slli_epi32(_mm_castps_si128(t), kMantissa));
+    }
+#else
+    using Bits =
+        std::conditional_t<std::is_same_v<T, double>, std::uint64_t, std::uint32_t>;
+    constexpr int V = kLanes<T>;
+    T lanes[V];
+    pstoreu(lanes, t);
+    for (T& v : lanes) {
+        Bits b;
+        std::memcpy(&b, &v, sizeof b);
+        b <<= kMantissa;
+        std::memcpy(&v, &b, sizeof b);
+    }
+    return ploadu<Packet<T> >(lanes);
+#endif
+}
+
+}  // namespace detail
+
+/// exp(x) for x in [-700, 0] (double) or [-80, 0] (float), within about an
+/// ulp: x = n ln2 + r with |r| <= ln2 / 2, exp(r) by its Taylor polynomial
+/// (degree 13 in double, 7 in float: the first omitted term is below the
+/// last bit), times 2^n made from n's bits. Eigen's exp for double divides
+/// two polynomials, and a division costs as much as the whole polynomial.
+template <class T>
+EIGEN_ALWAYS_INLINE Packet<T> exp_nonpositive(const Packet<T>& x) {
+    using Pk = Packet<T>;
+    if constexpr (std::is_same_v<T, double>) {
+        // 1.5 * 2^52 rounds to an integer; + 1023 leaves n + bias in the low bits.
+        const Pk shifter = pset1<Pk>(6755399441055744.0 + 1023.0);
+        const Pk t = pmadd(x, pset1<Pk>(1.4426950408889634), shifter);
+        const Pk n = psub(t, shifter);
+        Pk r = pmadd(n, pset1<Pk>(-0.6931471805599453), x);
+        r = pmadd(n, pset1<Pk>(-2.3190468138462996e-17), r);
+        Pk p = pset1<Pk>(1.0 / 6227020800.0);
+        p = pmadd(p, r, pset1<Pk>(1.0 / 479001600.0));
+        p = pmadd(p, r, pset1<Pk>(1.0 / 39916800.0));
+        p = pmadd(p, r, pset1<Pk>(1.0 / 3628800.0));
+        p = pmadd(p, r, pset1<Pk>(1.0 / 362880.0));
+        p = pmadd(p, r, pset1<Pk>(1.0 / 40320.0));
+        p = pmadd(p, r, pset1<Pk>(1.0 / 5040.0));
+        p = pmadd(p, r, pset1<Pk>(1.0 / 720.0));
+        p = pmadd(p, r, pset1<Pk>(1.0 / 120.0));
+        p = pmadd(p, r, pset1<Pk>(1.0 / 24.0));
+        p = pmadd(p, r, pset1<Pk>(1.0 / 6.0));
+        p = pmadd(p, r, pset1<Pk>(0.5));
+        p = pmadd(p, r, pset1<Pk>(1.0));
+        p = pmadd(p, r, pset1<Pk>(1.0));
+        return pmul(p, detail::pow2_from_bits<T>(t));
+    } else {
+        const Pk shifter = pset1<Pk>(12582912.0f + 127.0f);
+        const Pk t = pmadd(x, pset1<Pk>(1.44269504f), shifter);
+        const Pk n = psub(t, shifter);
+        Pk r = pmadd(n, pset1<Pk>(-0.693145752f), x);
+        r = pmadd(n, pset1<Pk>(-1.42860677e-06f), r);
+        Pk p = pset1<Pk>(1.0f / 5040.0f);
+        p = pmadd(p, r, pset1<Pk>(1.0f / 720.0f));
+        p = pmadd(p, r, pset1<Pk>(1.0f / 120.0f));
+        p = pmadd(p, r, pset1<Pk>(1.0f / 24.0f));
+        p = pmadd(p, r, pset1<Pk>(1.0f / 6.0f));
+        p = pmadd(p, r, pset1<Pk>(0.5f));
+        p = pmadd(p, r, pset1<Pk>(1.0f));
+        p = pmadd(p, r, pset1<Pk>(1.0f));
+        return pmul(p, detail::pow2_from_bits<T>(t));
+    }
+}
+
+using emclust_lane_abi::LaneModel;
+using emclust_lane_abi::LaneTable;
+
+/// Calls f(std::integral_constant<int, D>) for the compile-time D == d, or
+/// returns false when d is above Max.
+template <int Max, int D = 1, class F>
+bool with_features(Index d, F&& f) {
+    if constexpr (D > Max) {
+        return false;
+    } else {
+        if (d == D) {
+            f(std::integral_constant<int, D>{});
+            return true;
+        }
+        return with_features<Max, D + 1>(d, std::forward<F>(f));
+    }
+}
+
+/// logp(k, b) = log pi_k N(x_b | k) for the rows b < n_pad of the transposed
+/// tile x (D, ld), and mx(b) = max_k logp(k, b). The packet's features stay
+/// in registers across all components; the whitening uses only the lower
+/// triangle of C_k^T.
+template <class T, int D, bool Full>
+void log_prob(const LaneModel<T>& m, const T* x, Index ld, Index n_pad, T* logp,
+              T* mx) {
+    using Pk = Packet<T>;
+    constexpr int V = kLanes<T>;
+    const Index K = m.n_components;
+    for (Index b = 0; b < n_pad; b += V) {
+        Pk xv[D];
+        EMCLUST_UNROLL
+        for (int i = 0; i < D; ++i) xv[i] = ploadu<Pk>(x + i * ld + b);
+        Pk best = pset1<Pk>(-std::numeric_limits<T>::infinity());
+        for (Index k = 0; k < K; ++k) {
+            const T* mu = m.means + k * D;
+            Pk sq = pset1<Pk>(T(0));
+            if constexpr (Full) {
+                const T* c = m.factors + k * m.factor_stride;
+                Pk dv[D];
+                EMCLUST_UNROLL
+                for (int i = 0; i < D; ++i) dv[i] = psub(xv[i], pset1<Pk>(mu[i]));
+                EMCLUST_UNROLL
+                for (int j = 0; j < D; ++j) {
+                    Pk y = pmul(pset1<Pk>(c[j * D]), dv[0]);
+                    EMCLUST_UNROLL
+                    for (int i = 1; i <= j; ++i)
+                        y = pmadd(pset1<Pk>(c[j * D + i]), dv[i], y);
+                    sq = pmadd(y, y, sq);
+                }
+            } else {
+                const T* pr = m.precisions + k * D;
+                EMCLUST_UNROLL
+                for (int i = 0; i < D; ++i) {
+                    const Pk dv = psub(xv[i], pset1<Pk>(mu[i]));
+                    sq = pmadd(pset1<Pk>(pr[i]), pmul(dv, dv), sq);
+                }
+            }
+            const Pk l = pmadd(pset1<Pk>(T(-0.5)), sq, pset1<Pk>(m.log_norm[k]));
+            pstoreu(logp + k * ld + b, l);
+            best = pmax(best, l);
+        }
+        pstoreu(mx + b, best);
+    }
+}
+
+/// Turns logp(:, 0:n_pad) into exp(logp - max) (clamped below at
+/// exp(floor)), lse(0:n) from the maxima into log p(x), and writes scale(b) =
+/// w_b / sum_k exp(logp - max): the responsibilities times the row weights are
+/// logp(k, b) * scale(b). Rows every component gives probability 0 get no
+/// responsibility and log p(x) = -inf; rows from n to n_pad scale 0.
+/// @param weights (n), or null for unit weights  @param flags (n) work space
+template <class T>
+void normalize(Index K, Index n, Index n_pad, T floor, T* logp, Index ld, T* lse,
+               T* scale, const T* weights, T* flags) {
+    using Pk = Packet<T>;
+    constexpr int V = kLanes<T>;
+    // A row that every component gives probability 0 (max = -inf) is
+    // normalised about 0, flagged, and then given no responsibility. So is a
+    // padding row (zeros, which can be that far from every mean too): its
+    // exponentials must stay finite, since its scale of 0 multiplies them.
+    bool impossible = false;
+    for (Index b = 0; b < n_pad; ++b) {
+        const bool none = !(lse[b] > -std::numeric_limits<T>::infinity());
+        if (none) lse[b] = T(0);
+        if (b >= n) continue;
+        flags[b] = none ? T(1) : T(0);
+        impossible = impossible || none;
+    }
+    const Pk lo = pset1<Pk>(floor);
+    // Two packets of rows at a time: the exponentials' polynomial is one
+    // chain of dependent FMAs, and two independent chains fill the pipeline.
+    Index b = 0;
+    for (; b + 2 * V <= n_pad; b += 2 * V) {
+        const Pk mx0 = ploadu<Pk>(lse + b), mx1 = ploadu<Pk>(lse + b + V);
+        Pk sum0 = pset1<Pk>(T(0)), sum1 = pset1<Pk>(T(0));
+        for (Index k = 0; k < K; ++k) {
+            T* row = logp + k * ld + b;
+            const Pk e0 = exp_nonpositive<T>(pmax(psub(ploadu<Pk>(row), mx0), lo));
+            const Pk e1 = exp_nonpositive<T>(pmax(psub(ploadu<Pk>(row + V), mx1), lo));
+            pstoreu(row, e0);
+            pstoreu(row + V, e1);
+            sum0 = padd(sum0, e0);
+            sum1 = padd(sum1, e1);
+        }
+        pstoreu(scale + b, pdiv(pset1<Pk>(T(1)), sum0));
+        pstoreu(scale + b + V, pdiv(pset1<Pk>(T(1)), sum1));
+        pstoreu(lse + b, padd(mx0, Eigen::internal::plog(sum0)));
+        pstoreu(lse + b + V, padd(mx1, Eigen::internal::plog(sum1)));
+    }
+    for (; b < n_pad; b += V) {
+        const Pk mx = ploadu<Pk>(lse + b);
+        Pk sum = pset1<Pk>(T(0));
+        for (Index k = 0; k < K; ++k) {
+            T* row = logp + k * ld + b;
+            const Pk e = exp_nonpositive<T>(pmax(psub(ploadu<Pk>(row), mx), lo));
+            pstoreu(row, e);
+            sum = padd(sum, e);
+        }
+        pstoreu(scale + b, pdiv(pset1<Pk>(T(1)), sum));
+        pstoreu(lse + b, padd(mx, Eigen::internal::plog(sum)));
+    }
+    if (weights != nullptr)
+        for (Index b = 0; b < n; ++b) scale[b] *= weights[b];
+    for (Index b = n; b < n_pad; ++b) scale[b] = T(0);
+    if (impossible) {
+        for (Index b = 0; b < n; ++b) {
+            if (flags[b] != T(0)) {
+                scale[b] = T(0);
+                lse[b] = -std::numeric_limits<T>::infinity();
+            }
+        }
+    }
+}
+
+/// Adds component k's sums over the rows b < n_pad of the tile for a full or
+/// tied mixture, taken about shift (K, D): N_k += sum g, first_k += sum g d,
+/// and the lower triangle of second_k (row-major D x D) += sum g d d^T, where
+/// g = e(k, b) * scale(b) and d = x_b - shift_k. Sums over the tile are formed
+/// in T and added in double.
+///
+/// Up to 4 features the whole triangle is accumulated in registers in one
+/// pass. Above, one pass stores g d and d into wd and dm (rows D to the
+/// padded count must be zero) and the triangle is a product of the two made
+/// of register tiles of kScatterTileRows x 4 entries, each a packet of rows
+/// summed once at the end of the tile.
+template <class T, int D>
+void full_statistics(Index K, const T* shift, const T* x, Index ld, Index n_pad,
+                     const T* e, const T* scale, T* wd, T* dm, double* resp_sum,
+                     double* first, double* second) {
+    using Pk = Packet<T>;
+    constexpr int V = kLanes<T>;
+    for (Index k = 0; k < K; ++k) {
+        const T* c = shift + k * D;
+        const T* ek = e + k * ld;
+        Pk n_acc = pset1<Pk>(T(0));
+        Pk f_acc[D];
+        EMCLUST_UNROLL
+        for (auto& v : f_acc) v = pset1<Pk>(T(0));
+        double* sec = second + k * D * D;
+        if constexpr (D <= 4) {
+            constexpr int kTri = D * (D + 1) / 2;
+            Pk s_acc[kTri];
+            EMCLUST_UNROLL
+            for (auto& v : s_acc) v = pset1<Pk>(T(0));
+            for (Index b = 0; b < n_pad; b += V) {
+                const Pk g = pmul(ploadu<Pk>(ek + b), ploadu<Pk>(scale + b));
+                n_acc = padd(n_acc, g);
+                Pk dv[D], wv[D];
+                EMCLUST_UNROLL
+                for (int i = 0; i < D; ++i) {
+                    dv[i] = psub(ploadu<Pk>(x + i * ld + b), pset1<Pk>(c[i]));
+                    wv[i] = pmul(g, dv[i]);
+                    f_acc[i] = padd(f_acc[i], wv[i]);
+                }
+                int t = 0;
+                EMCLUST_UNROLL
+                for (int i = 0; i < D; ++i) EMCLUST_UNROLL
+                for (int j = 0; j <= i; ++j, ++t)
+                    s_acc[t] = pmadd(wv[i], dv[j], s_acc[t]);
+            }
+            int t = 0;
+            EMCLUST_UNROLL
+            for (int i = 0; i < D; ++i) EMCLUST_UNROLL
+            for (int j = 0; j <= i; ++j, ++t)
+                sec[i * D + j] += static_cast<double>(predux(s_acc[t]));
+        } else {
+            for (Index b = 0; b < n_pad; b += V) {
+                const Pk g = pmul(ploadu<Pk>(ek + b), ploadu<Pk>(scale + b));
+                n_acc = padd(n_acc, g);
+                EMCLUST_UNROLL
+                for (int i = 0; i < D; ++i) {
+                    const Pk dv = psub(ploadu<Pk>(x + i * ld + b), pset1<Pk>(c[i]));
+                    const Pk wv = pmul(g, dv);
+                    f_acc[i] = padd(f_acc[i], wv);
+                    pstoreu(wd + i * ld + b, wv);
+                    pstoreu(dm + i * ld + b, dv);
+                }
+            }
+            constexpr int R = kScatterTileRows, C = 4;
+            constexpr int P = static_cast<int>(padded_features(D));
+            for (int i0 = 0; i0 < P; i0 += R) {
+                for (int j0 = 0; j0 < i0 + R && j0 < P; j0 += C) {
+                    Pk acc[R][C];
+                    EMCLUST_UNROLL
+                    for (auto& row : acc) EMCLUST_UNROLL
+                    for (auto& v : row) v = pset1<Pk>(T(0));
+                    for (Index b = 0; b < n_pad; b += V) {
+                        Pk w[R];
+                        EMCLUST_UNROLL
+                        for (int r = 0; r < R; ++r)
+                            w[r] = ploadu<Pk>(wd + (i0 + r) * ld + b);
+                        EMCLUST_UNROLL
+                        for (int q = 0; q < C; ++q) {
+                            const Pk dj = ploadu<Pk>(dm + (j0 + q) * ld + b);
+                            EMCLUST_UNROLL
+                            for (int r = 0; r < R; ++r)
+                                acc[r][q] = pmadd(w[r], dj, acc[r][q]);
+                        }
+                    }
+                    EMCLUST_UNROLL
+                    for (int r = 0; r < R; ++r) {
+                        EMCLUST_UNROLL
+                        for (int q = 0; q < C; ++q) {
+                            const int i = i0 + r, j = j0 + q;
+                            if (i < D && j <= i)
+                                sec[i * D + j] +=
+                                    static_cast<double>(predux(acc[r][q]));
+                        }
+                    }
+                }
+            }
+        }
+        resp_sum[k] += static_cast<double>(predux(n_acc));
+        EMCLUST_UNROLL
+        for (int i = 0; i < D; ++i)
+            first[k * D + i] += static_cast<double>(predux(f_acc[i]));
+    }
+}
+
+namespace detail {
+
+/// Features [F0, F0 + kBlock) of diag_statistics for component k, then the
+/// next block: each block's first and second moments stay in registers.
+template <class T, int D, int F0>
+void diag_block(const T* c, const T* x, Index ld, Index n_pad, const T* ek,
+                const T* scale, double* first, double* second, double* resp_sum) {
+    using Pk = Packet<T>;
+    constexpr int V = kLanes<T>;
+    constexpr int kBlock = kVectorRegisters >= 32 ? 8 : 4;
+    constexpr int FB = D - F0 < kBlock ? D - F0 : kBlock;
+    Pk n_acc = pset1<Pk>(T(0));
+    Pk f_acc[FB], s_acc[FB];
+    EMCLUST_UNROLL
+    for (int i = 0; i < FB; ++i) f_acc[i] = s_acc[i] = pset1<Pk>(T(0));
+    for (Index b = 0; b < n_pad; b += V) {
+        const Pk g = pmul(ploadu<Pk>(ek + b), ploadu<Pk>(scale + b));
+        if constexpr (F0 == 0) n_acc = padd(n_acc, g);
+        EMCLUST_UNROLL
+        for (int i = 0; i < FB; ++i) {
+            const Pk dv = psub(ploadu<Pk>(x + (F0 + i) * ld + b), pset1<Pk>(c[F0 + i]));
+            const Pk wv = pmul(g, dv);
+            f_acc[i] = padd(f_acc[i], wv);
+            s_acc[i] = pmadd(wv, dv, s_acc[i]);
+        }
+    }
+    EMCLUST_UNROLL
+    for (int i = 0; i < FB; ++i) {
+        first[F0 + i] += static_cast<double>(predux(f_acc[i]));
+        second[F0 + i] += static_cast<double>(predux(s_acc[i]));
+    }
+    if constexpr (F0 == 0) *resp_sum += static_cast<double>(predux(n_acc));
+    if constexpr (F0 + FB < D)
+        diag_block<T, D, F0 + FB>(c, x, ld, n_pad, ek, scale, first, second, resp_sum);
+}
+
+}  // namespace detail
+
+/// As full_statistics for diagonal and spherical mixtures: second_k (D) +=
+/// sum g d^2.
+template <class T, int D>
+void diag_statistics(Index K, const T* shift, const T* x, Index ld, Index n_pad,
+                     const T* e, const T* scale, double* resp_sum, double* first,
+                     double* second) {
+    for (Index k = 0; k < K; ++k) {
+        detail::diag_block<T, D, 0>(shift + k * D, x, ld, n_pad, e + k * ld, scale,
+                                    first + k * D, second + k * D, resp_sum + k);
+    }
+}
+
+/// log_prob for diagonal and spherical mixtures with any number of features:
+/// a packet's features are read from the tile (L1) for every component, and
+/// two partial sums halve the dependency chain.
+template <class T>
+void diag_log_prob(const LaneModel<T>& m, const T* x, Index ld, Index n_pad, T* logp,
+                   T* mx) {
+    using Pk = Packet<T>;
+    constexpr int V = kLanes<T>;
+    const Index K = m.n_components, d = m.n_features;
+    for (Index b = 0; b < n_pad; b += V) {
+        Pk best = pset1<Pk>(-std::numeric_limits<T>::infinity());
+        for (Index k = 0; k < K; ++k) {
+            const T* mu = m.means + k * d;
+            const T* pr = m.precisions + k * d;
+            Pk sq0 = pset1<Pk>(T(0)), sq1 = pset1<Pk>(T(0));
+            Index i = 0;
+            for (; i + 2 <= d; i += 2) {
+                const Pk d0 = psub(ploadu<Pk>(x + i * ld + b), pset1<Pk>(mu[i]));
+                const Pk d1 =
+                    psub(ploadu<Pk>(x + (i + 1) * ld + b), pset1<Pk>(mu[i + 1]));
+                sq0 = pmadd(pset1<Pk>(pr[i]), pmul(d0, d0), sq0);
+                sq1 = pmadd(pset1<Pk>(pr[i + 1]), pmul(d1, d1), sq1);
+            }
+            if (i < d) {
+                const Pk d0 = psub(ploadu<Pk>(x + i * ld + b), pset1<Pk>(mu[i]));
+                sq0 = pmadd(pset1<Pk>(pr[i]), pmul(d0, d0), sq0);
+            }
+            const Pk l =
+                pmadd(pset1<Pk>(T(-0.5)), padd(sq0, sq1), pset1<Pk>(m.log_norm[k]));
+            pstoreu(logp + k * ld + b, l);
+            best = pmax(best, l);
+        }
+        pstoreu(mx + b, best);
+    }
+}
+
+namespace detail {
+
+/// Features [f0, f0 + FB) of component k's diagonal sums (as diag_block), with
+/// N_k too when with_n.
+template <class T, int FB>
+void diag_block_at(Index f0, const T* c, const T* x, Index ld, Index n_pad, const T* ek,
+                   const T* scale, double* first, double* second, double* resp_sum,
+                   bool with_n) {
+    using Pk = Packet<T>;
+    constexpr int V = kLanes<T>;
+    Pk n_acc = pset1<Pk>(T(0));
+    Pk f_acc[FB], s_acc[FB];
+    EMCLUST_UNROLL
+    for (int i = 0; i < FB; ++i) f_acc[i] = s_acc[i] = pset1<Pk>(T(0));
+    for (Index b = 0; b < n_pad; b += V) {
+        const Pk g = pmul(ploadu<Pk>(ek + b), ploadu<Pk>(scale + b));
+        n_acc = padd(n_acc, g);
+        EMCLUST_UNROLL
+        for (int i = 0; i < FB; ++i) {
+            const Pk dv = psub(ploadu<Pk>(x + (f0 + i) * ld + b), pset1<Pk>(c[f0 + i]));
+            const Pk wv = pmul(g, dv);
+            f_acc[i] = padd(f_acc[i], wv);
+            s_acc[i] = pmadd(wv, dv, s_acc[i]);
+        }
+    }
+    EMCLUST_UNROLL
+    for (int i = 0; i < FB; ++i) {
+        first[f0 + i] += static_cast<double>(predux(f_acc[i]));
+        second[f0 + i] += static_cast<double>(predux(s_acc[i]));
+    }
+    if (with_n) *resp_sum += static_cast<double>(predux(n_acc));
+}
+
+}  // namespace detail
+
+/// diag_statistics with the feature count known at run time: whole blocks of
+/// kBlock features, then one block of the rest.
+template <class T>
+void diag_statistics_any(Index K, Index d, const T* shift, const T* x, Index ld,
+                         Index n_pad, const T* e, const T* scale, double* resp_sum,
+                         double* first, double* second) {
+    constexpr int kBlock = kVectorRegisters >= 32 ? 8 : 4;
+    for (Index k = 0; k < K; ++k) {
+        const T* c = shift + k * d;
+        const T* ek = e + k * ld;
+        Index f0 = 0;
+        for (; f0 + kBlock <= d; f0 += kBlock) {
+            detail::diag_block_at<T, kBlock>(f0, c, x, ld, n_pad, ek, scale,
+                                             first + k * d, second + k * d,
+                                             resp_sum + k, f0 == 0);
+        }
+        if (f0 < d) {
+            with_features<kBlock - 1>(d - f0, [&](auto FB) {
+                detail::diag_block_at<T, decltype(FB)::value>(
+                    f0, c, x, ld, n_pad, ek, scale, first + k * d, second + k * d,
+                    resp_sum + k, f0 == 0);
+            });
+        }
+    }
+}
+
+/// log_prob, or diag_log_prob, for m's covariance type and feature count.
+template <class T>
+void log_prob_any(const LaneModel<T>& m, const T* x, Index ld, Index n_pad, T* logp,
+                  T* mx) {
+    const bool fixed = with_features<kMaxFullFeatures>(m.n_features, [&](auto D) {
+        if (m.full) {
+            log_prob<T, decltype(D)::value, true>(m, x, ld, n_pad, logp, mx);
+        } else {
+            log_prob<T, decltype(D)::value, false>(m, x, ld, n_pad, logp, mx);
+        }
+    });
+    if (!fixed) diag_log_prob<T>(m, x, ld, n_pad, logp, mx);
+}
+
+/// full_statistics, diag_statistics or diag_statistics_any for m.
+template <class T>
+void statistics_any(const LaneModel<T>& m, const T* shift, const T* x, Index ld,
+                    Index n_pad, const T* e, const T* scale, T* wd, T* dm,
+                    double* resp_sum, double* first, double* second) {
+    const Index K = m.n_components, d = m.n_features;
+    const bool fixed = with_features<kMaxFullFeatures>(d, [&](auto D) {
+        if (m.full) {
+            full_statistics<T, decltype(D)::value>(K, shift, x, ld, n_pad, e, scale, wd,
+                                                   dm, resp_sum, first, second);
+        } else {
+            diag_statistics<T, decltype(D)::value>(K, shift, x, ld, n_pad, e, scale,
+                                                   resp_sum, first, second);
+        }
+    });
+    if (!fixed)
+        diag_statistics_any<T>(K, d, shift, x, ld, n_pad, e, scale, resp_sum, first,
+                               second);
+}
+
+/// The kernels as compiled here, with this translation unit's target.
+template <class T>
+const LaneTable<T>& compiled_table(int level, const char* name) {
+    static const LaneTable<T> table{&log_prob_any<T>, &normalize<T>, &statistics_any<T>,
+                                    kLanes<T>,        level,         name};
+    return table;
+}
+
+/// The kernels to run: those a dispatch source installed for this CPU
+/// (lane_table.hpp), else the ones compiled with the caller.
+template <class T>
+const LaneTable<T>& table() {
+    const LaneTable<T>* t =
+        emclust_lane_abi::installed<T>.load(std::memory_order_acquire);
+    return t != nullptr ? *t : compiled_table<T>(0, "as compiled");
+}
+
+}  // namespace emclust::lanes
+
+#undef EMCLUST_UNROLL

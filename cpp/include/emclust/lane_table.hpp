@@ -1,0 +1,77 @@
+// The lane kernels' entry points as a table of functions, so that a build for
+// the baseline CPU can run kernels compiled for a newer one (run-time
+// dispatch). Deliberately free of Eigen and of the emclust namespace: the
+// translation units of cpp/src/lanes_x86_64_v*.cpp compile the kernels with
+// both namespaces renamed (so that no inline function compiled for AVX2 or
+// AVX-512 can be merged into baseline code), and share only these types.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+
+namespace emclust_lane_abi {
+
+/// A mixture's parameters as flat arrays in T, the form the lane kernels read.
+template <class T>
+struct LaneModel {
+    std::ptrdiff_t n_components = 0;
+    std::ptrdiff_t n_features = 0;
+    const T* means = nullptr;          ///< (K, d)
+    const T* factors = nullptr;        ///< full/tied: C_k^T (d, d) lower, row-major
+    std::ptrdiff_t factor_stride = 0;  ///< d * d, or 0 when all share one (tied)
+    const T* precisions = nullptr;     ///< diag/spherical: (K, d) 1/sigma^2
+    const T* log_norm = nullptr;       ///< (K)
+    bool full = false;                 ///< full or tied (else diag or spherical)
+};
+
+/// The three steps of a tile (see gaussian_lanes.hpp for their contracts).
+template <class T>
+struct LaneTable {
+    void (*log_prob)(const LaneModel<T>& m, const T* x, std::ptrdiff_t ld,
+                     std::ptrdiff_t n_pad, T* logp, T* mx);
+    void (*normalize)(std::ptrdiff_t K, std::ptrdiff_t n, std::ptrdiff_t n_pad, T floor,
+                      T* logp, std::ptrdiff_t ld, T* lse, T* scale, const T* weights,
+                      T* flags);
+    void (*statistics)(const LaneModel<T>& m, const T* shift, const T* x,
+                       std::ptrdiff_t ld, std::ptrdiff_t n_pad, const T* e,
+                       const T* scale, T* wd, T* dm, double* resp_sum, double* first,
+                       double* second);
+    int lanes;         ///< rows per packet: callers pad a tile to a multiple
+    int level;         ///< 0 this build's own target, 3 x86-64-v3, 4 x86-64-v4
+    const char* name;  ///< e.g. "x86-64-v4"
+};
+
+/// The tables installed at load time by the run-time dispatch sources for
+/// the CPU they run on (null: use the kernels compiled with the caller).
+template <class T>
+inline std::atomic<const LaneTable<T>*> installed{nullptr};
+
+/// The highest level the environment lets dispatch install: EMCLUST_LANES =
+/// "x86-64-v3" keeps an AVX-512 CPU on the AVX2 kernels, "x86-64" on those
+/// compiled with the caller (to test and time each path on one machine).
+/// Unset, empty or any other value: no limit.
+static int allowed_level() {
+    const char* v = std::getenv("EMCLUST_LANES");
+    if (v == nullptr) return 1 << 30;
+    if (std::strcmp(v, "x86-64") == 0) return 0;
+    if (std::strcmp(v, "x86-64-v3") == 0) return 3;
+    return 1 << 30;
+}
+
+/// Installs t unless a table of a higher level is installed already (static
+/// initialisers of the dispatch sources run in any order) or the environment
+/// caps the level (allowed_level). Static, not inline: each dispatch source
+/// keeps its own copy, compiled for its target, rather than one the linker
+/// might pick from a newer target's source.
+template <class T>
+static void install(const LaneTable<T>* t) {
+    if (t->level > allowed_level()) return;
+    const LaneTable<T>* cur = installed<T>.load();
+    while ((cur == nullptr || cur->level < t->level) &&
+           !installed<T>.compare_exchange_weak(cur, t)) {
+    }
+}
+
+}  // namespace emclust_lane_abi
