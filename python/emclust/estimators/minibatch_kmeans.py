@@ -29,7 +29,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _core
-from .._validation import check_n_threads
+from .._validation import check_n_threads, check_sample_weight, refuse_dates
 from ..models.kmeans import kmeans_plusplus
 
 # Below this many distance terms (rows x clusters x features; 16384 rows for
@@ -43,15 +43,17 @@ def _sample_weight(sample_weight, n_samples, dtype):
     """Weights as scikit-learn's ``_check_sample_weight`` gives them: X's dtype."""
     if sample_weight is None:
         return np.ones(n_samples, dtype=dtype)
-    w = np.asarray(sample_weight, dtype=dtype)
-    if w.shape != (n_samples,):
+    # emclust's checks (a scalar broadcasts, an overflowing sum is named),
+    # then X's dtype, in which the sum must still be finite.
+    w = check_sample_weight(sample_weight, n_samples)
+    with np.errstate(over="ignore"):
+        w = w.astype(dtype)
+        total = w.sum()
+    if not np.isfinite(total):
         raise ValueError(
-            f"sample_weight must have shape ({n_samples},) to match X, got {w.shape}"
+            f"sample_weight: the sum of the weights overflows {np.dtype(dtype).name}; "
+            "divide them by a common factor (only their ratios matter)"
         )
-    if not np.isfinite(w).all() or (w < 0).any():
-        raise ValueError("sample_weight must be finite and non-negative")
-    if not w.sum() > 0:
-        raise ValueError("sample_weight must have a positive sum")
     return w
 
 
@@ -382,7 +384,9 @@ class MiniBatchKMeans(
         self
         """
         self._validate_params()
-        X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
+        refuse_dates(X)
+        with np.errstate(invalid="ignore", over="ignore"):  # see check_data
+            X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
         self._check_params_vs_input(X)
         rs = check_random_state(self.random_state)
         sample_weight = _sample_weight(sample_weight, X.shape[0], X.dtype)
@@ -428,12 +432,21 @@ class MiniBatchKMeans(
             if self._converged(i, n_steps, n_samples, diff, batch_inertia):
                 break
         self._set_centers(X.dtype)
+        if self.compute_labels:
+            labels, inertia = self._labels_inertia(X, sample_weight)
+        else:
+            labels, inertia = None, self._ewa_inertia * sum_of_weights
+        if not (np.isfinite(inertia) and np.isfinite(self.cluster_centers_).all()):
+            del self.cluster_centers_  # not a fitted model
+            raise ValueError(
+                "MiniBatchKMeans stopped: the inertia overflows floating point; "
+                "the scale of X (or of sample_weight) is too large, rescale them"
+            )
         self.n_steps_ = i + 1
         self.n_iter_ = int(np.ceil(((i + 1) * self._batch_size) / n_samples))
-        if self.compute_labels:
-            self.labels_, self.inertia_ = self._labels_inertia(X, sample_weight)
-        else:
-            self.inertia_ = self._ewa_inertia * sum_of_weights
+        if labels is not None:
+            self.labels_ = labels
+        self.inertia_ = inertia
         return self
 
     def partial_fit(self, X, y=None, sample_weight=None):
@@ -512,9 +525,11 @@ class MiniBatchKMeans(
             and np.isfinite(X).all()
         ):
             return X
-        return validate_data(
-            self, X, dtype=[np.float64, np.float32], order="C", reset=reset
-        )
+        refuse_dates(X)
+        with np.errstate(invalid="ignore", over="ignore"):  # see check_data
+            return validate_data(
+                self, X, dtype=[np.float64, np.float32], order="C", reset=reset
+            )
 
     def predict(self, X):
         """Index of the nearest centre of every row of X."""

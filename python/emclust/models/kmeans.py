@@ -263,11 +263,17 @@ def _check_chunk_centers(X, centers, shift):
         raise ValueError(
             f"centers must have shape (n_clusters, {X.shape[1]}), got {centers.shape}"
         )
+    # A NaN centre or shift makes every distance NaN, and every row would
+    # silently go to cluster 0 with a finite inertia.
+    if not np.isfinite(centers).all():
+        raise ValueError("centers contains NaN or infinity")
     if shift is None:
         shift = centers.mean(axis=0)
     shift = np.ascontiguousarray(shift, dtype=np.float64)
     if shift.shape != (X.shape[1],):
         raise ValueError(f"shift must have shape ({X.shape[1]},), got {shift.shape}")
+    if not np.isfinite(shift).all():
+        raise ValueError("shift contains NaN or infinity")
     return X, centers, shift
 
 
@@ -301,6 +307,13 @@ def kmeans_statistics(X, centers, *, sample_weight=None, shift=None, n_threads=N
     out = _core.kmeans_statistics(
         X, w, centers, shift, False, check_n_threads(n_threads)
     )
+    if not np.isfinite(out["inertia"]):
+        # Squared distances beyond float64: every centre is "infinitely" far
+        # and the nearest one is arbitrary.
+        raise ValueError(
+            "the inertia overflows floating point: X, centers or sample_weight "
+            "are too large (rescale them)"
+        )
     return statistics_from_core(out, centers)
 
 
