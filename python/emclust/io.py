@@ -307,7 +307,8 @@ def _decode_array(value, name, shape):
         _fail(f"{name} holds a number out of the range of a float")
     if not np.isfinite(a).all():
         _fail(f"{name} contains NaN or infinity")
-    out = a.astype(dtype)
+    with np.errstate(over="ignore"):  # beyond float32: refused just below
+        out = a.astype(dtype)
     if dtype != "float64" and not np.array_equal(out, a):
         _fail(f"{name} holds values that are not {dtype}")
     return out

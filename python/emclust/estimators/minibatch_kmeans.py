@@ -289,9 +289,12 @@ class MiniBatchKMeans(
         counts = self._counts
         centers = self._centers.copy()
         new_counts = counts[hit] + wsum[hit]
-        centers[hit] = (centers[hit] * counts[hit, None] + st["sums"][hit]) * (
-            1.0 / new_counts
-        )[:, None]
+        # Data near the float64 limit overflows here; fit and partial_fit
+        # refuse a non-finite centre (_check_finite) instead of warning.
+        with np.errstate(over="ignore", invalid="ignore"):
+            centers[hit] = (centers[hit] * counts[hit, None] + st["sums"][hit]) * (
+                1.0 / new_counts
+            )[:, None]
         counts[hit] = new_counts
         if reassign and self.reassignment_ratio > 0:
             to_reassign = counts < self.reassignment_ratio * counts.max()
@@ -436,12 +439,7 @@ class MiniBatchKMeans(
             labels, inertia = self._labels_inertia(X, sample_weight)
         else:
             labels, inertia = None, self._ewa_inertia * sum_of_weights
-        if not (np.isfinite(inertia) and np.isfinite(self.cluster_centers_).all()):
-            del self.cluster_centers_  # not a fitted model
-            raise ValueError(
-                "MiniBatchKMeans stopped: the inertia overflows floating point; "
-                "the scale of X (or of sample_weight) is too large, rescale them"
-            )
+        self._check_finite(inertia)
         self.n_steps_ = i + 1
         self.n_iter_ = int(np.ceil(((i + 1) * self._batch_size) / n_samples))
         if labels is not None:
@@ -488,12 +486,28 @@ class MiniBatchKMeans(
             self._random_reassign(),
         )
         self._set_centers(X.dtype)
+        self._check_finite(0.0)
         if self.compute_labels:
             self.labels_, self.inertia_ = self._labels_inertia(
                 X, None if unit else sample_weight
             )
+            self._check_finite(self.inertia_)
         self.n_steps_ += 1
         return self
+
+    def _check_finite(self, inertia):
+        """A non-finite centre or inertia (data or weights near the float64
+        limit) is an error, and leaves no fitted centres behind."""
+        if np.isfinite(inertia) and np.isfinite(self.cluster_centers_).all():
+            return
+        del self.cluster_centers_
+        for name in ("_centers", "labels_", "inertia_"):
+            if hasattr(self, name):
+                delattr(self, name)
+        raise ValueError(
+            "MiniBatchKMeans stopped: a centre or the inertia overflows floating "
+            "point; the scale of X (or of sample_weight) is too large, rescale them"
+        )
 
     # -- inference --
 

@@ -279,7 +279,31 @@ def infer(
         False,
         n_threads,
     )
+    _check_finite_rows(resp, log_prob, log_resp)
     return resp, log_prob
+
+
+def _check_finite_rows(resp, log_prob, log_resp):
+    """The complete-data E-step refuses a row whose log-density overflows;
+    a row with missing entries is marginalised, and its overflow shows here
+    as a -inf log-density and responsibilities of zero."""
+    bad = None
+    if log_prob is not None:
+        bad = ~np.isfinite(log_prob)
+    if resp is not None:
+        with np.errstate(invalid="ignore"):
+            lost = (
+                ~np.isfinite(resp.max(axis=1))
+                if log_resp
+                else ~(resp.sum(axis=1) > 0.5)
+            )
+        bad = lost if bad is None else bad | lost
+    if bad is not None and bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"X row {i} is too far from every component mean: its log-density "
+            "overflows float64 (rescale X)"
+        )
 
 
 def impute(X, weights, means, precisions_cholesky, covariance_type, n_threads):
