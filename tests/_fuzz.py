@@ -27,12 +27,12 @@ CASES: dict[str, int] = {}
 
 
 def fuzz_settings(default, long=None):
-    """hypothesis settings: ``default`` examples normally, ``long`` (10x by
+    """hypothesis settings: ``default`` examples normally, ``long`` (5x by
     default) under ``-m fuzz``. No deadline: a busy CI machine is slow, and
     hangs are the watchdog's to catch."""
     if LONG:
         return settings(
-            max_examples=long or 10 * default,
+            max_examples=long or 5 * default,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),

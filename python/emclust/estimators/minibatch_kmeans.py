@@ -234,11 +234,15 @@ class MiniBatchKMeans(
         """Nearest centres of X's rows, per-centre sums, weights and inertia."""
         if sample_weight is not None:
             sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64)
+        with np.errstate(over="ignore"):
+            shift = centers.mean(axis=0)
+        if not np.isfinite(shift).all():  # centres near the float64 limit
+            shift = centers.min(axis=0) / 2 + centers.max(axis=0) / 2
         return _core.kmeans_statistics(
             X,
             sample_weight,
             centers,
-            centers.mean(axis=0),
+            shift,
             labels,
             self._threads if X.shape[0] * centers.size >= _THREADED_WORK else 1,
         )
