@@ -353,6 +353,14 @@ def test_kmeans_functions(xw, k, flaw):
     if st_ is not None:
         assert np.isfinite(st_.inertia) and st_.inertia >= 0
     out = _call_or_refuse(
+        "kmeans_relocation_candidates",
+        lambda: emclust.kmeans_relocation_candidates(
+            X, centers, sample_weight=w, shift=shift
+        ),
+    )
+    if out is not None:
+        _finite(out.values, out.distance)
+    out = _call_or_refuse(
         "kmeans_plusplus",
         lambda: emclust.kmeans_plusplus(X, k, sample_weight=w, random_state=0),
     )
@@ -390,3 +398,33 @@ def test_bernoulli_functions(xw, k, flaw):
         out = _call_or_refuse("BernoulliStatistics.m_step", lambda: stats.m_step())
         if out is not None:
             _finite(*out)
+
+
+@fuzz_settings(40)
+@given(
+    data(),
+    st.integers(1, 3),
+    st.sampled_from(COVARIANCE_TYPES),
+    st.sampled_from([0.0, 1e-6, 1.0]),
+    st.sampled_from([None, "negative", "nan", "zero-column", "unnormalised"]),
+)
+def test_m_step(xw, k, covariance_type, reg_covar, flaw):
+    X, w = xw
+    n = np.shape(X)[0]
+    resp = np.random.default_rng(2).dirichlet(np.ones(k), size=n)
+    if flaw == "negative":
+        resp[0, 0] = -0.5
+    elif flaw == "nan":
+        resp[0, 0] = np.nan
+    elif flaw == "zero-column":
+        resp[:, 0] = 0.0
+    elif flaw == "unnormalised":
+        resp *= 3.0
+    out = _call_or_refuse(
+        "m_step",
+        lambda: emclust.m_step(X, resp, covariance_type, reg_covar, sample_weight=w),
+    )
+    if out is not None:
+        weights, means, covariances = out
+        _finite(weights, means, covariances)
+        assert abs(weights.sum() - 1.0) < 1e-6

@@ -367,6 +367,13 @@ def m_step(
     out = _core.gmm_m_step(
         X, resp, w, covariance_type, reg_covar, check_n_threads(n_threads)
     )
+    if not all(
+        np.isfinite(out[key]).all() for key in ("weights", "means", "covariances")
+    ):
+        raise ValueError(
+            "the M-step overflows floating point: the scale of X (or of "
+            "sample_weight) is too large, rescale them"
+        )
     k, d = resp.shape[1], X.shape[1]
     return (
         out["weights"],

@@ -437,9 +437,15 @@ def kmeans_relocation_candidates(
     X, centers, shift = _check_chunk_centers(X, centers, shift)
     row_offset = check_int(row_offset, "row_offset", minimum=0)
     w = check_chunk_weight(sample_weight, X.shape[0])
-    return relocation_candidates(
+    out = relocation_candidates(
         X, w, centers, shift, row_offset, check_n_threads(n_threads)
     )
+    if not np.isfinite(out.distance).all():  # as in kmeans_statistics
+        raise ValueError(
+            "squared distances overflow floating point: X or centers are too "
+            "large (rescale them)"
+        )
+    return out
 
 
 # --- a chunked (Dask) fit: per-chunk tasks and Lloyd iterations ----------------------
