@@ -324,3 +324,98 @@ def test_a_weight_sum_that_overflows_is_named(X, make):
         ValueError, match="sample_weight: the sum of the weights overflows"
     ):
         make().fit(X + 10, sample_weight=np.full(X.shape[0], 1e307))
+
+
+# --- what the fuzz suites found (tests/test_fuzz_*.py), one regression each -----
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: KMeans(2, n_init=1), lambda: GaussianMixture(1)]
+)
+def test_plus_and_minus_infinity_in_x_is_a_value_error_without_a_warning(make):
+    """The fast finiteness check summed inf - inf: a RuntimeWarning first."""
+    with pytest.raises(ValueError, match="X"):
+        make().fit(np.array([[np.inf, -np.inf], [0.0, 1.0], [1.0, 0.0]]))
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_a_far_row_with_a_missing_entry_is_refused_not_given_zero_probabilities(
+    X, covariance_type
+):
+    gm = GaussianMixture(2, covariance_type=covariance_type, random_state=0).fit(X)
+    row = np.array([[np.nan, 1e300]])
+    for method in (gm.predict_proba, gm.score_samples, gm.predict):
+        with pytest.raises(ValueError, match="X row 0 is too far"):
+            method(row)
+    assert np.isfinite(gm.predict_proba(np.array([[np.nan, 1.0]]))).all()
+
+
+def test_minibatch_kmeans_at_the_float64_limit_is_refused_and_not_fitted():
+    est = MiniBatchKMeans(3, n_init=1, max_iter=1, random_state=0)
+    with pytest.raises(ValueError, match="scale of X"):
+        est.fit(np.array([[1e308], [-0.13], [0.64]]))
+    assert not hasattr(est, "cluster_centers_")
+
+
+def test_minibatch_kmeans_weights_are_checked_as_everywhere(X):
+    est = MiniBatchKMeans(2, n_init=1, random_state=0)
+    with pytest.raises(ValueError, match="sum of the weights overflows"):
+        est.fit(X, sample_weight=np.full(X.shape[0], 1e307))
+    a = MiniBatchKMeans(2, n_init=1, random_state=0).fit(X, sample_weight=2.0)
+    b = MiniBatchKMeans(2, n_init=1, random_state=0).fit(
+        X, sample_weight=np.full(100, 2.0)
+    )
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+
+
+def test_mixture_algebra_overflow_is_a_value_error():
+    means = [[6.4e154], [1.0e154]]
+    with pytest.raises(ValueError, match="overflows floating point"):
+        emclust.mixture_moments([0.5, 0.5], means, [[[1.0]], [[1.0]]])
+    a = ([1.0], [[1e308]], [[[1.0]]])
+    with pytest.raises(ValueError, match="overflows floating point"):
+        emclust.sum_of_mixtures(a, a)
+
+
+def test_kmeans_chunk_functions_refuse_overflowing_distances():
+    X, far = np.array([[0.1]]), np.array([[3e299]])
+    with pytest.raises(ValueError, match="overflows floating point"):
+        emclust.kmeans_statistics(X, far)
+    with pytest.raises(ValueError, match="overflow floating point"):
+        emclust.kmeans_relocation_candidates(X, far)
+
+
+def test_m_step_at_the_float64_limit_is_a_value_error():
+    with pytest.raises(ValueError, match="M-step overflows"):
+        emclust.m_step(np.array([[1e308, -0.13]]), np.ones((1, 1)), "full")
+
+
+def test_a_float32_file_value_beyond_float32_is_refused_without_a_warning(tmp_path, X):
+    import json
+
+    from emclust.io import _checksum
+
+    path = (
+        GaussianMixture(2, random_state=0)
+        .fit(X.astype(np.float32))
+        .save(tmp_path / "m.json")
+    )
+    content = json.loads(path.read_text())
+    content["attributes"]["means_"]["data"][0] = 3.4028235677973366e38
+    body = {k: content[k] for k in ("kind", "dtype", "params", "attributes")}
+    content["checksum"] = _checksum(body)
+    path.write_text(json.dumps(content))
+    with pytest.raises(ValueError, match="means_ holds values that are not float32"):
+        emclust.load(path)
+
+
+def test_a_damaged_npy_header_is_a_cli_error(tmp_path):
+    from emclust.cli._data import read_data
+    from emclust.cli._errors import CLIError
+
+    path = tmp_path / "data.npy"
+    np.save(path, np.zeros((4, 2)))
+    data = path.read_bytes()
+    path.write_bytes(data[:10] + b" 'shape': (20, 2), }" + data[50:])
+    with pytest.raises(CLIError, match=r"not a valid \.npy file"):
+        read_data(str(path))
