@@ -16,6 +16,28 @@ def impl(request):
     return importlib.import_module(_IMPLEMENTATIONS[request.param])
 
 
+def pytest_configure(config):
+    """``-m fuzz`` gives the fuzz suites their long hypothesis profile
+    (tests/_fuzz.py); any other run, their short one."""
+    import re
+
+    import _fuzz
+
+    expr = config.option.markexpr or ""
+    _fuzz.LONG = re.search(r"(?<!not )\bfuzz\b", expr) is not None
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Cases the fuzz suites ran, by target (the table of issue 12)."""
+    import _fuzz
+
+    if _fuzz.CASES:
+        terminalreporter.section("fuzz cases")
+        for target, n in sorted(_fuzz.CASES.items()):
+            terminalreporter.write_line(f"{n:7d}  {target}")
+        terminalreporter.write_line(f"{sum(_fuzz.CASES.values()):7d}  in all")
+
+
 def pytest_sessionfinish(session, exitstatus):
     """In CI (CI=true) a skipped test fails the run: everything a test needs
     comes with `pip install ".[test]"`, so a skip there means the set-up has

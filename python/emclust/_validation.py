@@ -10,7 +10,6 @@ a repeated row) and mixing weights.
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
@@ -83,10 +82,39 @@ def check_data(
         if reset or X.shape[1] != getattr(estimator, "n_features_in_", None):
             _check_n_features(estimator, X, reset=reset)
         return X
+    # A float ndarray (the fast path above) cannot hold dates.
+    refuse_dates(X, name)
     options = _array_options(allow_nan, accept_sparse, min_samples, dtype)
-    if estimator is None:
-        return check_array(X, input_name=name, **options)
-    return validate_data(estimator, X, reset=reset, **options)
+    # scikit-learn's finiteness check sums X first: inf - inf warns
+    # (RuntimeWarning, an error under -W error) before the ValueError that
+    # names X.
+    with np.errstate(invalid="ignore", over="ignore"):
+        if estimator is None:
+            return check_array(X, input_name=name, **options)
+        return validate_data(estimator, X, reset=reset, **options)
+
+
+def refuse_dates(X, name="X"):
+    """TypeError for dates and durations (datetime64, timedelta64): numpy
+    would turn them into counts of their unit since 1970, which silently
+    makes the unit part of the model."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None and not hasattr(dtypes, "kind"):  # a DataFrame
+        kinds = {getattr(t, "kind", "O") for t in dtypes}
+    else:
+        dtype = getattr(X, "dtype", None)
+        if dtype is None and isinstance(X, (list, tuple)):
+            try:
+                dtype = np.asarray(X).dtype
+            except (ValueError, TypeError):
+                dtype = None  # ragged or odd: check_array says what is wrong
+        kinds = {getattr(dtype, "kind", None)}
+    if kinds & {"M", "m"}:
+        raise TypeError(
+            f"{name} holds dates or durations (datetime64/timedelta64); convert "
+            "them to numbers in a unit of your choice first (e.g. seconds since "
+            "a reference time)"
+        )
 
 
 # --- sparse input (scipy.sparse), for the estimators with a CSR path ---------------
@@ -192,8 +220,10 @@ def _already_valid(X, min_samples, allow_nan):
         or X.shape[1] < 1
     ):
         return False
-    # X has rows and columns here, so the sum is over at least one entry.
-    return math.isfinite(X.sum(dtype=np.float64))
+    # inf - inf or an overflowing sum is only a reason to take the full check.
+    with np.errstate(all="ignore"):
+        total = X.sum(dtype=np.float64) if X.size > 0 else 0.0
+    return bool(np.isfinite(total))
 
 
 def check_binary_array(
@@ -261,9 +291,9 @@ def check_sample_weight(sample_weight, n_samples):
     w = np.asarray(sample_weight)
     if w.dtype.kind not in "biuf":
         raise TypeError(f"sample_weight must be numeric, got dtype {w.dtype}")
-    w = np.ascontiguousarray(w, dtype=np.float64)
-    if w.ndim == 0:
+    if w.ndim == 0:  # a scalar weighs every row alike, as in scikit-learn
         w = np.full(n_samples, float(w))
+    w = np.ascontiguousarray(w, dtype=np.float64)
     if w.shape != (n_samples,):
         raise ValueError(
             f"sample_weight must have shape ({n_samples},) to match X, got {w.shape}"
@@ -272,7 +302,14 @@ def check_sample_weight(sample_weight, n_samples):
         raise ValueError("sample_weight contains NaN or infinity")
     if (w < 0).any():
         raise ValueError("sample_weight must be non-negative")
-    if not w.sum() > 0:
+    with np.errstate(over="ignore"):
+        total = w.sum()
+    if not np.isfinite(total):
+        raise ValueError(
+            "sample_weight: the sum of the weights overflows floating point; "
+            "divide them by a common factor (only their ratios matter)"
+        )
+    if not total > 0:
         raise ValueError(
             "sample_weight must have a positive sum (the weights are all zero)"
         )

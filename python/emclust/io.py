@@ -25,8 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from ._atomic import write_atomic
+from ._validation import check_n_threads
 from ._version import __version__
 from .exceptions import NotFittedError
+from .models.bernoulli import check_probabilities
 from .models.gaussian import (
     covariance_shape,
     precision_cholesky,
@@ -132,7 +134,13 @@ _DROP = object()
 
 
 def _checksum(body):
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    canonical = json.dumps(
+        body,
+        sort_keys=True,
+        separators=(",", ":"),
+        allow_nan=False,
+        default=_BadNumber.as_json,
+    )
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -222,19 +230,65 @@ def _reject_constant(name):
     _fail(f"{name} is not valid JSON here")
 
 
+# The longest integer a model file may hold: far beyond any count or seed
+# emclust writes, and far below Python's 4300-digit limit on int().
+_MAX_INT_DIGITS = 1000
+
+
+class _BadNumber:
+    """A JSON number with no value here (1e400 overflows a float; an integer
+    of thousands of digits is refused): kept as its text, so that the check
+    of the field holding it names that field when it refuses a non-number."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        t = self.text
+        return t if len(t) <= 24 else f"{t[:12]}...({len(t)} characters)"
+
+    @staticmethod
+    def as_json(value):
+        if isinstance(value, _BadNumber):
+            return value.text
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _parse_float(text):
+    x = float(text)
+    return x if math.isfinite(x) else _BadNumber(text)
+
+
+def _parse_int(text):
+    if len(text) > _MAX_INT_DIGITS + 1:
+        return _BadNumber(text)
+    return int(text)
+
+
 def _decode_float(value, name):
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        _fail(f"{name} must be a number")
+        _fail(f"{name} must be a number, got {_show(value)}")
     if isinstance(value, str):
         if value not in ("inf", "-inf", "nan"):
-            _fail(f"{name} must be a number, got {value!r}")
+            _fail(f"{name} must be a number, got {_show(value)}")
         return float(value)
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        _fail(f"{name} is out of the range of a float, got {_show(value)}")
+
+
+def _show(value):
+    """A value for a message, cut short."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:30]}... ({len(text)} characters)"
 
 
 def _decode_int(value, name, minimum=0):
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        _fail(f"{name} must be an integer >= {minimum}, got {value!r}")
+        _fail(f"{name} must be an integer >= {minimum}, got {_show(value)}")
     return value
 
 
@@ -242,19 +296,23 @@ def _decode_array(value, name, shape):
     if not isinstance(value, dict) or set(value) != {"dtype", "shape", "data"}:
         _fail(f"{name} must be an object with keys dtype, shape and data")
     dtype = value["dtype"]
-    if dtype not in _ARRAY_DTYPES:
-        _fail(f"{name} has unsupported dtype {dtype!r}")
-    if list(value["shape"]) != list(shape):
-        _fail(f"{name} must have shape {tuple(shape)}, got {value['shape']}")
+    if not isinstance(dtype, str) or dtype not in _ARRAY_DTYPES:
+        _fail(f"{name} has unsupported dtype {_show(dtype)}")
+    if not isinstance(value["shape"], list) or value["shape"] != list(shape):
+        _fail(f"{name} must have shape {tuple(shape)}, got {_show(value['shape'])}")
     data = value["data"]
     if not isinstance(data, list) or len(data) != math.prod(shape):
         _fail(f"{name} must hold {math.prod(shape)} numbers")
     if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in data):
         _fail(f"{name} must hold numbers only")
-    a = np.array(data, dtype=np.float64).reshape(shape)
+    try:
+        a = np.array(data, dtype=np.float64).reshape(shape)
+    except OverflowError:
+        _fail(f"{name} holds a number out of the range of a float")
     if not np.isfinite(a).all():
         _fail(f"{name} contains NaN or infinity")
-    out = a.astype(dtype)
+    with np.errstate(over="ignore"):  # beyond float32: refused just below
+        out = a.astype(dtype)
     if dtype != "float64" and not np.array_equal(out, a):
         _fail(f"{name} holds values that are not {dtype}")
     return out
@@ -278,12 +336,13 @@ def _check_weights(weights):
 
 
 def _check_trace(a):
+    # A fit's lower bounds are finite, or -inf before any iteration.
     if len(a["lower_bounds_"]) > a["n_iter_"] + 1 or any(
-        math.isnan(v) for v in a["lower_bounds_"]
+        math.isnan(v) or v == math.inf for v in a["lower_bounds_"]
     ):
         _fail("lower_bounds_ is inconsistent with n_iter_")
-    if math.isnan(a["lower_bound_"]):
-        _fail("lower_bound_ is NaN")
+    if math.isnan(a["lower_bound_"]) or a["lower_bound_"] == math.inf:
+        _fail(f"lower_bound_ must be finite or -inf, got {a['lower_bound_']}")
 
 
 def _gaussian_attributes(params, raw, d):
@@ -342,9 +401,13 @@ def _bernoulli_attributes(params, raw, d):
         ),
     }
     _check_weights(a["weights_"])
-    p = a["probabilities_"]
-    if (p < 0).any() or (p > 1).any():
-        _fail("probabilities_ must lie in [0, 1]")
+    # fit keeps every probability within [1e-10, 1 - 1e-10] and predict
+    # refuses 0 and 1 (they give some rows a log-likelihood of -inf): so
+    # does load.
+    try:
+        check_probabilities(a["probabilities_"], k, d, "probabilities_")
+    except ValueError as exc:
+        _fail(str(exc))
     return a
 
 
@@ -363,11 +426,11 @@ def _decode_params(cls, params):
     defaults = cls().get_params(deep=False)
     unknown = sorted(set(params) - set(defaults))
     if unknown:
-        _fail(f"unknown parameter(s) {unknown} for {cls.__name__}")
+        _fail(f"params: unknown parameter(s) {unknown} for {cls.__name__}")
     # A float parameter that is not finite (missing_values=np.nan) is stored
     # as a string, like the non-finite fitted floats.
     return {
-        name: _decode_float(value, name)
+        name: _decode_float(value, f"params.{name}")
         if isinstance(value, str) and isinstance(defaults[name], float)
         else value
         for name, value in params.items()
@@ -381,9 +444,13 @@ def from_dict(content):
     if content.get("format") != FORMAT:
         _fail(f"not an emclust model file (format is {content.get('format')!r})")
     version = content.get("format_version")
-    if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
+    if (
+        isinstance(version, bool)
+        or not isinstance(version, int)
+        or not 1 <= version <= FORMAT_VERSION
+    ):
         _fail(
-            f"format_version {version!r} is not supported (this emclust reads "
+            f"format_version {_show(version)} is not supported (this emclust reads "
             f"version {FORMAT_VERSION}); upgrade emclust"
         )
     missing = [
@@ -394,8 +461,12 @@ def from_dict(content):
     if missing:
         _fail(f"missing field(s): {', '.join(missing)}")
     kind = content["kind"]
-    if kind not in _FITTED:
-        _fail(f"unknown model kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if not isinstance(kind, str) or kind not in _FITTED:
+        _fail(f"unknown model kind {_show(kind)}; expected one of {', '.join(KINDS)}")
+    if content["dtype"] not in ("float32", "float64"):
+        _fail(f"dtype must be 'float32' or 'float64', got {_show(content['dtype'])}")
+    if not isinstance(content["checksum"], str):
+        _fail("checksum must be a string")
     body = {k: content[k] for k in ("kind", "dtype", "params", "attributes")}
     if _checksum(body) != content["checksum"]:
         _fail("checksum mismatch: the file was changed after it was written")
@@ -431,10 +502,21 @@ def from_dict(content):
         _check_trace(attributes)
     if "inertia_" in attributes and not attributes["inertia_"] >= 0:
         _fail("inertia_ must be a non-negative number")
-    if content["dtype"] != attributes[_MAIN_ARRAY[kind]].dtype.name:
-        _fail(f"dtype {content['dtype']!r} does not match the stored arrays")
+    for name, how in _FITTED[kind].items():
+        if how == "array" and attributes[name].dtype.name != content["dtype"]:
+            _fail(
+                f"{name} has dtype {attributes[name].dtype.name}, but the model's "
+                f"dtype is {content['dtype']}"
+            )
 
     model = cls(**params)
+    # The constructor's rules (n_threads within the core's bound, tol,
+    # max_iter, ...), as fit would apply them, with the field named.
+    try:
+        model._validate_params()
+        check_n_threads(model.n_threads)
+    except (ValueError, TypeError) as exc:  # InvalidParameterError is both
+        _fail(f"params: {exc}")
     for name, value in attributes.items():
         setattr(model, name, value)
     model.n_features_in_ = d
@@ -467,12 +549,26 @@ def load(path):
     """
     path = Path(path)
     text = path.read_bytes()
+    where = f"invalid model file {str(path)!r}"
     try:
-        content = json.loads(text.decode("utf-8"), parse_constant=_reject_constant)
+        content = json.loads(
+            text.decode("utf-8"),
+            parse_constant=_reject_constant,
+            parse_float=_parse_float,
+            parse_int=_parse_int,
+        )
+    except _Invalid as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{where}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ValueError(f"{where}: its JSON is nested too deeply") from None
+    try:
         return from_dict(content)
     except _Invalid as exc:
-        raise ValueError(f"invalid model file {str(path)!r}: {exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(
-            f"invalid model file {str(path)!r}: not valid JSON ({exc})"
-        ) from None
+        raise ValueError(f"{where}: {exc}") from None
+    except (ValueError, TypeError, LookupError, OverflowError, RecursionError) as exc:
+        # Every field is checked above with its name; this is the net under
+        # those checks, so that no content, however odd, escapes as anything
+        # but a ValueError naming the file.
+        raise ValueError(f"{where}: {type(exc).__name__}: {exc}") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,8 +193,12 @@ def _read_npy(path, columns):
         a = np.load(path, allow_pickle=False)
     except ValueError as exc:
         raise CLIError(f"cannot read {path}: {exc}") from None
-    except OSError as exc:
-        raise CLIError(f"cannot read {path}: not a valid .npy file ({exc})") from None
+    except (OSError, SyntaxError, tokenize.TokenError, TypeError, EOFError) as exc:
+        # numpy parses the header as a Python literal: a damaged header
+        # raises whatever the tokenizer or ast.literal_eval raise.
+        raise CLIError(
+            f"cannot read {path}: not a valid .npy file ({type(exc).__name__}: {exc})"
+        ) from None
     if not isinstance(a, np.ndarray):
         raise CLIError(f"{path} is not a single .npy array")
     if a.dtype.kind in "mM":

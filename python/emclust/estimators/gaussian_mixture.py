@@ -29,6 +29,7 @@ from ..models.algebra import full_covariances, mixture_moments, sum_of_mixtures
 from ..models.gaussian import (
     COVARIANCE_TYPES,
     check_covariance_type,
+    check_covariances,
     check_means,
     check_precisions,
     covariance_shape,
@@ -313,9 +314,31 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         return bool(self.warm_start) and hasattr(self, "converged_")
 
     def _warm_parameters(self, d):
-        """The current fit in the core's layout, to continue from, or None."""
+        """The current fit in the core's layout, to continue from, or None.
+        Nothing is changed before the fit it continues is known to match the
+        parameters (n_components, covariance_type, n_features)."""
         if not self._continues():
             return None
+        k, t = self.n_components, self.covariance_type
+        fitted = (
+            np.shape(self.means_),
+            np.shape(self.covariances_),
+            np.shape(self.precisions_cholesky_),
+            np.shape(self.weights_),
+        )
+        cshape = covariance_shape(t, k, d)
+        expected = ((k, d), cshape, cshape, (k,))
+        # "tied" and "diag" shapes coincide when k == d: the type is compared
+        # too (a model from before this was recorded has only its shapes).
+        fitted_type = getattr(self, "_fitted_covariance_type", t)
+        if fitted != expected or fitted_type != t:
+            raise ValueError(
+                "warm_start=True continues the current fit, whose parameters "
+                f"(means_ {fitted[0]}, {fitted_type!r} covariances_ {fitted[1]}) "
+                "do not match "
+                f"n_components={k}, covariance_type={t!r} and {d} features; set "
+                "warm_start=False to fit afresh, or restore those parameters"
+            )
         return (
             np.ascontiguousarray(self.weights_, dtype=np.float64),
             np.ascontiguousarray(self.means_, dtype=np.float64),
@@ -432,15 +455,27 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         chol = float_result(
             from_core(result["precisions_cholesky"], t, k, n_features), dtype
         )
-        self.weights_ = float_result(result["weights"], dtype)
-        self.means_ = float_result(result["means"], dtype)
-        self.covariances_ = float_result(
+        weights = result["weights"]
+        if result["n_iter"] == 0 and self.weights_init is None:
+            # No M-step has run: k-means++ and random_from_data seed weights
+            # of N_k / n for one-hot rows (scikit-learn's initialisation,
+            # summing to K/n). A fitted mixture's weights sum to 1, as
+            # score_samples and model files need.
+            weights = np.asarray(weights, dtype=np.float64)
+            weights = weights / weights.sum()
+        # Every array is shaped before any attribute changes: a fit never
+        # leaves a half-updated model.
+        covariances = float_result(
             from_core(result["covariances"], t, k, n_features), dtype
         )
+        self.weights_ = float_result(weights, dtype)
+        self.means_ = float_result(result["means"], dtype)
+        self.covariances_ = covariances
         self.precisions_cholesky_ = chol
         self.precisions_ = float_result(
             precisions_from_cholesky(chol.astype(np.float64, copy=False), t), dtype
         )
+        self._fitted_covariance_type = t
         self.converged_ = bool(result["converged"])
         self.n_iter_ = int(result["n_iter"])
         self.lower_bound_ = float(result["lower_bound"])
@@ -612,14 +647,10 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         gm = cls(n_components=k, covariance_type=covariance_type, **params)
         gm.weights_ = check_mixture_weights(weights, k, "weights")
         gm.means_ = check_means(means, k, d, "means")
-        cov = np.asarray(covariances, dtype=np.float64)
-        shape = covariance_shape(covariance_type, k, d)
-        if cov.shape != shape:
-            raise ValueError(
-                f"covariances must have shape {shape} for covariance_type="
-                f"{covariance_type!r}, got {cov.shape}"
-            )
-        gm.covariances_ = cov.copy()
+        # Symmetric to rounding, stored exactly symmetric (what save writes
+        # must load), positive definite.
+        cov = check_covariances(covariances, covariance_type, k, d)
+        gm.covariances_ = cov
         gm.precisions_cholesky_ = from_core(
             precision_cholesky(cov, covariance_type, d), covariance_type, k, d
         )

@@ -29,7 +29,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _core, io
-from .._validation import check_n_threads
+from .._validation import check_n_threads, check_sample_weight, refuse_dates
 from ..models.kmeans import kmeans_plusplus
 
 # Below this many distance terms (rows x clusters x features; 16384 rows for
@@ -43,10 +43,16 @@ def _sample_weight(sample_weight, n_samples, dtype):
     """Weights as scikit-learn's ``_check_sample_weight`` gives them: X's dtype."""
     if sample_weight is None:
         return np.ones(n_samples, dtype=dtype)
-    w = np.asarray(sample_weight, dtype=dtype)
-    if w.shape != (n_samples,):
+    # emclust's checks (a scalar broadcasts, an overflowing sum is named),
+    # then X's dtype, in which the sum must still be finite.
+    w = check_sample_weight(sample_weight, n_samples)
+    with np.errstate(over="ignore"):
+        w = w.astype(dtype)
+        total = w.sum()
+    if not np.isfinite(total):
         raise ValueError(
-            f"sample_weight must have shape ({n_samples},) to match X, got {w.shape}"
+            f"sample_weight: the sum of the weights overflows {np.dtype(dtype).name}; "
+            "divide them by a common factor (only their ratios matter)"
         )
     if not np.isfinite(w).all() or (w < 0).any():
         raise ValueError("sample_weight must be finite and non-negative")
@@ -234,11 +240,15 @@ class MiniBatchKMeans(
         """Nearest centres of X's rows, per-centre sums, weights and inertia."""
         if sample_weight is not None:
             sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64)
+        with np.errstate(over="ignore"):
+            shift = centers.mean(axis=0)
+        if not np.isfinite(shift).all():  # centres near the float64 limit
+            shift = centers.min(axis=0) / 2 + centers.max(axis=0) / 2
         return _core.kmeans_statistics(
             X,
             sample_weight,
             centers,
-            centers.mean(axis=0),
+            shift,
             labels,
             self._threads if X.shape[0] * centers.size >= _THREADED_WORK else 1,
         )
@@ -289,9 +299,12 @@ class MiniBatchKMeans(
         counts = self._counts
         centers = self._centers.copy()
         new_counts = counts[hit] + wsum[hit]
-        centers[hit] = (centers[hit] * counts[hit, None] + st["sums"][hit]) * (
-            1.0 / new_counts
-        )[:, None]
+        # Data near the float64 limit overflows here; fit and partial_fit
+        # refuse a non-finite centre (_check_finite) instead of warning.
+        with np.errstate(over="ignore", invalid="ignore"):
+            centers[hit] = (centers[hit] * counts[hit, None] + st["sums"][hit]) * (
+                1.0 / new_counts
+            )[:, None]
         counts[hit] = new_counts
         if reassign and self.reassignment_ratio > 0:
             to_reassign = counts < self.reassignment_ratio * counts.max()
@@ -384,7 +397,9 @@ class MiniBatchKMeans(
         self
         """
         self._validate_params()
-        X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
+        refuse_dates(X)
+        with np.errstate(invalid="ignore", over="ignore"):  # see check_data
+            X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
         self._check_params_vs_input(X)
         rs = check_random_state(self.random_state)
         sample_weight = _sample_weight(sample_weight, X.shape[0], X.dtype)
@@ -430,12 +445,16 @@ class MiniBatchKMeans(
             if self._converged(i, n_steps, n_samples, diff, batch_inertia):
                 break
         self._set_centers(X.dtype)
+        if self.compute_labels:
+            labels, inertia = self._labels_inertia(X, sample_weight)
+        else:
+            labels, inertia = None, self._ewa_inertia * sum_of_weights
+        self._check_finite(inertia)
         self.n_steps_ = i + 1
         self.n_iter_ = int(np.ceil(((i + 1) * self._batch_size) / n_samples))
-        if self.compute_labels:
-            self.labels_, self.inertia_ = self._labels_inertia(X, sample_weight)
-        else:
-            self.inertia_ = self._ewa_inertia * sum_of_weights
+        if labels is not None:
+            self.labels_ = labels
+        self.inertia_ = inertia
         return self
 
     def partial_fit(self, X, y=None, sample_weight=None):
@@ -483,12 +502,28 @@ class MiniBatchKMeans(
             self._random_reassign(),
         )
         self._set_centers(X.dtype)
+        self._check_finite(0.0)
         if self.compute_labels:
             self.labels_, self.inertia_ = self._labels_inertia(
                 X, None if unit else sample_weight
             )
+            self._check_finite(self.inertia_)
         self.n_steps_ += 1
         return self
+
+    def _check_finite(self, inertia):
+        """A non-finite centre or inertia (data or weights near the float64
+        limit) is an error, and leaves no fitted centres behind."""
+        if np.isfinite(inertia) and np.isfinite(self.cluster_centers_).all():
+            return
+        del self.cluster_centers_
+        for name in ("_centers", "labels_", "inertia_"):
+            if hasattr(self, name):
+                delattr(self, name)
+        raise ValueError(
+            "MiniBatchKMeans stopped: a centre or the inertia overflows floating "
+            "point; the scale of X (or of sample_weight) is too large, rescale them"
+        )
 
     # -- inference --
 
@@ -520,9 +555,11 @@ class MiniBatchKMeans(
             and np.isfinite(X).all()
         ):
             return X
-        return validate_data(
-            self, X, dtype=[np.float64, np.float32], order="C", reset=reset
-        )
+        refuse_dates(X)
+        with np.errstate(invalid="ignore", over="ignore"):  # see check_data
+            return validate_data(
+                self, X, dtype=[np.float64, np.float32], order="C", reset=reset
+            )
 
     def save(self, path):
         """Write the fitted model to a JSON model file (see ``emclust.load``):

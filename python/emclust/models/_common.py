@@ -23,7 +23,21 @@ def check_chunk_weight(sample_weight, n_samples):
         )
     if not np.isfinite(w).all() or (w < 0).any():
         raise ValueError("sample_weight must be finite and non-negative")
+    check_weight_sum(w)
     return w
+
+
+def check_weight_sum(w):
+    """ValueError when the sum of finite weights overflows (its M-step
+    would divide infinity by infinity)."""
+    with np.errstate(over="ignore"):
+        total = w.sum()
+    if not np.isfinite(total):
+        raise ValueError(
+            "sample_weight: the sum of the weights overflows floating point; "
+            "divide them by a common factor (only their ratios matter)"
+        )
+    return total
 
 
 def as_weights(w):

@@ -68,6 +68,16 @@ def _check_mixture(weights, means, covariances, covariance_type="full", name="mi
         raise ValueError(f"{name}: covariances contain NaN or infinity")
     if not np.allclose(c, np.swapaxes(c, 1, 2), rtol=1e-10, atol=0):
         raise ValueError(f"{name}: covariances must be symmetric")
+    # A covariance is positive semi-definite (a zero variance is a point
+    # mass, still a distribution); a negative eigenvalue beyond rounding
+    # would give the mixture a negative variance.
+    for k, ck in enumerate(c):
+        eig = np.linalg.eigvalsh(ck)
+        if eig[0] < -1e-12 * max(np.abs(eig).max(), np.finfo(float).tiny):
+            raise ValueError(
+                f"{name}: covariances[{k}] is not positive semi-definite (smallest "
+                f"eigenvalue {eig[0]:.6g})"
+            )
     return w, m, c
 
 
@@ -95,10 +105,21 @@ def mixture_moments(weights, means, covariances, covariance_type="full"):
     covariance : ndarray of shape (n_features, n_features)
     """
     w, m, c = _check_mixture(weights, means, covariances, covariance_type)
-    mean = w @ m
-    centred = m - mean
-    covariance = np.einsum("k,kij->ij", w, c) + (centred.T * w) @ centred
-    return mean, (covariance + covariance.T) / 2.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = w @ m
+        centred = m - mean
+        covariance = np.einsum("k,kij->ij", w, c) + (centred.T * w) @ centred
+        covariance = (covariance + covariance.T) / 2.0
+    _check_finite_result(mean, covariance)
+    return mean, covariance
+
+
+def _check_finite_result(*arrays):
+    if not all(np.isfinite(a).all() for a in arrays):
+        raise ValueError(
+            "the result overflows floating point: the means or covariances are "
+            "too large (rescale them)"
+        )
 
 
 def sum_of_mixtures(a, b):
@@ -127,9 +148,11 @@ def sum_of_mixtures(a, b):
             "the same dimension"
         )
     d = ma.shape[1]
-    weights = (wa[:, None] * wb[None, :]).reshape(-1)
-    means = (ma[:, None, :] + mb[None, :, :]).reshape(-1, d)
-    covariances = (ca[:, None] + cb[None, :]).reshape(-1, d, d)
+    with np.errstate(over="ignore", invalid="ignore"):
+        weights = (wa[:, None] * wb[None, :]).reshape(-1)
+        means = (ma[:, None, :] + mb[None, :, :]).reshape(-1, d)
+        covariances = (ca[:, None] + cb[None, :]).reshape(-1, d, d)
+    _check_finite_result(means, covariances)
     return weights, means, covariances
 
 

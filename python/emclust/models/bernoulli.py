@@ -12,6 +12,7 @@ from .. import _core
 from .._validation import (
     check_binary_array,
     check_binary_values,
+    check_choice,
     check_float,
     check_n_threads,
     csr_arrays,
@@ -187,8 +188,34 @@ class BernoulliStatistics:
         weights : ndarray of shape (n_components,)
         probabilities : ndarray of shape (n_components, n_features)
         """
-        out = self._m_step(check_float(alpha, "alpha", minimum=0.0))
+        alpha = check_float(alpha, "alpha", minimum=0.0)
+        self._check()
+        out = self._m_step(alpha)
         return out["weights"], out["probabilities"]
+
+    def _check(self):
+        """ValueError naming the field when these statistics cannot give an
+        M-step (fields built by hand)."""
+        check_choice(self.dtype, "dtype", ("float32", "float64"))
+        resp_sum = np.asarray(self.resp_sum, dtype=np.float64)
+        x_sum = np.asarray(self.x_sum, dtype=np.float64)
+        if resp_sum.ndim != 1 or resp_sum.size == 0:
+            raise ValueError(
+                f"resp_sum must have shape (n_components,), got {resp_sum.shape}"
+            )
+        if x_sum.ndim != 2 or x_sum.shape[0] != resp_sum.shape[0]:
+            raise ValueError(
+                f"x_sum must have shape ({resp_sum.shape[0]}, n_features), got "
+                f"{x_sum.shape}"
+            )
+        if not (np.isfinite(resp_sum).all() and np.isfinite(x_sum).all()):
+            raise ValueError("resp_sum and x_sum must be finite")
+        if (resp_sum < 0).any() or not resp_sum.sum() > 0:
+            raise ValueError("resp_sum must be non-negative with a positive sum")
+        # Σ γ x lies between 0 and Σ γ for binary x (to rounding).
+        slack = 1e-9 * (resp_sum[:, None] + 1.0)
+        if (x_sum < -slack).any() or (x_sum > resp_sum[:, None] + slack).any():
+            raise ValueError("x_sum must lie between 0 and resp_sum (binary data)")
 
     def _m_step(self, alpha):
         if self.observed_sum is not None:
@@ -270,6 +297,8 @@ def bernoulli_statistics(
         raise ValueError(f"weights must have shape ({k},), got {weights.shape}")
     if not (np.isfinite(weights).all() and (weights >= 0).all()):
         raise ValueError("weights must be finite and non-negative")
+    if not weights.sum() > 0:
+        raise ValueError("weights must have a positive sum (they are all zero)")
     w = check_chunk_weight(sample_weight, X.shape[0])
     out = _core.bernoulli_missing_statistics(
         X, w, weights, theta, check_n_threads(n_threads)

@@ -126,6 +126,78 @@ def check_precisions(
     return to_core(p, covariance_type, n_features)
 
 
+def check_covariances(
+    covariances, covariance_type, n_components, n_features, name="covariances"
+):
+    """Covariances given as parameters (e_step, from_parameters): the shape of
+    ``covariance_type``, finite, symmetric to rounding and positive definite.
+
+    A matrix symmetric to 1e-10 of its largest entry is returned exactly
+    symmetric (the mean of it and its transpose): the core reads only one
+    triangle, and a model file refuses a matrix that is not symmetric."""
+    c = np.asarray(covariances, dtype=np.float64)
+    shape = covariance_shape(covariance_type, n_components, n_features)
+    if c.shape != shape:
+        raise ValueError(
+            f"{name} must have shape {shape} for covariance_type="
+            f"{covariance_type!r}, got {c.shape}"
+        )
+    if not np.isfinite(c).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    if covariance_type not in ("full", "tied"):
+        if (c <= 0).any():
+            raise ValueError(f"{name} must be positive (variances)")
+        return np.array(c)
+    mats = c.reshape(-1, n_features, n_features)
+    out = (mats + np.swapaxes(mats, 1, 2)) / 2.0
+    for k, (m, sym) in enumerate(zip(mats, out)):
+        where = f"{name}[{k}]" if covariance_type == "full" else name
+        if np.abs(m - m.T).max() > 1e-10 * np.abs(m).max():
+            raise ValueError(f"{where} is not symmetric")
+        try:
+            np.linalg.cholesky(sym)
+        except np.linalg.LinAlgError:
+            raise ValueError(f"{where} is not positive definite") from None
+    return out.reshape(shape)
+
+
+def check_precisions_cholesky(chol, covariance_type, n_components, n_features, name):
+    """Cholesky factors of precisions as fit stores them: finite, with a
+    positive diagonal (upper triangular for "full" and "tied")."""
+    c = np.asarray(chol, dtype=np.float64)
+    shape = covariance_shape(covariance_type, n_components, n_features)
+    if c.shape != shape:
+        raise ValueError(
+            f"{name} must have shape {shape} for covariance_type="
+            f"{covariance_type!r}, got {c.shape}"
+        )
+    if not np.isfinite(c).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    if covariance_type in ("full", "tied"):
+        mats = c.reshape(-1, n_features, n_features)
+        diagonal = np.diagonal(mats, axis1=1, axis2=2)
+        if np.tril(mats, -1).any() or (diagonal <= 0).any():
+            raise ValueError(
+                f"{name} must be upper triangular with a positive diagonal"
+            )
+    elif (c <= 0).any():
+        raise ValueError(f"{name} must be positive")
+    return c
+
+
+def check_component_weights(weights, n_components, name="weights"):
+    """Mixing weights of a chunk function: finite, non-negative, a positive
+    sum (they need not sum to 1: only the E-step's ratios use them)."""
+    w = np.ascontiguousarray(weights, dtype=np.float64)
+    if w.shape != (n_components,):
+        raise ValueError(f"{name} must have shape ({n_components},), got {w.shape}")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError(f"{name} must be finite and non-negative")
+    if not w.sum() > 0:
+        raise ValueError(f"{name} must have a positive sum (they are all zero)")
+    return w
+
+
 def check_covariance_type(covariance_type):
     return check_choice(covariance_type, "covariance_type", COVARIANCE_TYPES)
 
@@ -168,13 +240,7 @@ def e_step(X, weights, means, covariances, covariance_type="full", *, n_threads=
         raise ValueError(f"X has {X.shape[1]} features but means has {n_features}")
     w = check_mixture_weights(weights, n_components, "weights")
     means = check_means(means, n_components, n_features, "means")
-    cov = np.asarray(covariances, dtype=np.float64)
-    shape = covariance_shape(covariance_type, n_components, n_features)
-    if cov.shape != shape:
-        raise ValueError(
-            f"covariances must have shape {shape} for covariance_type="
-            f"{covariance_type!r}, got {cov.shape}"
-        )
+    cov = check_covariances(covariances, covariance_type, n_components, n_features)
     chol = precision_cholesky(cov, covariance_type, n_features)
     return _core.gmm_e_step(
         X,
@@ -219,7 +285,31 @@ def infer(
         False,
         n_threads,
     )
+    _check_finite_rows(resp, log_prob, log_resp)
     return resp, log_prob
+
+
+def _check_finite_rows(resp, log_prob, log_resp):
+    """The complete-data E-step refuses a row whose log-density overflows;
+    a row with missing entries is marginalised, and its overflow shows here
+    as a -inf log-density and responsibilities of zero."""
+    bad = None
+    if log_prob is not None:
+        bad = ~np.isfinite(log_prob)
+    if resp is not None:
+        with np.errstate(invalid="ignore"):
+            lost = (
+                ~np.isfinite(resp.max(axis=1))
+                if log_resp
+                else ~(resp.sum(axis=1) > 0.5)
+            )
+        bad = lost if bad is None else bad | lost
+    if bad is not None and bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"X row {i} is too far from every component mean: its log-density "
+            "overflows float64 (rescale X)"
+        )
 
 
 def impute(X, weights, means, precisions_cholesky, covariance_type, n_threads):
@@ -283,6 +373,13 @@ def m_step(
     out = _core.gmm_m_step(
         X, resp, w, covariance_type, reg_covar, check_n_threads(n_threads)
     )
+    if not all(
+        np.isfinite(out[key]).all() for key in ("weights", "means", "covariances")
+    ):
+        raise ValueError(
+            "the M-step overflows floating point: the scale of X (or of "
+            "sample_weight) is too large, rescale them"
+        )
     k, d = resp.shape[1], X.shape[1]
     return (
         out["weights"],
@@ -397,10 +494,9 @@ class GaussianStatistics:
             Same shape; raises ValueError when a covariance is not positive
             definite (increase ``reg_covar``).
         """
-        out = self._m_step_flat(
-            check_float(reg_covar, "reg_covar", minimum=0.0),
-            normalize_by_sample_weight,
-        )
+        reg_covar = check_float(reg_covar, "reg_covar", minimum=0.0)
+        self._check()
+        out = self._m_step_flat(reg_covar, normalize_by_sample_weight)
         k, d, t = self.n_components, self.n_features, self.covariance_type
         return (
             out["weights"],
@@ -408,6 +504,40 @@ class GaussianStatistics:
             from_core(out["covariances"], t, k, d),
             from_core(out["precisions_cholesky"], t, k, d),
         )
+
+    def _check(self):
+        """ValueError naming the field when these statistics cannot give an
+        M-step (fields built by hand: wrong shapes, NaN, negative or zero
+        weight)."""
+        check_covariance_type(self.covariance_type)
+        check_choice(self.dtype, "dtype", ("float32", "float64"))
+        shift = np.asarray(self.shift)
+        if shift.ndim != 2 or 0 in shift.shape:
+            raise ValueError(
+                f"shift must have shape (n_components, n_features), got {shift.shape}"
+            )
+        k, d = shift.shape
+        second = (k, d, d) if self.covariance_type in ("full", "tied") else (k, d)
+        for name, shape in (
+            ("shift", (k, d)),
+            ("resp_sum", (k,)),
+            ("first", (k, d)),
+            ("second", second),
+        ):
+            a = np.asarray(getattr(self, name), dtype=np.float64)
+            if a.shape != shape:
+                raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
+            if not np.isfinite(a).all():
+                raise ValueError(f"{name} contains NaN or infinity")
+        resp_sum = np.asarray(self.resp_sum, dtype=np.float64)
+        if (resp_sum < 0).any() or not resp_sum.sum() > 0:
+            raise ValueError("resp_sum must be non-negative with a positive sum")
+        weight_sum = float(self.weight_sum)
+        if not (np.isfinite(weight_sum) and weight_sum > 0):
+            raise ValueError(
+                f"weight_sum must be finite and positive, got {weight_sum} (no "
+                "row was summed: there is nothing to estimate from)"
+            )
 
     def _m_step_flat(self, reg_covar, normalize_by_sample_weight=False):
         d = self.n_features
@@ -503,21 +633,12 @@ def gmm_statistics(
             f"means must have shape (n_components, {X.shape[1]}), got {means.shape}"
         )
     k, d = means.shape
-    weights = np.ascontiguousarray(weights, dtype=np.float64)
-    if weights.shape != (k,):
-        raise ValueError(f"weights must have shape ({k},), got {weights.shape}")
-    chol = np.asarray(precisions_cholesky, dtype=np.float64)
-    shape = {
-        "full": (k, d, d),
-        "tied": (d, d),
-        "diag": (k, d),
-        "spherical": (k,),
-    }[covariance_type]
-    if chol.shape != shape:
-        raise ValueError(
-            f"precisions_cholesky must have shape {shape} for covariance_type="
-            f"{covariance_type!r}, got {chol.shape}"
-        )
+    if not np.isfinite(means).all():
+        raise ValueError("means contains NaN or infinity")
+    weights = check_component_weights(weights, k)
+    chol = check_precisions_cholesky(
+        precisions_cholesky, covariance_type, k, d, "precisions_cholesky"
+    )
     w = check_chunk_weight(sample_weight, X.shape[0])
     out = _core.gmm_missing_statistics(
         X,

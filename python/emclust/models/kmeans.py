@@ -282,11 +282,17 @@ def _check_chunk_centers(X, centers, shift):
         raise ValueError(
             f"centers must have shape (n_clusters, {X.shape[1]}), got {centers.shape}"
         )
+    # A NaN centre or shift makes every distance NaN, and every row would
+    # silently go to cluster 0 with a finite inertia.
+    if not np.isfinite(centers).all():
+        raise ValueError("centers contains NaN or infinity")
     if shift is None:
         shift = centers.mean(axis=0)
     shift = np.ascontiguousarray(shift, dtype=np.float64)
     if shift.shape != (X.shape[1],):
         raise ValueError(f"shift must have shape ({X.shape[1]},), got {shift.shape}")
+    if not np.isfinite(shift).all():
+        raise ValueError("shift contains NaN or infinity")
     return X, centers, shift
 
 
@@ -320,6 +326,13 @@ def kmeans_statistics(X, centers, *, sample_weight=None, shift=None, n_threads=N
     out = _core.kmeans_statistics(
         X, w, centers, shift, False, check_n_threads(n_threads)
     )
+    if not np.isfinite(out["inertia"]):
+        # Squared distances beyond float64: every centre is "infinitely" far
+        # and the nearest one is arbitrary.
+        raise ValueError(
+            "the inertia overflows floating point: X, centers or sample_weight "
+            "are too large (rescale them)"
+        )
     return statistics_from_core(out, centers)
 
 
@@ -443,9 +456,15 @@ def kmeans_relocation_candidates(
     X, centers, shift = _check_chunk_centers(X, centers, shift)
     row_offset = check_int(row_offset, "row_offset", minimum=0)
     w = check_chunk_weight(sample_weight, X.shape[0])
-    return relocation_candidates(
+    out = relocation_candidates(
         X, w, centers, shift, row_offset, check_n_threads(n_threads)
     )
+    if not np.isfinite(out.distance).all():  # as in kmeans_statistics
+        raise ValueError(
+            "squared distances overflow floating point: X or centers are too "
+            "large (rescale them)"
+        )
+    return out
 
 
 # --- a chunked (Dask) fit: per-chunk tasks and Lloyd iterations ----------------------
