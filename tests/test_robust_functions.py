@@ -90,11 +90,26 @@ def test_gmm_statistics_refuses_invalid_parameters(X, weights, chol, message):
         emclust.gmm_statistics(X, weights, [[0.0, 0.0], [1.0, 1.0]], chol, "diag")
 
 
-def test_gmm_statistics_refuses_a_full_factor_that_is_not_upper_triangular(X):
+def test_gmm_statistics_refuses_a_full_factor_that_is_not_triangular(X):
     chol = np.stack([np.linalg.cholesky(np.eye(2) * 2)] * 2)
-    chol[:, 1, 0] = 0.3  # lower triangle
-    with pytest.raises(ValueError, match="upper triangular with a positive diag"):
+    chol[1, 1, 0] = 0.3  # both triangles of the second factor
+    chol[1, 0, 1] = 0.2
+    with pytest.raises(ValueError, match=r"triangular .* with a positive diagonal"):
         emclust.gmm_statistics(X, [0.5, 0.5], [[0, 0], [1, 1.0]], chol, "full")
+
+
+def test_gmm_statistics_takes_lower_and_upper_factors_alike(X):
+    """scikit-learn keeps the lower factor of precisions_init; P = C Cᵀ is
+    what the statistics use, whichever triangle C fills."""
+    P = np.array([[2.0, 0.6], [0.6, 1.0]])
+    lower = np.linalg.cholesky(P)
+    flip = np.eye(2)[::-1]
+    upper = flip @ np.linalg.cholesky(flip @ P @ flip) @ flip
+    args = (X, [0.5, 0.5], [[0, 0], [1, 1.0]])
+    a = emclust.gmm_statistics(*args, np.stack([lower] * 2), "full")
+    b = emclust.gmm_statistics(*args, np.stack([upper] * 2), "full")
+    np.testing.assert_allclose(a.log_likelihood, b.log_likelihood, rtol=1e-12)
+    np.testing.assert_allclose(a.resp_sum, b.resp_sum, rtol=1e-12)
 
 
 def test_gmm_statistics_refuses_non_finite_means(X):

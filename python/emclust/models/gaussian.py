@@ -162,8 +162,11 @@ def check_covariances(
 
 
 def check_precisions_cholesky(chol, covariance_type, n_components, n_features, name):
-    """Cholesky factors of precisions as fit stores them: finite, with a
-    positive diagonal (upper triangular for "full" and "tied")."""
+    """Cholesky factors of precisions: finite, with a positive diagonal, and
+    for "full" and "tied" triangular. Fit stores upper factors, but a
+    max_iter=0 fit from ``precisions_init`` keeps the lower one, as
+    scikit-learn does; the core needs only P = C Cᵀ with C triangular (its
+    log-determinant is the sum of the diagonal's logarithms)."""
     c = np.asarray(chol, dtype=np.float64)
     shape = covariance_shape(covariance_type, n_components, n_features)
     if c.shape != shape:
@@ -176,9 +179,11 @@ def check_precisions_cholesky(chol, covariance_type, n_components, n_features, n
     if covariance_type in ("full", "tied"):
         mats = c.reshape(-1, n_features, n_features)
         diagonal = np.diagonal(mats, axis1=1, axis2=2)
-        if np.tril(mats, -1).any() or (diagonal <= 0).any():
+        both = np.tril(mats, -1).any(axis=(1, 2)) & np.triu(mats, 1).any(axis=(1, 2))
+        if both.any() or (diagonal <= 0).any():
             raise ValueError(
-                f"{name} must be upper triangular with a positive diagonal"
+                f"{name} must be triangular (upper as fit stores it, or lower) "
+                "with a positive diagonal"
             )
     elif (c <= 0).any():
         raise ValueError(f"{name} must be positive")
