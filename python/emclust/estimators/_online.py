@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_sample_weight, numpy_generator
+from ..drivers.dask import is_dask_collection
 from ..drivers.streaming import (
     OnlineEM,
     RowBlocks,
@@ -34,9 +35,34 @@ from ..drivers.streaming import (
     iter_batches,
 )
 
+# What _fit_streamed returns when X is one array for the exact batch fit.
+NOT_STREAMED = object()
+
 
 class OnlineMixtureMixin:
     """Stepwise EM and block EM for a mixture estimator (see the module)."""
+
+    def _fit_streamed(self, X, sample_weight, callback):
+        """``fit`` by online EM (``batch_size`` set) or by exact EM over a
+        list of row blocks, returning what ``_fit`` returns; NOT_STREAMED
+        when X is one array (in memory or Dask) for the batch fit."""
+        self._online = None
+        if self.batch_size is not None:
+            if is_dask_collection(X):
+                raise ValueError(
+                    "batch_size (online EM) does not apply to a Dask array: Dask "
+                    "fits are exact batch EM; set batch_size=None"
+                )
+            X = self._fit_online(X, sample_weight, callback)
+            self._warn_if_not_converged()
+            return X
+        if is_block_source(X):
+            if sample_weight is not None:
+                raise ValueError("sample_weight is supported only when X is an array")
+            self._fit_blocks(X, callback)
+            self._warn_if_not_converged()
+            return None
+        return NOT_STREAMED
 
     # -- partial_fit --
 

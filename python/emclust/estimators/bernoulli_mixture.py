@@ -26,12 +26,12 @@ from .._validation import (
 from ..drivers import dask as dask_driver
 from ..drivers import memory
 from ..drivers.dask import is_dask_collection
-from ..drivers.streaming import BernoulliModel, BernoulliParams, is_block_source
+from ..drivers.streaming import BernoulliModel, BernoulliParams
 from ..models import bernoulli
 from ..models.bernoulli import INIT_PARAMS, check_probabilities
 from ..models.kmeans import sample_size
 from ._mixture import MixtureMixin, check_n_samples
-from ._online import OnlineMixtureMixin
+from ._online import NOT_STREAMED, OnlineMixtureMixin
 from ._shared import N_THREADS, RANDOM_STATE, check_fitted, float_result
 
 
@@ -293,22 +293,9 @@ class BernoulliMixture(OnlineMixtureMixin, MixtureMixin):
 
     def _fit(self, X, sample_weight, callback=None):
         self._validate_params()
-        self._online = None
-        if self.batch_size is not None:
-            if is_dask_collection(X):
-                raise ValueError(
-                    "batch_size (online EM) does not apply to a Dask array: Dask "
-                    "fits are exact batch EM; set batch_size=None"
-                )
-            X = self._fit_online(X, sample_weight, callback)
-            self._warn_if_not_converged()
-            return X
-        if is_block_source(X):
-            if sample_weight is not None:
-                raise ValueError("sample_weight is supported only when X is an array")
-            self._fit_blocks(X, callback)
-            self._warn_if_not_converged()
-            return None
+        streamed = self._fit_streamed(X, sample_weight, callback)
+        if streamed is not NOT_STREAMED:
+            return streamed
         if is_dask_collection(X):
             if self.binarize is not None:
                 binary = (X > self.binarize).astype(dask_driver.float_dtype(X))
