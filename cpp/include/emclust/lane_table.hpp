@@ -53,7 +53,9 @@ inline std::atomic<const LaneTable<T>*> installed{nullptr};
 /// compiled with the caller (to test and time each path on one machine).
 /// Unset, empty or any other value: no limit.
 static int allowed_level() {
-    const char* v = std::getenv("EMCLUST_LANES");
+    // Read by the dispatch sources' static initialisers, at load time,
+    // before any thread of the pool exists.
+    const char* v = std::getenv("EMCLUST_LANES");  // NOLINT(concurrency-mt-unsafe)
     if (v == nullptr) return 1 << 30;
     if (std::strcmp(v, "x86-64") == 0) return 0;
     if (std::strcmp(v, "x86-64-v3") == 0) return 3;
