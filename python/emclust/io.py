@@ -515,6 +515,10 @@ def from_dict(content):
     try:
         model._validate_params()
         check_n_threads(model.n_threads)
+        if hasattr(model, "_allow_nan"):
+            # The constraint takes any number, as scikit-learn's
+            # missing_values does; emclust's mixtures take NaN or None only.
+            model._allow_nan()
     except (ValueError, TypeError) as exc:  # InvalidParameterError is both
         _fail(f"params: {exc}")
     for name, value in attributes.items():

@@ -157,7 +157,10 @@ def check_covariances(
         try:
             np.linalg.cholesky(sym)
         except np.linalg.LinAlgError:
-            raise ValueError(f"{where} is not positive definite") from None
+            raise ValueError(
+                f"{where} is not positive definite (a covariance from a fit "
+                "with reg_covar=0 can be singular: fit with reg_covar > 0)"
+            ) from None
     return out.reshape(shape)
 
 
