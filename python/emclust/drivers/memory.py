@@ -87,23 +87,11 @@ def fit_bernoulli_mixture(
     binary CSR matrix (from check_binary_array) runs the sparse kernels."""
     if is_sparse(X):
         _check_counts(max_iter=max_iter, n_init=n_init)
-        return _core.sparse_bernoulli_fit(
-            *csr_arrays(X),
-            sample_weight,
-            n_components,
-            tol,
-            alpha,
-            max_iter,
-            n_init,
-            init_params,
-            weights_init,
-            probabilities_init,
-            seed,
-            n_threads,
-            progress,
-        )
-    return _core.bernoulli_missing_fit(
-        X,
+        fit, data = _core.sparse_bernoulli_fit, csr_arrays(X)
+    else:
+        fit, data = _core.bernoulli_missing_fit, (X,)
+    return fit(
+        *data,
         sample_weight,
         n_components,
         tol,
