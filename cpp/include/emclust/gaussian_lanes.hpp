@@ -2,6 +2,7 @@
 // one row in each SIMD lane, the features of a packet of rows in registers.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -36,11 +37,30 @@ inline constexpr int kVectorRegisters = 32;
 inline constexpr int kVectorRegisters = 16;
 #endif
 
+/// Leading dimension of the tiles (rows of a block) that the kernels with a
+/// compile-time feature count address: with it fixed, each feature's row is
+/// an immediate offset from one pointer. With a run-time stride GCC kept one
+/// pointer per feature, more than there are general registers, and reloaded
+/// them from the stack in the inner loops.
+inline constexpr Index kTileRows = 256;
+
 /// Rows of the scatter's register tile (columns are 4).
 inline constexpr int kScatterTileRows = kVectorRegisters >= 32 ? 4 : 2;
 
+/// Packets of rows in one slice of full_statistics' scatter.
+inline constexpr int kScatterSlicePackets = 4;
+
 /// Feature rows of the (padded, d x B) scratch of scaled differences.
 constexpr Index padded_features(Index d) { return (d + 3) / 4 * 4; }
+
+/// Register tiles (kScatterTileRows x 4) that cover the lower triangle of a
+/// P x P scatter, P a multiple of 4.
+constexpr int scatter_tiles(Index P) {
+    int n = 0;
+    for (Index i0 = 0; i0 < P; i0 += kScatterTileRows)
+        for (Index j0 = 0; j0 < i0 + kScatterTileRows && j0 < P; j0 += 4) ++n;
+    return n;
+}
 
 /// Fully unrolls a loop over features (or a register tile), so that arrays of
 /// packets indexed by it stay in registers; GCC left a 16-step loop rolled,
@@ -174,36 +194,51 @@ bool with_features(Index d, F&& f) {
 }
 
 /// logp(k, b) = log pi_k N(x_b | k) for the rows b < n_pad of the transposed
-/// tile x (D, ld), and mx(b) = max_k logp(k, b). The packet's features stay
-/// in registers across all components; the whitening uses only the lower
-/// triangle of C_k^T.
+/// tile x (D, ld), and mx(b) = max_k logp(k, b). The whitening uses only the
+/// lower triangle of C_k^T.
+///
+/// Full covariances take the difference x - mu one feature at a time (read
+/// from the tile, which is in L1) and add its share to every whitened
+/// coordinate y_j, j >= i: the D coordinates are D independent chains of
+/// FMAs, where a row of C at a time made one chain of up to D dependent FMAs
+/// per coordinate and held 2D packets in registers. y_i is final once
+/// feature i is in, and goes into one of two sums of squares at once.
 template <class T, int D, bool Full>
-void log_prob(const LaneModel<T>& m, const T* x, Index ld, Index n_pad, T* logp,
-              T* mx) {
+void log_prob(const LaneModel<T>& m, const T* x, Index n_pad, T* logp, T* mx) {
     using Pk = Packet<T>;
     constexpr int V = kLanes<T>;
+    constexpr Index ld = kTileRows;
     const Index K = m.n_components;
     for (Index b = 0; b < n_pad; b += V) {
-        Pk xv[D];
-        EMCLUST_UNROLL
-        for (int i = 0; i < D; ++i) xv[i] = ploadu<Pk>(x + i * ld + b);
+        // Diagonal covariances keep the packet's features in registers.
+        Pk xv[Full ? 1 : D];
+        if constexpr (!Full) {
+            EMCLUST_UNROLL
+            for (int i = 0; i < D; ++i) xv[i] = ploadu<Pk>(x + i * ld + b);
+        }
         Pk best = pset1<Pk>(-std::numeric_limits<T>::infinity());
         for (Index k = 0; k < K; ++k) {
             const T* mu = m.means + k * D;
             Pk sq = pset1<Pk>(T(0));
             if constexpr (Full) {
                 const T* c = m.factors + k * m.factor_stride;
-                Pk dv[D];
+                Pk y[D];
+                Pk sq1 = pset1<Pk>(T(0));
                 EMCLUST_UNROLL
-                for (int i = 0; i < D; ++i) dv[i] = psub(xv[i], pset1<Pk>(mu[i]));
-                EMCLUST_UNROLL
-                for (int j = 0; j < D; ++j) {
-                    Pk y = pmul(pset1<Pk>(c[j * D]), dv[0]);
+                for (int i = 0; i < D; ++i) {
+                    const Pk dv = psub(ploadu<Pk>(x + i * ld + b), pset1<Pk>(mu[i]));
                     EMCLUST_UNROLL
-                    for (int i = 1; i <= j; ++i)
-                        y = pmadd(pset1<Pk>(c[j * D + i]), dv[i], y);
-                    sq = pmadd(y, y, sq);
+                    for (int j = i; j < D; ++j) {
+                        const Pk cd = pset1<Pk>(c[j * D + i]);
+                        y[j] = i == 0 ? pmul(cd, dv) : pmadd(cd, dv, y[j]);
+                    }
+                    if (i % 2 == 0) {
+                        sq = pmadd(y[i], y[i], sq);
+                    } else {
+                        sq1 = pmadd(y[i], y[i], sq1);
+                    }
                 }
+                sq = padd(sq, sq1);
             } else {
                 const T* pr = m.precisions + k * D;
                 EMCLUST_UNROLL
@@ -296,16 +331,18 @@ void normalize(Index K, Index n, Index n_pad, T floor, T* logp, Index ld, T* lse
 /// in T and added in double.
 ///
 /// Up to 4 features the whole triangle is accumulated in registers in one
-/// pass. Above, one pass stores g d and d into wd and dm (rows D to the
-/// padded count must be zero) and the triangle is a product of the two made
-/// of register tiles of kScatterTileRows x 4 entries, each a packet of rows
-/// summed once at the end of the tile.
+/// pass. Above, one pass stores g d and d into wd and dm, packet by packet
+/// (padded_features(D) x V values each; features D to the padded count must
+/// be zero), and the triangle is a product of the two made of register tiles
+/// of kScatterTileRows x 4 entries, each a packet of rows summed once at the
+/// end of the tile.
 template <class T, int D>
-void full_statistics(Index K, const T* shift, const T* x, Index ld, Index n_pad,
-                     const T* e, const T* scale, T* wd, T* dm, double* resp_sum,
-                     double* first, double* second) {
+void full_statistics(Index K, const T* shift, const T* x, Index n_pad, const T* e,
+                     const T* scale, T* wd, T* dm, double* resp_sum, double* first,
+                     double* second) {
     using Pk = Packet<T>;
     constexpr int V = kLanes<T>;
+    constexpr Index ld = kTileRows;
     for (Index k = 0; k < K; ++k) {
         const T* c = shift + k * D;
         const T* ek = e + k * ld;
@@ -341,39 +378,67 @@ void full_statistics(Index K, const T* shift, const T* x, Index ld, Index n_pad,
             for (int j = 0; j <= i; ++j, ++t)
                 sec[i * D + j] += static_cast<double>(predux(s_acc[t]));
         } else {
-            for (Index b = 0; b < n_pad; b += V) {
-                const Pk g = pmul(ploadu<Pk>(ek + b), ploadu<Pk>(scale + b));
-                n_acc = padd(n_acc, g);
-                EMCLUST_UNROLL
-                for (int i = 0; i < D; ++i) {
-                    const Pk dv = psub(ploadu<Pk>(x + i * ld + b), pset1<Pk>(c[i]));
-                    const Pk wv = pmul(g, dv);
-                    f_acc[i] = padd(f_acc[i], wv);
-                    pstoreu(wd + i * ld + b, wv);
-                    pstoreu(dm + i * ld + b, dv);
+            // Slices of S packets: the slice's g d and d are stored in panels
+            // (packet p's P features together, one pointer walking each array)
+            // and every register tile of the triangle takes the slice's rows,
+            // its running sums parked in `acc` between slices. A slice's panels
+            // (2 P S V values) and the parked sums stay in L1; panels of the
+            // whole tile overflowed it, and then the stores of the first pass
+            // cost as much as the scatter's FMAs.
+            constexpr int P = static_cast<int>(padded_features(D));
+            constexpr int R = kScatterTileRows, C = 4, S = kScatterSlicePackets;
+            Pk acc[scatter_tiles(P)][R][C];
+            for (auto& tile : acc) EMCLUST_UNROLL
+            for (auto& row : tile) EMCLUST_UNROLL
+            for (auto& v : row) v = pset1<Pk>(T(0));
+            const Index packets = n_pad / V;
+            for (Index p0 = 0; p0 < packets; p0 += S) {
+                const Index slice = std::min<Index>(S, packets - p0);
+                T* wp = wd;
+                T* dp = dm;
+                for (Index p = p0; p < p0 + slice; ++p, wp += P * V, dp += P * V) {
+                    const Index b = p * V;
+                    const Pk g = pmul(ploadu<Pk>(ek + b), ploadu<Pk>(scale + b));
+                    n_acc = padd(n_acc, g);
+                    EMCLUST_UNROLL
+                    for (int i = 0; i < D; ++i) {
+                        const Pk dv = psub(ploadu<Pk>(x + i * ld + b), pset1<Pk>(c[i]));
+                        const Pk wv = pmul(g, dv);
+                        f_acc[i] = padd(f_acc[i], wv);
+                        pstoreu(wp + i * V, wv);
+                        pstoreu(dp + i * V, dv);
+                    }
+                }
+                int t = 0;
+                for (int i0 = 0; i0 < P; i0 += R) {
+                    for (int j0 = 0; j0 < i0 + R && j0 < P; j0 += C, ++t) {
+                        Pk a[R][C];
+                        EMCLUST_UNROLL
+                        for (int r = 0; r < R; ++r) EMCLUST_UNROLL
+                        for (int q = 0; q < C; ++q) a[r][q] = acc[t][r][q];
+                        const T* wr = wd + i0 * V;
+                        const T* dr = dm + j0 * V;
+                        for (Index p = 0; p < slice; ++p, wr += P * V, dr += P * V) {
+                            Pk w[R];
+                            EMCLUST_UNROLL
+                            for (int r = 0; r < R; ++r) w[r] = ploadu<Pk>(wr + r * V);
+                            EMCLUST_UNROLL
+                            for (int q = 0; q < C; ++q) {
+                                const Pk dj = ploadu<Pk>(dr + q * V);
+                                EMCLUST_UNROLL
+                                for (int r = 0; r < R; ++r)
+                                    a[r][q] = pmadd(w[r], dj, a[r][q]);
+                            }
+                        }
+                        EMCLUST_UNROLL
+                        for (int r = 0; r < R; ++r) EMCLUST_UNROLL
+                        for (int q = 0; q < C; ++q) acc[t][r][q] = a[r][q];
+                    }
                 }
             }
-            constexpr int R = kScatterTileRows, C = 4;
-            constexpr int P = static_cast<int>(padded_features(D));
+            int t = 0;
             for (int i0 = 0; i0 < P; i0 += R) {
-                for (int j0 = 0; j0 < i0 + R && j0 < P; j0 += C) {
-                    Pk acc[R][C];
-                    EMCLUST_UNROLL
-                    for (auto& row : acc) EMCLUST_UNROLL
-                    for (auto& v : row) v = pset1<Pk>(T(0));
-                    for (Index b = 0; b < n_pad; b += V) {
-                        Pk w[R];
-                        EMCLUST_UNROLL
-                        for (int r = 0; r < R; ++r)
-                            w[r] = ploadu<Pk>(wd + (i0 + r) * ld + b);
-                        EMCLUST_UNROLL
-                        for (int q = 0; q < C; ++q) {
-                            const Pk dj = ploadu<Pk>(dm + (j0 + q) * ld + b);
-                            EMCLUST_UNROLL
-                            for (int r = 0; r < R; ++r)
-                                acc[r][q] = pmadd(w[r], dj, acc[r][q]);
-                        }
-                    }
+                for (int j0 = 0; j0 < i0 + R && j0 < P; j0 += C, ++t) {
                     EMCLUST_UNROLL
                     for (int r = 0; r < R; ++r) {
                         EMCLUST_UNROLL
@@ -381,7 +446,7 @@ void full_statistics(Index K, const T* shift, const T* x, Index ld, Index n_pad,
                             const int i = i0 + r, j = j0 + q;
                             if (i < D && j <= i)
                                 sec[i * D + j] +=
-                                    static_cast<double>(predux(acc[r][q]));
+                                    static_cast<double>(predux(acc[t][r][q]));
                         }
                     }
                 }
@@ -399,10 +464,11 @@ namespace detail {
 /// Features [F0, F0 + kBlock) of diag_statistics for component k, then the
 /// next block: each block's first and second moments stay in registers.
 template <class T, int D, int F0>
-void diag_block(const T* c, const T* x, Index ld, Index n_pad, const T* ek,
-                const T* scale, double* first, double* second, double* resp_sum) {
+void diag_block(const T* c, const T* x, Index n_pad, const T* ek, const T* scale,
+                double* first, double* second, double* resp_sum) {
     using Pk = Packet<T>;
     constexpr int V = kLanes<T>;
+    constexpr Index ld = kTileRows;
     constexpr int kBlock = kVectorRegisters >= 32 ? 8 : 4;
     constexpr int FB = D - F0 < kBlock ? D - F0 : kBlock;
     Pk n_acc = pset1<Pk>(T(0));
@@ -427,7 +493,7 @@ void diag_block(const T* c, const T* x, Index ld, Index n_pad, const T* ek,
     }
     if constexpr (F0 == 0) *resp_sum += static_cast<double>(predux(n_acc));
     if constexpr (F0 + FB < D)
-        diag_block<T, D, F0 + FB>(c, x, ld, n_pad, ek, scale, first, second, resp_sum);
+        diag_block<T, D, F0 + FB>(c, x, n_pad, ek, scale, first, second, resp_sum);
 }
 
 }  // namespace detail
@@ -435,11 +501,10 @@ void diag_block(const T* c, const T* x, Index ld, Index n_pad, const T* ek,
 /// As full_statistics for diagonal and spherical mixtures: second_k (D) +=
 /// sum g d^2.
 template <class T, int D>
-void diag_statistics(Index K, const T* shift, const T* x, Index ld, Index n_pad,
-                     const T* e, const T* scale, double* resp_sum, double* first,
-                     double* second) {
+void diag_statistics(Index K, const T* shift, const T* x, Index n_pad, const T* e,
+                     const T* scale, double* resp_sum, double* first, double* second) {
     for (Index k = 0; k < K; ++k) {
-        detail::diag_block<T, D, 0>(shift + k * D, x, ld, n_pad, e + k * ld, scale,
+        detail::diag_block<T, D, 0>(shift + k * D, x, n_pad, e + k * kTileRows, scale,
                                     first + k * D, second + k * D, resp_sum + k);
     }
 }
@@ -542,34 +607,38 @@ void diag_statistics_any(Index K, Index d, const T* shift, const T* x, Index ld,
 }
 
 /// log_prob, or diag_log_prob, for m's covariance type and feature count.
+/// Full and tied models need tiles of kTileRows rows (ld); the host's are.
 template <class T>
 void log_prob_any(const LaneModel<T>& m, const T* x, Index ld, Index n_pad, T* logp,
                   T* mx) {
-    const bool fixed = with_features<kMaxFullFeatures>(m.n_features, [&](auto D) {
-        if (m.full) {
-            log_prob<T, decltype(D)::value, true>(m, x, ld, n_pad, logp, mx);
-        } else {
-            log_prob<T, decltype(D)::value, false>(m, x, ld, n_pad, logp, mx);
-        }
-    });
+    const bool fixed =
+        ld == kTileRows && with_features<kMaxFullFeatures>(m.n_features, [&](auto D) {
+            if (m.full) {
+                log_prob<T, decltype(D)::value, true>(m, x, n_pad, logp, mx);
+            } else {
+                log_prob<T, decltype(D)::value, false>(m, x, n_pad, logp, mx);
+            }
+        });
     if (!fixed) diag_log_prob<T>(m, x, ld, n_pad, logp, mx);
 }
 
-/// full_statistics, diag_statistics or diag_statistics_any for m.
+/// full_statistics, diag_statistics or diag_statistics_any for m; as
+/// log_prob_any, full and tied models need ld == kTileRows.
 template <class T>
 void statistics_any(const LaneModel<T>& m, const T* shift, const T* x, Index ld,
                     Index n_pad, const T* e, const T* scale, T* wd, T* dm,
                     double* resp_sum, double* first, double* second) {
     const Index K = m.n_components, d = m.n_features;
-    const bool fixed = with_features<kMaxFullFeatures>(d, [&](auto D) {
-        if (m.full) {
-            full_statistics<T, decltype(D)::value>(K, shift, x, ld, n_pad, e, scale, wd,
-                                                   dm, resp_sum, first, second);
-        } else {
-            diag_statistics<T, decltype(D)::value>(K, shift, x, ld, n_pad, e, scale,
-                                                   resp_sum, first, second);
-        }
-    });
+    const bool fixed =
+        ld == kTileRows && with_features<kMaxFullFeatures>(d, [&](auto D) {
+            if (m.full) {
+                full_statistics<T, decltype(D)::value>(K, shift, x, n_pad, e, scale, wd,
+                                                       dm, resp_sum, first, second);
+            } else {
+                diag_statistics<T, decltype(D)::value>(K, shift, x, n_pad, e, scale,
+                                                       resp_sum, first, second);
+            }
+        });
     if (!fixed)
         diag_statistics_any<T>(K, d, shift, x, ld, n_pad, e, scale, resp_sum, first,
                                second);

@@ -75,8 +75,9 @@ struct StatScratch : TileScratch<T> {
     Eigen::Array<T, 1, Eigen::Dynamic> wresp;    ///< (B)
     Eigen::Array<T, 1, Eigen::Dynamic> root;     ///< (B) sqrt(wresp)
     RowMatrix<T> outer;                          ///< (d, d)
-    /// Lane kernels (full, few features): g (x - c) and x - c, with rows from
-    /// d to the padded count kept zero; else empty.
+    /// Lane kernels (full, few features): g (x - c) and x - c in panels of a
+    /// packet of rows each (full_statistics), the padding features kept zero;
+    /// else empty.
     RowMatrix<T> wd, dm;
     StatScratch(Index d, Index k, Index rows)
         : TileScratch<T>(d, k, rows),
@@ -309,6 +310,8 @@ GaussianStatistics lane_e_step_statistics(
     const ConstRowMatrixRef<T>& X,
     const Eigen::Ref<const Eigen::VectorXd>& sample_weight, const GaussianKernel<T>& m,
     const RowMatrixXd& means, ThreadPool& pool, const InterruptCheck& interrupt) {
+    static_assert(gaussian_block_rows(lanes::kMaxFullFeatures) == lanes::kTileRows,
+                  "the compile-time lane kernels address tiles of kTileRows rows");
     const Index K = m.n_components, d = m.n_features;
     const bool full = is_matrix_type(m.type);
     const bool weighted = sample_weight.size() > 0;
