@@ -142,50 +142,32 @@ EIGEN_ALWAYS_INLINE Packet<T> pow2_from_bits(const Packet<T>& t) {
 template <class T>
 EIGEN_ALWAYS_INLINE Packet<T> exp_nonpositive(const Packet<T>& x) {
     using Pk = Packet<T>;
-    if constexpr (std::is_same_v<T, double>) {
-        // 1.5 * 2^52 rounds to an integer; + 1023 leaves n + bias in the low bits.
-        const Pk shifter = pset1<Pk>(6755399441055744.0 + 1023.0);
-        const Pk t = pmadd(x, pset1<Pk>(1.4426950408889634), shifter);
-        const Pk n = psub(t, shifter);
-        Pk r = pmadd(n, pset1<Pk>(-0.6931471805599453), x);
-        r = pmadd(n, pset1<Pk>(-2.3190468138462996e-17), r);
-        const Pk r2 = pmul(r, r);
-        const Pk r4 = pmul(r2, r2);
-        const Pk r8 = pmul(r4, r4);
-        // c_i = 1 / i!
-        const Pk q01 = pmadd(r, pset1<Pk>(1.0), pset1<Pk>(1.0));
-        const Pk q23 = pmadd(r, pset1<Pk>(1.0 / 6.0), pset1<Pk>(0.5));
-        const Pk q45 = pmadd(r, pset1<Pk>(1.0 / 120.0), pset1<Pk>(1.0 / 24.0));
-        const Pk q67 = pmadd(r, pset1<Pk>(1.0 / 5040.0), pset1<Pk>(1.0 / 720.0));
-        const Pk q89 = pmadd(r, pset1<Pk>(1.0 / 362880.0), pset1<Pk>(1.0 / 40320.0));
-        const Pk q1011 =
-            pmadd(r, pset1<Pk>(1.0 / 39916800.0), pset1<Pk>(1.0 / 3628800.0));
-        const Pk q1213 =
-            pmadd(r, pset1<Pk>(1.0 / 6227020800.0), pset1<Pk>(1.0 / 479001600.0));
-        const Pk s0 = pmadd(q23, r2, q01);
-        const Pk s1 = pmadd(q67, r2, q45);
-        const Pk s2 = pmadd(q1011, r2, q89);
-        const Pk o0 = pmadd(s1, r4, s0);
-        const Pk o1 = pmadd(q1213, r4, s2);
-        const Pk p = pmadd(o1, r8, o0);
-        return pmul(p, detail::pow2_from_bits<T>(t));
-    } else {
-        const Pk shifter = pset1<Pk>(12582912.0f + 127.0f);
-        const Pk t = pmadd(x, pset1<Pk>(1.44269504f), shifter);
-        const Pk n = psub(t, shifter);
-        Pk r = pmadd(n, pset1<Pk>(-0.693145752f), x);
-        r = pmadd(n, pset1<Pk>(-1.42860677e-06f), r);
-        const Pk r2 = pmul(r, r);
-        const Pk r4 = pmul(r2, r2);
-        const Pk q01 = pmadd(r, pset1<Pk>(1.0f), pset1<Pk>(1.0f));
-        const Pk q23 = pmadd(r, pset1<Pk>(1.0f / 6.0f), pset1<Pk>(0.5f));
-        const Pk q45 = pmadd(r, pset1<Pk>(1.0f / 120.0f), pset1<Pk>(1.0f / 24.0f));
-        const Pk q67 = pmadd(r, pset1<Pk>(1.0f / 5040.0f), pset1<Pk>(1.0f / 720.0f));
-        const Pk s0 = pmadd(q23, r2, q01);
-        const Pk s1 = pmadd(q67, r2, q45);
-        const Pk p = pmadd(s1, r4, s0);
-        return pmul(p, detail::pow2_from_bits<T>(t));
+    constexpr bool kDouble = std::is_same_v<T, double>;
+    // Adding the shifter (1.5 * 2^mantissa bits, plus the exponent bias) rounds
+    // x / ln2 to an integer n and leaves n + bias in the low bits of t.
+    const Pk shifter = kDouble ? pset1<Pk>(T(6755399441055744.0 + 1023.0))
+                               : pset1<Pk>(T(12582912.0f + 127.0f));
+    const Pk t = pmadd(x, pset1<Pk>(T(1.4426950408889634)), shifter);
+    const Pk n = psub(t, shifter);
+    // r = x - n ln2, with ln2 split in a high part exact in T and the rest.
+    const T ln2_hi = kDouble ? T(0.6931471805599453) : T(0.693145752f);
+    const T ln2_lo = kDouble ? T(2.3190468138462996e-17) : T(1.42860677e-06f);
+    Pk r = pmadd(n, pset1<Pk>(-ln2_hi), x);
+    r = pmadd(n, pset1<Pk>(-ln2_lo), r);
+    const auto c = [](double v) { return pset1<Pk>(static_cast<T>(v)); };  // 1/i!
+    const Pk r2 = pmul(r, r);
+    const Pk r4 = pmul(r2, r2);
+    const Pk s0 = pmadd(pmadd(r, c(1.0 / 6), c(0.5)), r2, pmadd(r, c(1.0), c(1.0)));
+    const Pk s1 = pmadd(pmadd(r, c(1.0 / 5040), c(1.0 / 720)), r2,
+                        pmadd(r, c(1.0 / 120), c(1.0 / 24)));
+    Pk p = pmadd(s1, r4, s0);  // degree 7
+    if constexpr (kDouble) {
+        const Pk s2 = pmadd(pmadd(r, c(1.0 / 39916800), c(1.0 / 3628800)), r2,
+                            pmadd(r, c(1.0 / 362880), c(1.0 / 40320)));
+        const Pk o1 = pmadd(pmadd(r, c(1.0 / 6227020800), c(1.0 / 479001600)), r4, s2);
+        p = pmadd(o1, pmul(r4, r4), p);  // degree 13
     }
+    return pmul(p, detail::pow2_from_bits<T>(t));
 }
 
 using emclust_lane_abi::LaneModel;
