@@ -283,8 +283,9 @@ void normalize(Index K, Index n, Index n_pad, T floor, T* logp, Index ld, T* lse
     // Four packets of rows at a time: four independent exponentials per
     // component keep the FMA ports busy while each waits on its own chain.
     constexpr int kUnroll = 4;
+    constexpr Index kStep = Index{kUnroll} * V;
     Index b = 0;
-    for (; b + kUnroll * V <= n_pad; b += kUnroll * V) {
+    for (; b + kStep <= n_pad; b += kStep) {
         Pk mx[kUnroll], sum[kUnroll];
         EMCLUST_UNROLL
         for (int u = 0; u < kUnroll; ++u) {
