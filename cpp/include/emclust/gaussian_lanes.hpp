@@ -149,9 +149,13 @@ EIGEN_ALWAYS_INLINE Packet<T> exp_nonpositive(const Packet<T>& x) {
                                : pset1<Pk>(T(12582912.0f + 127.0f));
     const Pk t = pmadd(x, pset1<Pk>(T(1.4426950408889634)), shifter);
     const Pk n = psub(t, shifter);
-    // r = x - n ln2, with ln2 split in a high part exact in T and the rest.
-    const T ln2_hi = kDouble ? T(0.6931471805599453) : T(0.693145752f);
-    const T ln2_lo = kDouble ? T(2.3190468138462996e-17) : T(1.42860677e-06f);
+    // r = x - n ln2, with ln2 split Cody-Waite style: ln2_hi has so few
+    // significant bits that n ln2_hi is exact for every n of the domain, and
+    // x - n ln2_hi is then exact too (the two are within a factor of 2), with
+    // or without FMA. A full-precision ln2_hi lost up to 6e-14 near x = -700
+    // where pmadd is a multiply and an add (an x86-64 baseline build).
+    const T ln2_hi = kDouble ? T(6.93147180369123816490e-01) : T(0.693145752f);
+    const T ln2_lo = kDouble ? T(1.90821492927058770002e-10) : T(1.42860677e-06f);
     Pk r = pmadd(n, pset1<Pk>(-ln2_hi), x);
     r = pmadd(n, pset1<Pk>(-ln2_lo), r);
     const auto c = [](double v) { return pset1<Pk>(static_cast<T>(v)); };  // 1/i!
