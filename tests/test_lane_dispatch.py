@@ -1,6 +1,9 @@
-"""Run-time dispatch of the Gaussian lane kernels: a portable build installs
-the best build of them for the CPU at import (x86-64-v4, v3, or the baseline
-compiled with the module), and EMCLUST_LANES caps it. Every path must fit the
+"""Run-time dispatch of the hot kernels (dispatch_table.hpp): a portable build
+installs the best build of them for the CPU at import (x86-64-v4, v3, or the
+baseline compiled with the module), and EMCLUST_LANES caps it. They are the
+Gaussian lane kernels (d <= 16), the tile products of full covariances with
+more features (d = 17: lane norms and a GEMM scatter; d = 40: a triangular
+GEMM and SYRK) and K-means' nearest-centre kernel. Every path must fit the
 same model: float64 to 1e-10 relative, and bit-identical for any n_threads.
 
 On a native build (-march=native) there is no dispatch: every cap runs the
@@ -17,10 +20,14 @@ import pytest
 from emclust import _core
 
 # d = 16 and 17 straddle the largest feature count of the full lane kernels;
-# 23 runs the diagonal kernels with a run-time feature count. n = 1003 leaves
-# a partial packet of rows at the end of the last tile.
-CASES = [(2, "full"), (16, "full"), (16, "tied"), (17, "full"), (5, "diag"),
-         (23, "diag"), (16, "spherical")]  # fmt: skip
+# 40 takes the tile products' matrix path; 23 runs the diagonal kernels with a
+# run-time feature count. n = 1003 leaves a partial packet of rows at the end
+# of the last tile.
+CASES = [(2, "full"), (16, "full"), (16, "tied"), (17, "full"), (40, "full"),
+         (5, "diag"), (23, "diag"), (16, "spherical")]  # fmt: skip
+# K-means: d = 2 and 16 fill whole SIMD squares of the transposition, 19 does
+# not; k = 7 leaves a partial tile of centres.
+KMEANS_CASES = [2, 16, 19]
 CAPS = {
     "": {"as compiled", "x86-64-v3", "x86-64-v4"},
     "x86-64-v3": {"as compiled", "x86-64-v3"},
@@ -51,6 +58,15 @@ for d, ct in %r:
             out[key + "_means"] = g.means_
             out[key + "_cov"] = g.covariances_
             out[key + "_bound"] = np.array(g.lower_bound_)
+for d in %r:
+    for dtype in (np.float64, np.float32):
+        X = blobs(n=1003, d=d, k=7, seed=d, dtype=dtype)
+        for threads in (1, 2, 3):
+            km = emclust.KMeans(7, init=X[:7].astype(np.float64), n_init=1,
+                                max_iter=5, tol=0, n_threads=threads).fit(X)
+            key = f"kmeans_{d}_{np.dtype(dtype).name}_{threads}"
+            out[key + "_labels"] = km.labels_
+            out[key + "_centres"] = km.cluster_centers_
 np.savez(sys.argv[1], **out)
 """
 
@@ -61,7 +77,13 @@ def _fit_with_cap(cap, path):
     if cap:
         env["EMCLUST_LANES"] = cap
     subprocess.run(
-        [sys.executable, "-c", _FIT % (CASES,), str(path), str(Path(__file__).parent)],
+        [
+            sys.executable,
+            "-c",
+            _FIT % (CASES, KMEANS_CASES),
+            str(path),
+            str(Path(__file__).parent),
+        ],
         env=env,
         check=True,
     )
@@ -97,6 +119,39 @@ def test_every_path_is_bit_identical_across_thread_counts(fits, cap):
                     np.testing.assert_array_equal(
                         f[f"{d}_{ct}_{dtype}_{threads}_{part}"], one
                     )
+
+
+@pytest.mark.parametrize("cap", list(CAPS))
+def test_kmeans_is_bit_identical_across_thread_counts(fits, cap):
+    f = fits[cap]
+    for d in KMEANS_CASES:
+        for dtype in ("float64", "float32"):
+            for part in ("labels", "centres"):
+                one = f[f"kmeans_{d}_{dtype}_1_{part}"]
+                for threads in (2, 3):
+                    np.testing.assert_array_equal(
+                        f[f"kmeans_{d}_{dtype}_{threads}_{part}"], one
+                    )
+
+
+@pytest.mark.parametrize("cap", ["x86-64-v3", "x86-64"])
+def test_capped_kmeans_paths_find_the_same_clusters(fits, cap):
+    # No row of these blobs is within rounding of a tie, so every path (with
+    # or without FMA, any packet width) gives the same labels, and the
+    # centres, summed in float64 from them, agree to rounding.
+    for d in KMEANS_CASES:
+        for dtype in ("float64", "float32"):
+            key = f"kmeans_{d}_{dtype}_1_"
+            ref = fits[""]
+            np.testing.assert_array_equal(
+                fits[cap][key + "labels"], ref[key + "labels"], err_msg=key
+            )
+            np.testing.assert_allclose(
+                fits[cap][key + "centres"],
+                ref[key + "centres"],
+                rtol=1e-10,
+                err_msg=key,
+            )
 
 
 @pytest.mark.parametrize("cap", ["x86-64-v3", "x86-64"])

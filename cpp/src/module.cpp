@@ -1,8 +1,8 @@
 // emclust._core: the pybind11 module. Each register_*.cpp adds one model.
 #include <pybind11/pybind11.h>
 
+#include <emclust/dispatch.hpp>
 #include <emclust/errors.hpp>
-#include <emclust/gaussian_lanes.hpp>
 #include <emclust/parallel.hpp>
 
 namespace py = pybind11;
@@ -35,13 +35,13 @@ PYBIND11_MODULE(_core, m) {
     // against (and document) without repeating the number.
     m.attr("MAX_THREADS") = emclust::kMaxThreads;
 
-    // Which build of the Gaussian lane kernels runs (run-time dispatch in a
+    // Which build of the dispatched kernels runs (run-time dispatch in a
     // portable build, capped by the EMCLUST_LANES environment variable), for
     // tests and benchmarks to check.
     m.def("lane_kernels", []() {
         py::dict d;
-        d["float64"] = emclust::lanes::table<double>().name;
-        d["float32"] = emclust::lanes::table<float>().name;
+        d["float64"] = emclust::dispatch::table<double>().name;
+        d["float32"] = emclust::dispatch::table<float>().name;
         return d;
     });
 

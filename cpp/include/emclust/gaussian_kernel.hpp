@@ -9,22 +9,16 @@
 
 #include "block.hpp"
 #include "covariance_type.hpp"
+#include "dispatch.hpp"
 #include "gaussian_mixture_params.hpp"
 #include "simd.hpp"
 #include "types.hpp"
 
 namespace emclust {
 
-/// Below this many features the quadratic forms are written as vector loops
-/// over rows; from it on as matrix products (Eigen's blocked GEMM pays off).
-inline constexpr Index kGemmMinFeatures = 12;
-
-/// From kGemmMinFeatures to below this many features the squared norms come
-/// from squared_norms_lanes, from it on from a matrix product.
-inline constexpr Index kLaneNormMaxFeatures = 32;
-
-/// From this many features the scatter is a symmetric rank update (SYRK).
-inline constexpr Index kSyrkMinFeatures = 32;
+using products::kGemmMinFeatures;
+using products::kLaneNormMaxFeatures;
+using products::kSyrkMinFeatures;
 
 /// Rows per tile: 256 keep the tiles of up to ~32 features in L1/L2; wider
 /// data uses 128 rows, where Eigen's products on the tile run fastest.
@@ -122,64 +116,6 @@ void subtract_mean(const Tile<T>& x, const MeanRow& mean, Index n, Tile<T>& diff
     }
 }
 
-/// Squared norms |f diff_b|² of the columns b < n of diff, rows in SIMD
-/// lanes: per strip of two packets of rows, four output features at a time
-/// accumulate in registers (one broadcast of f and two FMAs per input
-/// feature), and their squares add into the norms at once. No product is
-/// stored, nothing is packed, and a lower triangular f costs only its
-/// triangle: at 12 to 31 features this beat Eigen's GEMM, whose packing and
-/// zero-filling of a (d, B) result took as long as its arithmetic.
-/// @param f (d, d) C_k^T  @param lower f is lower triangular  @param diff (d, B)
-template <class T>
-void squared_norms_lanes(const RowMatrix<T>& f, bool lower, const Tile<T>& diff,
-                         Index n, T* out) {
-    using namespace Eigen::internal;
-    using Pk = Packet<T>;
-    constexpr int V = kLanes<T>;
-    constexpr int R = 2;  // packets of rows per strip
-    constexpr int Q = 4;  // output features per pass
-    const Index d = f.rows(), ld = diff.cols();
-    const Index d_padded = (d + Q - 1) / Q * Q;
-    // Zero rows pad f to whole groups of Q outputs.
-    RowMatrix<T> padded = RowMatrix<T>::Zero(d_padded, d);
-    padded.topRows(d) = f;
-    const T* D = diff.data();
-    constexpr Index strip = Index{R} * V;
-    const Index strips = n / strip * strip;
-    for (Index b0 = 0; b0 < strips; b0 += strip) {
-        Pk sq[R];
-        for (auto& v : sq) v = pset1<Pk>(T(0));
-        for (Index j0 = 0; j0 < d_padded; j0 += Q) {
-            Pk acc[Q][R];
-            for (auto& row : acc)
-                for (auto& v : row) v = pset1<Pk>(T(0));
-            const Index i_end = lower ? std::min(d, j0 + Q) : d;
-            for (Index i = 0; i < i_end; ++i) {
-                Pk x[R];
-                for (int r = 0; r < R; ++r)
-                    x[r] = ploadu<Pk>(D + i * ld + b0 + Index{r} * V);
-                for (int q = 0; q < Q; ++q) {
-                    const Pk c = pset1<Pk>(padded(j0 + q, i));
-                    for (int r = 0; r < R; ++r) acc[q][r] = pmadd(c, x[r], acc[q][r]);
-                }
-            }
-            for (int q = 0; q < Q; ++q)
-                for (int r = 0; r < R; ++r) sq[r] = pmadd(acc[q][r], acc[q][r], sq[r]);
-        }
-        for (int r = 0; r < R; ++r) pstoreu(out + b0 + Index{r} * V, sq[r]);
-    }
-    for (Index b = strips; b < n; ++b) {
-        T total = 0;
-        for (Index j = 0; j < d; ++j) {
-            T y = 0;
-            const Index i_end = lower ? j + 1 : d;
-            for (Index i = 0; i < i_end; ++i) y += f(j, i) * D[i * ld + b];
-            total += y * y;
-        }
-        out[b] = total;
-    }
-}
-
 /// Squared Mahalanobis norm of each column of diff under component k, in
 /// out(0:n). diff holds x - mu_k.
 template <class T>
@@ -192,17 +128,9 @@ void squared_norms(const GaussianKernel<T>& m, Index k, Tile<T>& diff, Tile<T>& 
         case CovarianceType::full:
         case CovarianceType::tied: {
             const RowMatrix<T>& f = m.factor(k);
-            if (d >= kGemmMinFeatures && d < kLaneNormMaxFeatures) {
-                squared_norms_lanes(f, m.lower_factors, diff, n, out.data());
-            } else if (d >= kGemmMinFeatures) {
-                auto w = white.leftCols(n);
-                if (m.lower_factors) {
-                    w.noalias() =
-                        f.template triangularView<Eigen::Lower>() * diff.leftCols(n);
-                } else {
-                    w.noalias() = f * diff.leftCols(n);
-                }
-                for (Index j = 0; j < d; ++j) sq += w.row(j).array().square();
+            if (d >= kGemmMinFeatures) {
+                dispatch::table<T>().norms(f.data(), d, m.lower_factors, diff.data(),
+                                           diff.cols(), n, white.data(), out.data());
             } else {
                 auto y = white.row(0).head(n).array();
                 for (Index j = 0; j < d; ++j) {

@@ -3,13 +3,15 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
-#include "lane_table.hpp"
+#include "dispatch_table.hpp"
 #include "simd.hpp"
 #include "types.hpp"
 
@@ -53,13 +55,29 @@ inline constexpr int kScatterSlicePackets = 4;
 /// Feature rows of the (padded, d x B) scratch of scaled differences.
 constexpr Index padded_features(Index d) { return (d + 3) / 4 * 4; }
 
-/// Register tiles (kScatterTileRows x 4) that cover the lower triangle of a
-/// P x P scatter, P a multiple of 4.
-constexpr int scatter_tiles(Index P) {
-    int n = 0;
-    for (Index i0 = 0; i0 < P; i0 += kScatterTileRows)
-        for (Index j0 = 0; j0 < i0 + kScatterTileRows && j0 < P; j0 += 4) ++n;
-    return n;
+/// Where a register tile (kScatterTileRows x 4) of the scatter starts.
+struct TileOrigin {
+    int i0 = 0;
+    int j0 = 0;
+};
+
+/// The register tiles that cover the lower triangle of a P x P scatter, P a
+/// multiple of 4, row block by row block: the one enumeration that the
+/// scatter's passes and its final sums share.
+template <int P>
+constexpr auto scatter_tiles() {
+    constexpr int R = kScatterTileRows;
+    constexpr int count = [] {
+        int n = 0;
+        for (int i0 = 0; i0 < P; i0 += R)
+            for (int j0 = 0; j0 < i0 + R && j0 < P; j0 += 4) ++n;
+        return n;
+    }();
+    std::array<TileOrigin, count> tiles{};
+    int t = 0;
+    for (int i0 = 0; i0 < P; i0 += R)
+        for (int j0 = 0; j0 < i0 + R && j0 < P; j0 += 4) tiles[t++] = {i0, j0};
+    return tiles;
 }
 
 /// Fully unrolls a loop over features (or a register tile), so that arrays of
@@ -174,8 +192,7 @@ EIGEN_ALWAYS_INLINE Packet<T> exp_nonpositive(const Packet<T>& x) {
     return pmul(p, detail::pow2_from_bits<T>(t));
 }
 
-using emclust_lane_abi::LaneModel;
-using emclust_lane_abi::LaneTable;
+using emclust_dispatch::LaneModel;
 
 /// Calls f(std::integral_constant<int, D>) for the compile-time D == d, or
 /// returns false when d is above Max.
@@ -400,7 +417,9 @@ void full_statistics(Index K, const T* shift, const T* x, Index n_pad, const T* 
             // cost as much as the scatter's FMAs.
             constexpr int P = static_cast<int>(padded_features(D));
             constexpr int R = kScatterTileRows, C = 4, S = kScatterSlicePackets;
-            Pk acc[scatter_tiles(P)][R][C];
+            static constexpr auto kTiles = scatter_tiles<P>();
+            constexpr int kCount = static_cast<int>(kTiles.size());
+            Pk acc[kCount][R][C];
             for (auto& tile : acc) EMCLUST_UNROLL
             for (auto& row : tile) EMCLUST_UNROLL
             for (auto& v : row) v = pset1<Pk>(T(0));
@@ -422,45 +441,40 @@ void full_statistics(Index K, const T* shift, const T* x, Index n_pad, const T* 
                         pstoreu(dp + i * V, dv);
                     }
                 }
-                int t = 0;
-                for (int i0 = 0; i0 < P; i0 += R) {
-                    for (int j0 = 0; j0 < i0 + R && j0 < P; j0 += C, ++t) {
-                        Pk a[R][C];
-                        EMCLUST_UNROLL
-                        for (int r = 0; r < R; ++r) EMCLUST_UNROLL
-                        for (int q = 0; q < C; ++q) a[r][q] = acc[t][r][q];
-                        const T* wr = wd + i0 * V;
-                        const T* dr = dm + j0 * V;
-                        for (Index p = 0; p < slice; ++p, wr += P * V, dr += P * V) {
-                            Pk w[R];
-                            EMCLUST_UNROLL
-                            for (int r = 0; r < R; ++r) w[r] = ploadu<Pk>(wr + r * V);
-                            EMCLUST_UNROLL
-                            for (int q = 0; q < C; ++q) {
-                                const Pk dj = ploadu<Pk>(dr + q * V);
-                                EMCLUST_UNROLL
-                                for (int r = 0; r < R; ++r)
-                                    a[r][q] = pmadd(w[r], dj, a[r][q]);
-                            }
-                        }
-                        EMCLUST_UNROLL
-                        for (int r = 0; r < R; ++r) EMCLUST_UNROLL
-                        for (int q = 0; q < C; ++q) acc[t][r][q] = a[r][q];
-                    }
-                }
-            }
-            int t = 0;
-            for (int i0 = 0; i0 < P; i0 += R) {
-                for (int j0 = 0; j0 < i0 + R && j0 < P; j0 += C, ++t) {
+                for (int t = 0; t < kCount; ++t) {
+                    const int i0 = kTiles[t].i0, j0 = kTiles[t].j0;
+                    Pk a[R][C];
                     EMCLUST_UNROLL
-                    for (int r = 0; r < R; ++r) {
+                    for (int r = 0; r < R; ++r) EMCLUST_UNROLL
+                    for (int q = 0; q < C; ++q) a[r][q] = acc[t][r][q];
+                    const T* wr = wd + i0 * V;
+                    const T* dr = dm + j0 * V;
+                    for (Index p = 0; p < slice; ++p, wr += P * V, dr += P * V) {
+                        Pk w[R];
+                        EMCLUST_UNROLL
+                        for (int r = 0; r < R; ++r) w[r] = ploadu<Pk>(wr + r * V);
                         EMCLUST_UNROLL
                         for (int q = 0; q < C; ++q) {
-                            const int i = i0 + r, j = j0 + q;
-                            if (i < D && j <= i)
-                                sec[i * D + j] +=
-                                    static_cast<double>(predux(acc[t][r][q]));
+                            const Pk dj = ploadu<Pk>(dr + q * V);
+                            EMCLUST_UNROLL
+                            for (int r = 0; r < R; ++r)
+                                a[r][q] = pmadd(w[r], dj, a[r][q]);
                         }
+                    }
+                    EMCLUST_UNROLL
+                    for (int r = 0; r < R; ++r) EMCLUST_UNROLL
+                    for (int q = 0; q < C; ++q) acc[t][r][q] = a[r][q];
+                }
+            }
+            for (int t = 0; t < kCount; ++t) {
+                const int i0 = kTiles[t].i0, j0 = kTiles[t].j0;
+                EMCLUST_UNROLL
+                for (int r = 0; r < R; ++r) {
+                    EMCLUST_UNROLL
+                    for (int q = 0; q < C; ++q) {
+                        const int i = i0 + r, j = j0 + q;
+                        if (i < D && j <= i)
+                            sec[i * D + j] += static_cast<double>(predux(acc[t][r][q]));
                     }
                 }
             }
@@ -619,59 +633,56 @@ void diag_statistics_any(Index K, Index d, const T* shift, const T* x, Index ld,
     }
 }
 
+/// Refuses a full or tied model the compile-time kernels cannot take: they
+/// exist for d <= kMaxFullFeatures and address tiles of kTileRows rows. The
+/// host calls them only so (lanes_apply and a static_assert on its block
+/// size); a wrong call must fail, not run the diagonal kernels.
+inline void check_full_lanes(Index d, Index ld) {
+    if (d > kMaxFullFeatures || ld != kTileRows)
+        throw std::logic_error("full-covariance lane kernels called out of contract");
+}
+
 /// log_prob, or diag_log_prob, for m's covariance type and feature count.
-/// Full and tied models need tiles of kTileRows rows (ld); the host's are.
 template <class T>
 void log_prob_any(const LaneModel<T>& m, const T* x, Index ld, Index n_pad, T* logp,
                   T* mx) {
+    const Index d = m.n_features;
+    if (m.full) {
+        check_full_lanes(d, ld);
+        with_features<kMaxFullFeatures>(d, [&](auto D) {
+            log_prob<T, decltype(D)::value, true>(m, x, n_pad, logp, mx);
+        });
+        return;
+    }
     const bool fixed =
-        ld == kTileRows && with_features<kMaxFullFeatures>(m.n_features, [&](auto D) {
-            if (m.full) {
-                log_prob<T, decltype(D)::value, true>(m, x, n_pad, logp, mx);
-            } else {
-                log_prob<T, decltype(D)::value, false>(m, x, n_pad, logp, mx);
-            }
+        ld == kTileRows && with_features<kMaxDiagFeatures>(d, [&](auto D) {
+            log_prob<T, decltype(D)::value, false>(m, x, n_pad, logp, mx);
         });
     if (!fixed) diag_log_prob<T>(m, x, ld, n_pad, logp, mx);
 }
 
-/// full_statistics, diag_statistics or diag_statistics_any for m; as
-/// log_prob_any, full and tied models need ld == kTileRows.
+/// full_statistics, diag_statistics or diag_statistics_any for m.
 template <class T>
 void statistics_any(const LaneModel<T>& m, const T* shift, const T* x, Index ld,
                     Index n_pad, const T* e, const T* scale, T* wd, T* dm,
                     double* resp_sum, double* first, double* second) {
     const Index K = m.n_components, d = m.n_features;
+    if (m.full) {
+        check_full_lanes(d, ld);
+        with_features<kMaxFullFeatures>(d, [&](auto D) {
+            full_statistics<T, decltype(D)::value>(K, shift, x, n_pad, e, scale, wd, dm,
+                                                   resp_sum, first, second);
+        });
+        return;
+    }
     const bool fixed =
-        ld == kTileRows && with_features<kMaxFullFeatures>(d, [&](auto D) {
-            if (m.full) {
-                full_statistics<T, decltype(D)::value>(K, shift, x, n_pad, e, scale, wd,
-                                                       dm, resp_sum, first, second);
-            } else {
-                diag_statistics<T, decltype(D)::value>(K, shift, x, n_pad, e, scale,
-                                                       resp_sum, first, second);
-            }
+        ld == kTileRows && with_features<kMaxDiagFeatures>(d, [&](auto D) {
+            diag_statistics<T, decltype(D)::value>(K, shift, x, n_pad, e, scale,
+                                                   resp_sum, first, second);
         });
     if (!fixed)
         diag_statistics_any<T>(K, d, shift, x, ld, n_pad, e, scale, resp_sum, first,
                                second);
-}
-
-/// The kernels as compiled here, with this translation unit's target.
-template <class T>
-const LaneTable<T>& compiled_table(int level, const char* name) {
-    static const LaneTable<T> table{&log_prob_any<T>, &normalize<T>, &statistics_any<T>,
-                                    kLanes<T>,        level,         name};
-    return table;
-}
-
-/// The kernels to run: those a dispatch source installed for this CPU
-/// (lane_table.hpp), else the ones compiled with the caller.
-template <class T>
-const LaneTable<T>& table() {
-    const LaneTable<T>* t =
-        emclust_lane_abi::installed<T>.load(std::memory_order_acquire);
-    return t != nullptr ? *t : compiled_table<T>(0, "as compiled");
 }
 
 }  // namespace emclust::lanes

@@ -10,6 +10,7 @@
 #include "block.hpp"
 #include "chunking.hpp"
 #include "covariance_type.hpp"
+#include "dispatch.hpp"
 #include "errors.hpp"
 #include "gaussian_kernel.hpp"
 #include "gaussian_lanes.hpp"
@@ -113,8 +114,8 @@ void accumulate_scatter_syrk(const RowMatrix<T>& shift, Index k, Index n,
         }
         st.first(k, j) += static_cast<double>((white * root).sum());
     }
-    s.outer.setZero();
-    s.outer.template selfadjointView<Eigen::Lower>().rankUpdate(s.white.leftCols(n));
+    dispatch::table<T>().rank_update(s.white.data(), d, s.white.cols(), n,
+                                     s.outer.data());
     // The whole square, upper zeros included (chunked_statistics mirrors the
     // lower triangle at the end): a contiguous, vectorised sum, where Eigen's
     // triangular += walked the row-major storage column by column.
@@ -153,7 +154,8 @@ void accumulate_tile(const RowMatrix<T>& shift, bool weighted, bool with_second,
                 s.white.row(j).head(n).array() = diff->row(j).head(n).array() * wr;
                 st.first(k, j) += static_cast<double>(s.white.row(j).head(n).sum());
             }
-            s.outer.noalias() = s.white.leftCols(n) * diff->leftCols(n).transpose();
+            dispatch::table<T>().cross(s.white.data(), diff->data(), d, s.white.cols(),
+                                       n, s.outer.data());
             as_square(st.second, k, d) += s.outer.template cast<double>();
             continue;
         }
@@ -338,7 +340,7 @@ GaussianStatistics lane_e_step_statistics(
         lm.precisions = precisions.data();
     }
     lm.full = full;
-    const lanes::LaneTable<T>& kernels = lanes::table<T>();
+    const dispatch::KernelTable<T>& kernels = dispatch::table<T>();
     const Index width = kernels.lanes;
     GaussianStatistics total = chunked_statistics_with<T>(
         X, sample_weight, m.type, means, false, pool, interrupt,

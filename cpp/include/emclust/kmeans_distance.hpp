@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "chunking.hpp"
+#include "dispatch.hpp"
 #include "errors.hpp"
 #include "interrupt.hpp"
 #include "parallel.hpp"
-#include "simd.hpp"
 #include "types.hpp"
 
 namespace emclust {
@@ -102,46 +102,6 @@ double exact_distance(const T* x, const double* c, Index d, Distance distance) {
     return s;
 }
 
-/// Lane by lane: where score < best_value, best_value and best_index take
-/// score and index (a strict comparison, so earlier indices win ties).
-template <class Pk>
-inline void keep_lower(const Pk& score, const Pk& index, Pk& best_value,
-                       Pk& best_index) {
-    using namespace Eigen::internal;
-    const Pk lower = pcmp_lt(score, best_value);
-    best_value = pselect(lower, score, best_value);
-    best_index = pselect(lower, index, best_index);
-}
-
-#ifdef __AVX512F__
-// Eigen 3.4 turns an AVX-512 comparison mask into a vector and back into a
-// mask for every select (six instructions where three do); the nearest-centre
-// kernel spends most of its time here at small d, so keep the mask.
-inline void keep_lower(const __m512d& score, const __m512d& index, __m512d& best_value,
-                       __m512d& best_index) {
-    const __mmask8 lower = _mm512_cmp_pd_mask(score, best_value, _CMP_LT_OQ);
-    best_value = _mm512_mask_blend_pd(lower, best_value, score);
-    best_index = _mm512_mask_blend_pd(lower, best_index, index);
-}
-
-inline void keep_lower(const __m512& score, const __m512& index, __m512& best_value,
-                       __m512& best_index) {
-    const __mmask16 lower = _mm512_cmp_ps_mask(score, best_value, _CMP_LT_OQ);
-    best_value = _mm512_mask_blend_ps(lower, best_value, score);
-    best_index = _mm512_mask_blend_ps(lower, best_index, index);
-}
-#endif
-
-/// Micro-tile of the nearest-centre kernel: kRowPackets packets of rows
-/// (one row per SIMD lane) against kCentreTile centres, 12 accumulators and 8
-/// running minima/indices, within the 32 vector registers of AVX-512.
-inline constexpr int kRowPackets = 4;
-inline constexpr int kCentreTile = 3;
-
-/// Rows of a block are padded to whole micro-tiles of this height.
-template <class T>
-inline constexpr Index kLaneRows = kRowPackets * kLanes<T>;
-
 /// Centres prepared for the distance tiles of one pass.
 ///
 /// Squared Euclidean distances use ||x - c||² = ||x||² - 2 x·c + ||c||². Both
@@ -196,75 +156,12 @@ PreparedCentres<T> prepare_centres(const Eigen::Ref<const RowMatrixXd>& centres,
     return p;
 }
 
-/// Nearest centre (squared Euclidean) of a block of shifted rows stored
-/// feature-major, one row per SIMD lane: a micro-tile of kRowPackets packets
-/// of rows against kCentreTile centres accumulates ||c||² - 2 x·c in
-/// registers (one FMA per packet, centre and feature, the centre's
-/// coordinate broadcast), and each lane keeps its running minimum and the
-/// index that reached it. No score is stored and no lane is ever reduced
-/// horizontally, which is what made small d and k slow when lanes ran over
-/// centres. Centres are visited in increasing order with a strict
-/// comparison, so ties go to the lower index, as in a plain argmin; each
-/// score is ||c||² + Σ_j (-2 c_j) x_j fused in feature order, the same bits
-/// as the scores of score_tile's callers expect.
-/// @param xt (rows, d) column-major: column j is feature j of every row; rows
-///     a multiple of kLaneRows<T>
-/// @param best (rows) out: nearest centre
-template <class T>
-void nearest_l2(const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& xt,
-                const PreparedCentres<T>& centres, Index* best) {
-    using namespace Eigen::internal;
-    using Pk = Packet<T>;
-    constexpr int V = kLanes<T>;
-    constexpr int R = kRowPackets;
-    constexpr int Q = kCentreTile;
-    const Index rows = xt.rows(), d = xt.cols(), padded = centres.padded_norms.size();
-    const T* cm = centres.minus_twice.data();
-    const T* cn = centres.padded_norms.data();
-    constexpr Index strip = Index{R} * V;
-    for (Index i0 = 0; i0 < rows; i0 += strip) {
-        const T* x = xt.data() + i0;
-        Pk best_value[R], best_index[R];
-        for (int r = 0; r < R; ++r) {
-            best_value[r] = pset1<Pk>(std::numeric_limits<T>::infinity());
-            best_index[r] = pset1<Pk>(T(0));
-        }
-        for (Index t0 = 0; t0 < padded; t0 += Q) {
-            Pk acc[R][Q];
-            for (int q = 0; q < Q; ++q) {
-                const Pk norm = pset1<Pk>(cn[t0 + q]);
-                for (auto& row : acc) row[q] = norm;
-            }
-            const T* c = cm + t0 * d;
-            for (Index j = 0; j < d; ++j) {
-                Pk xr[R];
-                for (int r = 0; r < R; ++r) xr[r] = ploadu<Pk>(x + j * rows + r * V);
-                for (int q = 0; q < Q; ++q) {
-                    const Pk cq = pset1<Pk>(c[q * d + j]);
-                    for (int r = 0; r < R; ++r) acc[r][q] = pmadd(xr[r], cq, acc[r][q]);
-                }
-            }
-            for (int q = 0; q < Q; ++q) {
-                // Exact as T: centre indices stay far below 2^24.
-                const Pk index = pset1<Pk>(static_cast<T>(t0 + q));
-                for (int r = 0; r < R; ++r)
-                    keep_lower(acc[r][q], index, best_value[r], best_index[r]);
-            }
-        }
-        for (int r = 0; r < R; ++r) {
-            alignas(64) T index[V];
-            pstoreu(index, best_index[r]);
-            for (int l = 0; l < V; ++l)
-                best[i0 + Index{r} * V + l] = static_cast<Index>(index[l]);
-        }
-    }
-}
-
 /// Scratch space of one task for the tiles of one block.
 template <class T>
 struct TileWorkspace {
     RowMatrix<T> xs;  ///< (block, d) shifted rows
-    /// (block padded to kLaneRows, d) shifted rows, feature-major
+    /// (block padded to the nearest-centre kernel's micro-tile, d) shifted rows,
+    /// feature-major
     Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> xt;
     RowMatrix<T> tile;  ///< (block, m) distances or cross products
     Eigen::Matrix<T, Eigen::Dynamic, 1> row_norms;  ///< (block)
@@ -316,25 +213,6 @@ double score_to_distance(const PreparedCentres<T>& centres, const TileWorkspace<
     return v > 0.0 ? v : 0.0;
 }
 
-/// xt (padded, d) column-major = rows [begin, begin + len) of X minus shift,
-/// zero rows after len. Whole V×V squares (V = SIMD lanes) are transposed in
-/// registers; Eigen's assignment between the two storage orders, element by
-/// element, took a third of the nearest-centre time at d = 16.
-/// xt (padded, d) column-major = rows [begin, begin + len) of X minus shift,
-/// zero rows after len.
-template <class T>
-void transpose_shifted(const ConstRowMatrixRef<T>& X, Index begin, Index len,
-                       const Eigen::Matrix<T, Eigen::Dynamic, 1>& shift, Index padded,
-                       Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& xt) {
-    const Index d = X.cols();
-    xt.resize(padded, d);
-    T* out = xt.data();
-    transpose_rows<T>(X, begin, len, shift.data(), out, padded);
-    for (Index j = 0; j < d; ++j) {
-        std::fill(out + j * padded + len, out + (j + 1) * padded, T(0));
-    }
-}
-
 /// Nearest centre of rows [begin, begin + len) of X, into ws.best (ties: the
 /// lower index). Squared Euclidean distances go through nearest_l2 on the
 /// shifted rows; Manhattan distances through score_tile and a plain argmin.
@@ -343,10 +221,14 @@ template <class T>
 void nearest_centres(const ConstRowMatrixRef<T>& X, Index begin, Index len,
                      const PreparedCentres<T>& centres, TileWorkspace<T>& ws) {
     if (centres.distance == Distance::squared_euclidean) {
-        const Index padded = (len + kLaneRows<T> - 1) / kLaneRows<T> * kLaneRows<T>;
-        ws.best.resize(static_cast<std::size_t>(padded));
-        transpose_shifted<T>(X, begin, len, centres.shift, padded, ws.xt);
-        nearest_l2<T>(ws.xt, centres, ws.best.data());
+        const auto& kernels = dispatch::table<T>();
+        const Index rows = emclust_dispatch::nearest_rows(kernels, len);
+        ws.best.resize(static_cast<std::size_t>(rows));
+        ws.xt.resize(rows, X.cols());
+        kernels.nearest(X.row(begin).data(), X.outerStride(), len, X.cols(),
+                        centres.shift.data(), centres.minus_twice.data(),
+                        centres.padded_norms.data(), centres.padded_norms.size(),
+                        ws.xt.data(), ws.best.data());
         return;
     }
     ws.best.resize(static_cast<std::size_t>(len));

@@ -1,0 +1,44 @@
+// The kernels to run: this translation unit's build of them, or the build
+// for a newer CPU that a dispatch source installed at load time
+// (dispatch_table.hpp, cpp/src/kernels_x86_64_v*.cpp).
+#pragma once
+
+#include <atomic>
+
+#include "dispatch_table.hpp"
+#include "gaussian_lanes.hpp"
+#include "kmeans_nearest.hpp"
+#include "simd.hpp"
+#include "tile_products.hpp"
+
+namespace emclust::dispatch {
+
+using emclust_dispatch::KernelTable;
+
+/// The kernels as compiled here, with this translation unit's target.
+template <class T>
+const KernelTable<T>& compiled_table(int level, const char* name) {
+    static const KernelTable<T> table{&lanes::log_prob_any<T>,
+                                      &lanes::normalize<T>,
+                                      &lanes::statistics_any<T>,
+                                      &products::norms<T>,
+                                      &products::cross<T>,
+                                      &products::rank_update<T>,
+                                      &kmeans_detail::nearest_shifted<T>,
+                                      kLanes<T>,
+                                      static_cast<int>(kmeans_detail::kLaneRows<T>),
+                                      level,
+                                      name};
+    return table;
+}
+
+/// The kernels to run: those a dispatch source installed for this CPU, else
+/// the ones compiled with the caller.
+template <class T>
+const KernelTable<T>& table() {
+    const KernelTable<T>* t =
+        emclust_dispatch::installed<T>.load(std::memory_order_acquire);
+    return t != nullptr ? *t : compiled_table<T>(0, "as compiled");
+}
+
+}  // namespace emclust::dispatch

@@ -1,0 +1,118 @@
+// The kernels a portable build dispatches, as a table of functions, so that a
+// build for the baseline CPU can run kernels compiled for a newer one
+// (run-time dispatch): the Gaussian lane kernels, the matrix products of the
+// Gaussian tiles with more features, and K-means' nearest-centre kernel.
+// Deliberately free of Eigen and of the emclust namespace: the translation
+// units of cpp/src/kernels_x86_64_v*.cpp compile the kernels with both
+// namespaces renamed (so that no inline function compiled for AVX2 or AVX-512
+// can be merged into baseline code), and share only these types.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+
+namespace emclust_dispatch {
+
+/// A mixture's parameters as flat arrays in T, the form the lane kernels read.
+template <class T>
+struct LaneModel {
+    std::ptrdiff_t n_components = 0;
+    std::ptrdiff_t n_features = 0;
+    const T* means = nullptr;          ///< (K, d)
+    const T* factors = nullptr;        ///< full/tied: C_k^T (d, d) lower, row-major
+    std::ptrdiff_t factor_stride = 0;  ///< d * d, or 0 when all share one (tied)
+    const T* precisions = nullptr;     ///< diag/spherical: (K, d) 1/sigma^2
+    const T* log_norm = nullptr;       ///< (K)
+    bool full = false;                 ///< full or tied (else diag or spherical)
+};
+
+/// Centres are visited kNearestCentres at a time by the nearest-centre
+/// kernel; callers pad them to a multiple (shared by every target).
+inline constexpr std::ptrdiff_t kNearestCentres = 3;
+
+/// The dispatched kernels for scalar type T. Matrices are row-major; a
+/// "tile" is (d, ld) with one row per feature and one column per data row.
+template <class T>
+struct KernelTable {
+    // The three steps of a lane tile (see gaussian_lanes.hpp for their
+    // contracts); full and tied models need ld == kTileRows there.
+    void (*log_prob)(const LaneModel<T>& m, const T* x, std::ptrdiff_t ld,
+                     std::ptrdiff_t n_pad, T* logp, T* mx);
+    void (*normalize)(std::ptrdiff_t K, std::ptrdiff_t n, std::ptrdiff_t n_pad, T floor,
+                      T* logp, std::ptrdiff_t ld, T* lse, T* scale, const T* weights,
+                      T* flags);
+    void (*statistics)(const LaneModel<T>& m, const T* shift, const T* x,
+                       std::ptrdiff_t ld, std::ptrdiff_t n_pad, const T* e,
+                       const T* scale, T* wd, T* dm, double* resp_sum, double* first,
+                       double* second);
+    /// sq[b] = |F diff_b|^2 for the columns b < n of the tile diff, F (d, d)
+    /// (lower: its upper triangle is zero and not read). white is a (d, ld)
+    /// scratch tile.
+    void (*norms)(const T* f, std::ptrdiff_t d, bool lower, const T* diff,
+                  std::ptrdiff_t ld, std::ptrdiff_t n, T* white, T* sq);
+    /// outer (d, d) = a b^T over the columns < n of the tiles a and b.
+    void (*cross)(const T* a, const T* b, std::ptrdiff_t d, std::ptrdiff_t ld,
+                  std::ptrdiff_t n, T* outer);
+    /// outer (d, d) = the lower triangle of a a^T over the columns < n of the
+    /// tile a, the strict upper triangle zero.
+    void (*rank_update)(const T* a, std::ptrdiff_t d, std::ptrdiff_t ld,
+                        std::ptrdiff_t n, T* outer);
+    /// best[i] = the nearest centre (squared Euclidean, ties to the lower
+    /// index) of row i < len of x (len, d), rows `stride` apart, both shifted
+    /// by shift (d). minus_twice (m, d) holds -2 (c - shift), norms (m)
+    /// |c - shift|^2, m a multiple of kNearestCentres (padding centres have
+    /// +inf norms). xt is a scratch of nearest_rows(len) * d values; best has
+    /// room for nearest_rows(len) entries.
+    void (*nearest)(const T* x, std::ptrdiff_t stride, std::ptrdiff_t len,
+                    std::ptrdiff_t d, const T* shift, const T* minus_twice,
+                    const T* norms, std::ptrdiff_t m, T* xt, std::ptrdiff_t* best);
+    int lanes;         ///< rows per packet: callers pad a lane tile to a multiple
+    int nearest_tile;  ///< nearest() works on rows padded to a multiple of this
+    int level;         ///< 0 this build's own target, 3 x86-64-v3, 4 x86-64-v4
+    const char* name;  ///< e.g. "x86-64-v4"
+};
+
+/// Rows of t.nearest()'s scratch for len rows. Static, as every function
+/// here: an inline one compiled for a newer target could be the copy the
+/// linker keeps.
+template <class T>
+static std::ptrdiff_t nearest_rows(const KernelTable<T>& t, std::ptrdiff_t len) {
+    return (len + t.nearest_tile - 1) / t.nearest_tile * t.nearest_tile;
+}
+
+/// The tables installed at load time by the run-time dispatch sources for
+/// the CPU they run on (null: use the kernels compiled with the caller).
+template <class T>
+inline std::atomic<const KernelTable<T>*> installed{nullptr};
+
+/// The highest level the environment lets dispatch install: EMCLUST_LANES =
+/// "x86-64-v3" keeps an AVX-512 CPU on the AVX2 kernels, "x86-64" on those
+/// compiled with the caller (to test and time each path on one machine).
+/// Unset, empty or any other value: no limit.
+static int allowed_level() {
+    // Read by the dispatch sources' static initialisers, at load time,
+    // before any thread of the pool exists.
+    const char* v = std::getenv("EMCLUST_LANES");  // NOLINT(concurrency-mt-unsafe)
+    if (v == nullptr) return 1 << 30;
+    if (std::strcmp(v, "x86-64") == 0) return 0;
+    if (std::strcmp(v, "x86-64-v3") == 0) return 3;
+    return 1 << 30;
+}
+
+/// Installs t unless a table of a higher level is installed already (static
+/// initialisers of the dispatch sources run in any order) or the environment
+/// caps the level (allowed_level). Static, not inline: each dispatch source
+/// keeps its own copy, compiled for its target, rather than one the linker
+/// might pick from a newer target's source.
+template <class T>
+static void install(const KernelTable<T>* t) {
+    if (t->level > allowed_level()) return;
+    const KernelTable<T>* cur = installed<T>.load();
+    while ((cur == nullptr || cur->level < t->level) &&
+           !installed<T>.compare_exchange_weak(cur, t)) {
+    }
+}
+
+}  // namespace emclust_dispatch

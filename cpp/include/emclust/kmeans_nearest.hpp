@@ -1,0 +1,137 @@
+// K-means' nearest-centre kernel: one row in each SIMD lane, a micro-tile of
+// rows against a few centres in registers. On plain pointers, so that a
+// portable build dispatches it (dispatch_table.hpp).
+#pragma once
+
+#include <algorithm>
+#include <limits>
+
+#include "dispatch_table.hpp"
+#include "simd.hpp"
+#include "types.hpp"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+namespace emclust::kmeans_detail {
+
+/// Lane by lane: where score < best_value, best_value and best_index take
+/// score and index (a strict comparison, so earlier indices win ties).
+template <class Pk>
+inline void keep_lower(const Pk& score, const Pk& index, Pk& best_value,
+                       Pk& best_index) {
+    using namespace Eigen::internal;
+    const Pk lower = pcmp_lt(score, best_value);
+    best_value = pselect(lower, score, best_value);
+    best_index = pselect(lower, index, best_index);
+}
+
+#ifdef __AVX512F__
+// Eigen 3.4 turns an AVX-512 comparison mask into a vector and back into a
+// mask for every select (six instructions where three do); the nearest-centre
+// kernel spends most of its time here at small d, so keep the mask.
+inline void keep_lower(const __m512d& score, const __m512d& index, __m512d& best_value,
+                       __m512d& best_index) {
+    const __mmask8 lower = _mm512_cmp_pd_mask(score, best_value, _CMP_LT_OQ);
+    best_value = _mm512_mask_blend_pd(lower, best_value, score);
+    best_index = _mm512_mask_blend_pd(lower, best_index, index);
+}
+
+inline void keep_lower(const __m512& score, const __m512& index, __m512& best_value,
+                       __m512& best_index) {
+    const __mmask16 lower = _mm512_cmp_ps_mask(score, best_value, _CMP_LT_OQ);
+    best_value = _mm512_mask_blend_ps(lower, best_value, score);
+    best_index = _mm512_mask_blend_ps(lower, best_index, index);
+}
+#endif
+
+/// Micro-tile of the nearest-centre kernel: kRowPackets packets of rows
+/// (one row per SIMD lane) against kCentreTile centres, 12 accumulators and 8
+/// running minima/indices, within the 32 vector registers of AVX-512.
+inline constexpr int kRowPackets = 4;
+inline constexpr int kCentreTile = static_cast<int>(emclust_dispatch::kNearestCentres);
+
+/// Rows of a block are padded to whole micro-tiles of this height.
+template <class T>
+inline constexpr Index kLaneRows = kRowPackets * kLanes<T>;
+
+/// Nearest centre (squared Euclidean) of a block of shifted rows stored
+/// feature-major, one row per SIMD lane: a micro-tile of kRowPackets packets
+/// of rows against kCentreTile centres accumulates ||c||² - 2 x·c in
+/// registers (one FMA per packet, centre and feature, the centre's
+/// coordinate broadcast), and each lane keeps its running minimum and the
+/// index that reached it. No score is stored and no lane is ever reduced
+/// horizontally, which is what made small d and k slow when lanes ran over
+/// centres. Centres are visited in increasing order with a strict
+/// comparison, so ties go to the lower index, as in a plain argmin; each
+/// score is ||c||² + Σ_j (-2 c_j) x_j fused in feature order, the same bits
+/// as the scores of score_tile's callers expect.
+/// @param xt (rows, d) column-major: column j is feature j of every row; rows
+///     a multiple of kLaneRows<T>
+/// @param cm (padded, d) -2 (c - shift), padded a multiple of kCentreTile
+/// @param cn (padded) |c - shift|², +inf for padding centres
+/// @param best (rows) out: nearest centre
+template <class T>
+void nearest_l2(const T* xt, Index rows, Index d, const T* cm, const T* cn,
+                Index padded, Index* best) {
+    using namespace Eigen::internal;
+    using Pk = Packet<T>;
+    constexpr int V = kLanes<T>;
+    constexpr int R = kRowPackets;
+    constexpr int Q = kCentreTile;
+    constexpr Index strip = Index{R} * V;
+    for (Index i0 = 0; i0 < rows; i0 += strip) {
+        const T* x = xt + i0;
+        Pk best_value[R], best_index[R];
+        for (int r = 0; r < R; ++r) {
+            best_value[r] = pset1<Pk>(std::numeric_limits<T>::infinity());
+            best_index[r] = pset1<Pk>(T(0));
+        }
+        for (Index t0 = 0; t0 < padded; t0 += Q) {
+            Pk acc[R][Q];
+            for (int q = 0; q < Q; ++q) {
+                const Pk norm = pset1<Pk>(cn[t0 + q]);
+                for (auto& row : acc) row[q] = norm;
+            }
+            const T* c = cm + t0 * d;
+            for (Index j = 0; j < d; ++j) {
+                Pk xr[R];
+                for (int r = 0; r < R; ++r) xr[r] = ploadu<Pk>(x + j * rows + r * V);
+                for (int q = 0; q < Q; ++q) {
+                    const Pk cq = pset1<Pk>(c[q * d + j]);
+                    for (int r = 0; r < R; ++r) acc[r][q] = pmadd(xr[r], cq, acc[r][q]);
+                }
+            }
+            for (int q = 0; q < Q; ++q) {
+                // Exact as T: centre indices stay far below 2^24.
+                const Pk index = pset1<Pk>(static_cast<T>(t0 + q));
+                for (int r = 0; r < R; ++r)
+                    keep_lower(acc[r][q], index, best_value[r], best_index[r]);
+            }
+        }
+        for (int r = 0; r < R; ++r) {
+            alignas(64) T index[V];
+            pstoreu(index, best_index[r]);
+            for (int l = 0; l < V; ++l)
+                best[i0 + Index{r} * V + l] = static_cast<Index>(index[l]);
+        }
+    }
+}
+
+/// The table's nearest (dispatch_table.hpp): rows [0, len) of x, rows
+/// `stride` apart, minus shift into the feature-major scratch xt (zero rows
+/// up to a whole micro-tile), then nearest_l2.
+template <class T>
+void nearest_shifted(const T* x, Index stride, Index len, Index d, const T* shift,
+                     const T* cm, const T* cn, Index padded, T* xt, Index* best) {
+    const Index rows = (len + kLaneRows<T> - 1) / kLaneRows<T> * kLaneRows<T>;
+    const Eigen::Map<const RowMatrix<T>, 0, Eigen::OuterStride<>> X(
+        x, len, d, Eigen::OuterStride<>(stride));
+    transpose_rows<T>(X, 0, len, shift, xt, rows);
+    for (Index j = 0; j < d; ++j)
+        std::fill(xt + j * rows + len, xt + (j + 1) * rows, T(0));
+    nearest_l2<T>(xt, rows, d, cm, cn, padded, best);
+}
+
+}  // namespace emclust::kmeans_detail
