@@ -66,6 +66,27 @@ def test_gaussian_round_trip_is_exact(blobs, tmp_path, covariance_type, dtype):
     np.testing.assert_array_equal(back.score_samples(X), gm.score_samples(X))
 
 
+@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+def test_unfitted_precisions_init_round_trips(blobs, tmp_path, covariance_type):
+    # max_iter=0 keeps the lower Cholesky factor of precisions_init, as
+    # scikit-learn does; load() once refused it as not upper triangular.
+    a = np.array([[2.0, 0.3, -0.4], [0.3, 1.5, 0.2], [-0.4, 0.2, 1.0]])
+    precisions = a if covariance_type == "tied" else np.stack([a, 2 * a, 3 * a])
+    gm = emclust.GaussianMixture(
+        3,
+        covariance_type=covariance_type,
+        max_iter=0,
+        means_init=blobs[:3],
+        weights_init=np.full(3, 1 / 3),
+        precisions_init=precisions,
+    ).fit(blobs)
+    factors = gm.precisions_cholesky_.reshape(-1, 3, 3)
+    assert not np.triu(factors, 1).any()  # lower, so the case is the one meant
+    back = emclust.load(gm.save(tmp_path / "model.json"))
+    np.testing.assert_array_equal(back.precisions_cholesky_, gm.precisions_cholesky_)
+    np.testing.assert_array_equal(back.predict_proba(blobs), gm.predict_proba(blobs))
+
+
 @pytest.mark.parametrize("kind", ["KMeans", "KMedians", "BernoulliMixture"])
 def test_other_kinds_round_trip(blobs, tmp_path, kind):
     model = fitted(kind, blobs)
@@ -219,7 +240,7 @@ EDITS = {
     "covariance-not-spd": (edit_not_spd, "not positive definite"),
     "covariance-asymmetric": (edit_asymmetric, "not symmetric"),
     "cholesky-mismatch": (edit_cholesky, "does not match covariances_"),
-    "cholesky-not-triangular": (edit_lower_triangle, "upper triangular"),
+    "cholesky-not-triangular": (edit_lower_triangle, "must be triangular"),
     "unknown-param": (edit_param, "unknown parameter"),
     "missing-attribute": (edit_missing, "attributes must be exactly"),
     "n-components-mismatch": (edit_n_components, "shape"),

@@ -363,17 +363,26 @@ def _gaussian_attributes(params, raw, d):
     cov, chol = a["covariances_"], a["precisions_cholesky_"]
     if ct in ("full", "tied"):
         _check_spd(cov.reshape(-1, d, d), "covariances_")
-        for j, u in enumerate(chol.reshape(-1, d, d)):
-            if np.tril(u, -1).any() or (np.diag(u) <= 0).any():
+        expected = precision_cholesky(cov, ct, d).reshape(-1, d, d).copy()
+        for j, f in enumerate(chol.reshape(-1, d, d)):
+            # Upper, as every EM iteration leaves it; or lower, as a fit with
+            # max_iter=0 keeps the factor of precisions_init (scikit-learn's
+            # convention too). Either gives the same precisions.
+            lower = not np.triu(f, 1).any()
+            if (not lower and np.tril(f, -1).any()) or (np.diag(f) <= 0).any():
                 _fail(
-                    f"precisions_cholesky_[{j}] must be upper triangular with a "
-                    "positive diagonal"
+                    f"precisions_cholesky_[{j}] must be triangular (upper, or "
+                    "lower) with a positive diagonal"
                 )
-    elif (cov <= 0).any() or (chol <= 0).any():
-        _fail("covariances_ and precisions_cholesky_ must be positive")
+            if lower:
+                expected[j] = np.linalg.cholesky(expected[j] @ expected[j].T)
+        expected = expected.reshape(cshape)
+    else:
+        if (cov <= 0).any() or (chol <= 0).any():
+            _fail("covariances_ and precisions_cholesky_ must be positive")
+        expected = precision_cholesky(cov, ct, d).reshape(cshape)
     # The factors are what predictions use: they must be those of the
     # covariances (recomputed the way fit computes them).
-    expected = precision_cholesky(cov, ct, d).reshape(cshape)
     scale = np.abs(expected).max()
     if not np.allclose(chol, expected, rtol=1e-6, atol=1e-9 * scale):
         _fail("precisions_cholesky_ does not match covariances_")
