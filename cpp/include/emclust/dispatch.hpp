@@ -7,6 +7,7 @@
 
 #include "dispatch_table.hpp"
 #include "gaussian_lanes.hpp"
+#include "kmeans_fold.hpp"
 #include "kmeans_nearest.hpp"
 #include "simd.hpp"
 #include "tile_products.hpp"
@@ -23,8 +24,9 @@ const KernelTable<T>& compiled_table(int level, const char* name) {
                                       &lanes::statistics_any<T>,
                                       &products::norms<T>,
                                       &products::cross<T>,
-                                      &products::rank_update<T>,
+                                      &products::scaled_scatter<T>,
                                       &kmeans_detail::nearest_shifted<T>,
+                                      &kmeans_detail::fold<T>,
                                       kLanes<T>,
                                       static_cast<int>(kmeans_detail::kLaneRows<T>),
                                       level,

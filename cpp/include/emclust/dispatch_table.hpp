@@ -1,7 +1,8 @@
 // The kernels a portable build dispatches, as a table of functions, so that a
 // build for the baseline CPU can run kernels compiled for a newer one
 // (run-time dispatch): the Gaussian lane kernels, the matrix products of the
-// Gaussian tiles with more features, and K-means' nearest-centre kernel.
+// Gaussian tiles with more features, and K-means' nearest-centre kernel and
+// fold.
 // Deliberately free of Eigen and of the emclust namespace: the translation
 // units of cpp/src/kernels_x86_64_v*.cpp compile the kernels with both
 // namespaces renamed (so that no inline function compiled for AVX2 or AVX-512
@@ -10,6 +11,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -32,6 +34,10 @@ struct LaneModel {
 /// kernel; callers pad them to a multiple (shared by every target).
 inline constexpr std::ptrdiff_t kNearestCentres = 3;
 
+/// K-means' fold keeps this many copies of a chunk's per-cluster sums
+/// (kmeans_fold.hpp); callers lay out their slots for it.
+inline constexpr std::ptrdiff_t kFoldCopies = 2;
+
 /// The dispatched kernels for scalar type T. Matrices are row-major; a
 /// "tile" is (d, ld) with one row per feature and one column per data row.
 template <class T>
@@ -47,18 +53,24 @@ struct KernelTable {
                        std::ptrdiff_t ld, std::ptrdiff_t n_pad, const T* e,
                        const T* scale, T* wd, T* dm, double* resp_sum, double* first,
                        double* second);
-    /// sq[b] = |F diff_b|^2 for the columns b < n of the tile diff, F (d, d)
-    /// (lower: its upper triangle is zero and not read). white is a (d, ld)
-    /// scratch tile.
-    void (*norms)(const T* f, std::ptrdiff_t d, bool lower, const T* diff,
-                  std::ptrdiff_t ld, std::ptrdiff_t n, T* white, T* sq);
-    /// outer (d, d) = a b^T over the columns < n of the tiles a and b.
-    void (*cross)(const T* a, const T* b, std::ptrdiff_t d, std::ptrdiff_t ld,
-                  std::ptrdiff_t n, T* outer);
-    /// outer (d, d) = the lower triangle of a a^T over the columns < n of the
-    /// tile a, the strict upper triangle zero.
-    void (*rank_update)(const T* a, std::ptrdiff_t d, std::ptrdiff_t ld,
-                        std::ptrdiff_t n, T* outer);
+    /// diff = x - mean and sq[b] = |F diff_b|^2 for the columns b < n of the
+    /// tile x (mean (d)), F (d, d) (lower: its upper triangle is zero and not
+    /// read). diff and white are (d, ld) tiles, white a scratch.
+    void (*norms)(const T* f, std::ptrdiff_t d, bool lower, const T* x, const T* mean,
+                  std::ptrdiff_t ld, std::ptrdiff_t n, T* diff, T* white, T* sq);
+    /// c (p, q), contiguous = a b^T, where a is (p, r) with rows lda apart and
+    /// b (q, r) with rows ldb apart: a tile's scatter (p = q = d, r = rows),
+    /// or the cross products of rows and centres in k-means++.
+    void (*cross)(const T* a, std::ptrdiff_t lda, const T* b, std::ptrdiff_t ldb,
+                  std::ptrdiff_t p, std::ptrdiff_t q, std::ptrdiff_t r, T* c);
+    /// With y_b = x_b - shift (or x_b when shift is null) over the columns
+    /// b < n of the tile x: outer (d, d) = the lower triangle of
+    /// sum_b g_b y_b y_b^T (a symmetric rank update; the strict upper
+    /// triangle zero) and first (d) += sum_b g_b y_b. white is a (d, ld)
+    /// scratch tile, root a scratch of n values.
+    void (*scaled_scatter)(const T* x, const T* shift, const T* g, std::ptrdiff_t d,
+                           std::ptrdiff_t ld, std::ptrdiff_t n, T* white, T* root,
+                           T* outer, double* first);
     /// best[i] = the nearest centre (squared Euclidean, ties to the lower
     /// index) of row i < len of x (len, d), rows `stride` apart, both shifted
     /// by shift (d). minus_twice (m, d) holds -2 (c - shift), norms (m)
@@ -68,6 +80,16 @@ struct KernelTable {
     void (*nearest)(const T* x, std::ptrdiff_t stride, std::ptrdiff_t len,
                     std::ptrdiff_t d, const T* shift, const T* minus_twice,
                     const T* norms, std::ptrdiff_t m, T* xt, std::ptrdiff_t* best);
+    /// Folds the nearest centres best (len) of rows x (len, d), `stride`
+    /// apart, into labels (len; *n_changed counts the labels that change)
+    /// and into a chunk's sums: weights (kFoldCopies, k) += w, sums
+    /// (kFoldCopies, k, d) += w x unless sums is null, and counts
+    /// (kFoldCopies, k) += (w > 0) when the weights w (len) are given (null:
+    /// every w is 1). Row i adds to copy i % kFoldCopies.
+    void (*fold)(const T* x, std::ptrdiff_t stride, std::ptrdiff_t d,
+                 std::ptrdiff_t len, const std::ptrdiff_t* best, const double* w,
+                 std::int64_t* labels, std::ptrdiff_t k, double* sums, double* weights,
+                 double* counts, std::int64_t* n_changed);
     int lanes;         ///< rows per packet: callers pad a lane tile to a multiple
     int nearest_tile;  ///< nearest() works on rows padded to a multiple of this
     int level;         ///< 0 this build's own target, 3 x86-64-v3, 4 x86-64-v4

@@ -116,30 +116,34 @@ void subtract_mean(const Tile<T>& x, const MeanRow& mean, Index n, Tile<T>& diff
     }
 }
 
-/// Squared Mahalanobis norm of each column of diff under component k, in
-/// out(0:n). diff holds x - mu_k.
+/// diff(:, 0:n) = x - mu_k and out(0:n) = the squared Mahalanobis norms of
+/// its columns under component k.
 template <class T>
-void squared_norms(const GaussianKernel<T>& m, Index k, Tile<T>& diff, Tile<T>& white,
-                   Index n, Eigen::Array<T, 1, Eigen::Dynamic>& out) {
+void squared_norms(const GaussianKernel<T>& m, Index k, const Tile<T>& x, Tile<T>& diff,
+                   Tile<T>& white, Index n, Eigen::Array<T, 1, Eigen::Dynamic>& out) {
     const Index d = m.n_features;
+    if (is_matrix_type(m.type) && d >= kGemmMinFeatures) {
+        const RowMatrix<T>& f = m.factor(k);
+        dispatch::table<T>().norms(f.data(), d, m.lower_factors, x.data(),
+                                   m.means.row(k).data(), x.cols(), n, diff.data(),
+                                   white.data(), out.data());
+        return;
+    }
+    subtract_mean(x, m.means.row(k), n, diff);
     auto sq = out.head(n);
     sq.setZero();
     switch (m.type) {
         case CovarianceType::full:
         case CovarianceType::tied: {
+            // Few features: vector loops over rows.
             const RowMatrix<T>& f = m.factor(k);
-            if (d >= kGemmMinFeatures) {
-                dispatch::table<T>().norms(f.data(), d, m.lower_factors, diff.data(),
-                                           diff.cols(), n, white.data(), out.data());
-            } else {
-                auto y = white.row(0).head(n).array();
-                for (Index j = 0; j < d; ++j) {
-                    const Index last = m.lower_factors ? j : d - 1;
-                    y = f(j, 0) * diff.row(0).head(n).array();
-                    for (Index i = 1; i <= last; ++i)
-                        y += f(j, i) * diff.row(i).head(n).array();
-                    sq += y.square();
-                }
+            auto y = white.row(0).head(n).array();
+            for (Index j = 0; j < d; ++j) {
+                const Index last = m.lower_factors ? j : d - 1;
+                y = f(j, 0) * diff.row(0).head(n).array();
+                for (Index i = 1; i <= last; ++i)
+                    y += f(j, i) * diff.row(i).head(n).array();
+                sq += y.square();
             }
             break;
         }
@@ -160,8 +164,7 @@ template <class T>
 void weighted_log_prob_tile(const GaussianKernel<T>& m, Index n, TileScratch<T>& s) {
     for (Index k = 0; k < m.n_components; ++k) {
         Tile<T>& diff = s.diffs.empty() ? s.diff : s.diffs[static_cast<std::size_t>(k)];
-        subtract_mean(s.x, m.means.row(k), n, diff);
-        squared_norms(m, k, diff, s.white, n, s.acc);
+        squared_norms(m, k, s.x, diff, s.white, n, s.acc);
         s.logp.row(k).head(n).array() = m.log_norm[k] - T(0.5) * s.acc.head(n);
     }
 }

@@ -98,24 +98,18 @@ struct StatScratch : TileScratch<T> {
 /// sqrt(w * resp), half the flops of a general product and faster than
 /// Eigen's GEMM from about 32 features on (bench/kernels.cpp). The scaled
 /// differences are formed in one pass from the data (or the E-step's kept
-/// differences), and the first moments are their sums weighted by the root.
+/// differences), and the first moments are their sums weighted by the root
+/// (the table's scaled_scatter).
 template <class T>
 void accumulate_scatter_syrk(const RowMatrix<T>& shift, Index k, Index n,
                              StatScratch<T>& s, GaussianStatistics& st) {
     const Index d = shift.cols();
-    auto root = s.root.head(n);
-    root = s.wresp.head(n).sqrt();
-    for (Index j = 0; j < d; ++j) {
-        auto white = s.white.row(j).head(n).array();
-        if (s.diffs.empty()) {
-            white = (s.x.row(j).head(n).array() - shift(k, j)) * root;
-        } else {
-            white = s.diffs[static_cast<std::size_t>(k)].row(j).head(n).array() * root;
-        }
-        st.first(k, j) += static_cast<double>((white * root).sum());
-    }
-    dispatch::table<T>().rank_update(s.white.data(), d, s.white.cols(), n,
-                                     s.outer.data());
+    const bool kept = !s.diffs.empty();
+    const T* y = kept ? s.diffs[static_cast<std::size_t>(k)].data() : s.x.data();
+    // first(k, :) is a contiguous row of d doubles.
+    dispatch::table<T>().scaled_scatter(
+        y, kept ? nullptr : shift.row(k).data(), s.wresp.data(), d, s.x.cols(), n,
+        s.white.data(), s.root.data(), s.outer.data(), st.first.row(k).data());
     // The whole square, upper zeros included (chunked_statistics mirrors the
     // lower triangle at the end): a contiguous, vectorised sum, where Eigen's
     // triangular += walked the row-major storage column by column.
@@ -154,8 +148,8 @@ void accumulate_tile(const RowMatrix<T>& shift, bool weighted, bool with_second,
                 s.white.row(j).head(n).array() = diff->row(j).head(n).array() * wr;
                 st.first(k, j) += static_cast<double>(s.white.row(j).head(n).sum());
             }
-            dispatch::table<T>().cross(s.white.data(), diff->data(), d, s.white.cols(),
-                                       n, s.outer.data());
+            dispatch::table<T>().cross(s.white.data(), s.white.cols(), diff->data(),
+                                       diff->cols(), d, d, n, s.outer.data());
             as_square(st.second, k, d) += s.outer.template cast<double>();
             continue;
         }

@@ -183,7 +183,9 @@ void score_tile(const ConstRowMatrixRef<T>& X, Index begin, Index len,
         ws.xs.noalias() =
             X.middleRows(begin, len).rowwise() - centres.shift.transpose();
         ws.row_norms = ws.xs.rowwise().squaredNorm();
-        ws.tile.noalias() = ws.xs * centres.ct;
+        // ct (d, m) column-major is the (m, d) row-major matrix of centres.
+        dispatch::table<T>().cross(ws.xs.data(), d, centres.ct.data(), d, len, m, d,
+                                   ws.tile.data());
         for (Index i = 0; i < len; ++i) {
             T* s = ws.tile.row(i).data();
             const T* cn = centres.norms.data();

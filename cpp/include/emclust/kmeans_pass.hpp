@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "chunking.hpp"
+#include "dispatch.hpp"
 #include "interrupt.hpp"
 #include "kmeans_distance.hpp"
 #include "parallel.hpp"
@@ -30,11 +31,6 @@ struct PassOptions {
     bool inertia = false;          ///< exact inertia against `centres`
 };
 
-/// Rows alternate between this many copies of a chunk's per-cluster sums, so
-/// that consecutive rows of one cluster (sorted data) do not each wait for
-/// the previous row's store to the same accumulator.
-inline constexpr Index kSumCopies = 2;
-
 /// One chunk's partial sums, inside its slot.
 struct ChunkSums {
     double* sums = nullptr;     ///< (kSumCopies, k, d), or null: no sums
@@ -42,66 +38,6 @@ struct ChunkSums {
     double* counts = nullptr;   ///< (kSumCopies, k), weighted passes only
     std::int64_t changed = 0;
 };
-
-/// Folds one block's nearest centres into a chunk's sums and the labels.
-/// D > 0: d is D at compile time (the short loops over features unroll);
-/// D = 0: d at run time; D < 0: no sums.
-/// @param x first row of the block, rows `stride` apart  @param best (len)
-/// @param w (len) weights of the block's rows (Weighted only)
-/// @param labels (len) in: previous labels, out: best
-template <class T, int D, bool Weighted>
-void fold_block(const T* x, Index stride, Index d_runtime, Index len, const Index* best,
-                const double* w, std::int64_t* labels, Index k, ChunkSums& out) {
-    const Index d = D > 0 ? D : d_runtime;
-    // Locals, not out's members: stores through double* could alias those.
-    double* const sums = out.sums;
-    double* const weights = out.weights;
-    double* const counts = out.counts;
-    std::int64_t changed = 0;
-    for (Index i = 0; i < len; ++i) {
-        const Index c = best[i];
-        const Index slot = (i % kSumCopies) * k + c;
-        changed += labels[i] != c;
-        labels[i] = c;
-        const double wi = Weighted ? w[i] : 1.0;
-        weights[slot] += wi;
-        if constexpr (Weighted) counts[slot] += wi > 0.0 ? 1.0 : 0.0;
-        if constexpr (D >= 0) {
-            double* acc = sums + slot * d;
-            const T* xi = x + i * stride;
-            for (Index j = 0; j < d; ++j) {
-                acc[j] += Weighted ? wi * static_cast<double>(xi[j])
-                                   : static_cast<double>(xi[j]);
-            }
-        }
-    }
-    out.changed += changed;
-}
-
-template <class T, bool Weighted>
-void fold_block_dispatch(const T* x, Index stride, Index d, bool sums, Index len,
-                         const Index* best, const double* w, std::int64_t* labels,
-                         Index k, ChunkSums& out) {
-    if (!sums)
-        return fold_block<T, -1, Weighted>(x, stride, d, len, best, w, labels, k, out);
-    switch (d) {
-        case 1:
-            return fold_block<T, 1, Weighted>(x, stride, d, len, best, w, labels, k,
-                                              out);
-        case 2:
-            return fold_block<T, 2, Weighted>(x, stride, d, len, best, w, labels, k,
-                                              out);
-        case 3:
-            return fold_block<T, 3, Weighted>(x, stride, d, len, best, w, labels, k,
-                                              out);
-        case 4:
-            return fold_block<T, 4, Weighted>(x, stride, d, len, best, w, labels, k,
-                                              out);
-        default:
-            return fold_block<T, 0, Weighted>(x, stride, d, len, best, w, labels, k,
-                                              out);
-    }
-}
 
 /// One pass over X: nearest centre of every row (ties go to the lower index),
 /// fused with the per-cluster sums of the M-step. Each chunk writes its own
@@ -121,6 +57,7 @@ ClusterStats assign_pass(const ConstRowMatrixRef<T>& X,
     const Index slot_size = kSumCopies * copy_size + 2;
     const ChunkPlan plan = plan_chunks(n, kBlockRows, sizeof(double) * slot_size);
     const PreparedCentres<T> prepared = prepare_centres<T>(centres, shift, distance);
+    const auto& kernels = dispatch::table<T>();
     Eigen::MatrixXd slots = Eigen::MatrixXd::Zero(slot_size, plan.n_chunks);
     pool.run(
         plan.n_chunks,
@@ -138,16 +75,10 @@ ClusterStats assign_pass(const ConstRowMatrixRef<T>& X,
                 nearest_centres<T>(X, b, len, prepared, ws);
                 const Index* best = ws.best.data();
                 if (what.count) {
-                    const T* x = X.row(b).data();
-                    if (weighted) {
-                        fold_block_dispatch<T, true>(
-                            x, X.outerStride(), d, what.accumulate_sums, len, best,
-                            sample_weight.data() + b, labels.data() + b, k, out);
-                    } else {
-                        fold_block_dispatch<T, false>(
-                            x, X.outerStride(), d, what.accumulate_sums, len, best,
-                            nullptr, labels.data() + b, k, out);
-                    }
+                    kernels.fold(X.row(b).data(), X.outerStride(), d, len, best,
+                                 weighted ? sample_weight.data() + b : nullptr,
+                                 labels.data() + b, k, out.sums, out.weights,
+                                 weighted ? out.counts : nullptr, &out.changed);
                 } else {
                     std::copy(best, best + len, labels.data() + b);
                 }

@@ -1,10 +1,12 @@
 // The matrix products of the Gaussian tiles with more features than the lane
-// kernels take: squared Mahalanobis norms of a tile's differences, and the
-// scatter of a tile. On plain pointers, so that a portable build dispatches
-// them (dispatch_table.hpp) with the rest of the kernels.
+// kernels take (squared Mahalanobis norms of a tile's differences, the
+// scatter of a tile), also used for k-means++'s cross products. On plain
+// pointers, so that a portable build dispatches them (dispatch_table.hpp)
+// with the rest of the kernels.
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 
 #include "simd.hpp"
 #include "types.hpp"
@@ -83,42 +85,113 @@ void norms_lanes(const T* f, Index d, bool lower, const T* diff, Index ld, Index
     }
 }
 
-/// The table's norms (dispatch_table.hpp) for d >= kGemmMinFeatures: the
-/// lane loops below kLaneNormMaxFeatures, else the whitened tile as a
-/// (triangular) matrix product and the sums of its squared columns.
+/// The element-wise passes below run in packets from the first element of
+/// each row, whatever its address, and finish the row in scalars. Eigen's
+/// own loops start their packets at the first aligned element; a build
+/// dispatched to AVX-512 works on tiles that the baseline caller allocated
+/// 16-byte aligned, so each thread's scratch would have summed in its own
+/// order, and the results would have depended on the thread count.
+template <class T, class PacketOp, class ScalarOp>
+void for_packets(Index n, PacketOp&& packet, ScalarOp&& scalar) {
+    constexpr Index V = kLanes<T>;
+    Index b = 0;
+    for (; b + V <= n; b += V) packet(b);
+    for (; b < n; ++b) scalar(b);
+}
+
+/// sq[b] = sum_j w(j, b)^2 for b < n, w (d, ld).
 template <class T>
-void norms(const T* f, Index d, bool lower, const T* diff, Index ld, Index n, T* white,
-           T* sq) {
+void column_squares(const T* w, Index d, Index ld, Index n, T* sq) {
+    using namespace Eigen::internal;
+    using Pk = Packet<T>;
+    for_packets<T>(
+        n,
+        [&](Index b) {
+            Pk acc = pset1<Pk>(T(0));
+            for (Index j = 0; j < d; ++j) {
+                const Pk v = ploadu<Pk>(w + j * ld + b);
+                acc = pmadd(v, v, acc);
+            }
+            pstoreu(sq + b, acc);
+        },
+        [&](Index b) {
+            T acc = 0;
+            for (Index j = 0; j < d; ++j)
+                acc = std::fma(w[j * ld + b], w[j * ld + b], acc);
+            sq[b] = acc;
+        });
+}
+
+/// The table's norms (dispatch_table.hpp) for d >= kGemmMinFeatures: the
+/// differences, then the lane loops below kLaneNormMaxFeatures, else the
+/// whitened tile as a (triangular) matrix product and the sums of its
+/// squared columns.
+template <class T>
+void norms(const T* f, Index d, bool lower, const T* x, const T* mean, Index ld,
+           Index n, T* diff, T* white, T* sq) {
+    for (Index j = 0; j < d; ++j) {
+        const T* xj = x + j * ld;
+        T* dj = diff + j * ld;
+        for (Index b = 0; b < n; ++b) dj[b] = xj[b] - mean[j];  // exact either way
+    }
     if (d < kLaneNormMaxFeatures) return norms_lanes(f, d, lower, diff, ld, n, sq);
     const Eigen::Map<const RowMatrix<T>> fm(f, d, d);
     const ConstTileMap<T> dm(diff, d, n, Eigen::OuterStride<>(ld));
     TileMap<T> w(white, d, n, Eigen::OuterStride<>(ld));
+    // Eigen's products pack their operands: their bits do not depend on the
+    // addresses.
     if (lower) {
         w.noalias() = fm.template triangularView<Eigen::Lower>() * dm;
     } else {
         w.noalias() = fm * dm;
     }
-    Eigen::Map<Eigen::Array<T, 1, Eigen::Dynamic>> out(sq, n);
-    out = w.row(0).array().square();
-    for (Index j = 1; j < d; ++j) out += w.row(j).array().square();
+    column_squares(white, d, ld, n, sq);
 }
 
-/// The table's cross: outer = a b^T over the first n columns.
+/// The table's cross: c (p, q) = a (p, r) b (q, r)^T, rows lda and ldb apart.
 template <class T>
-void cross(const T* a, const T* b, Index d, Index ld, Index n, T* outer) {
-    Eigen::Map<RowMatrix<T>>(outer, d, d).noalias() =
-        ConstTileMap<T>(a, d, n, Eigen::OuterStride<>(ld)) *
-        ConstTileMap<T>(b, d, n, Eigen::OuterStride<>(ld)).transpose();
+void cross(const T* a, Index lda, const T* b, Index ldb, Index p, Index q, Index r,
+           T* c) {
+    Eigen::Map<RowMatrix<T>>(c, p, q).noalias() =
+        ConstTileMap<T>(a, p, r, Eigen::OuterStride<>(lda)) *
+        ConstTileMap<T>(b, q, r, Eigen::OuterStride<>(ldb)).transpose();
 }
 
-/// The table's rank_update: the lower triangle of a a^T (SYRK, half the flops
-/// of a general product), the strict upper triangle zero.
+/// The table's scaled_scatter: y scaled by sqrt(g) in one pass (its sums
+/// weighted by the root are the first moments), then the lower triangle of
+/// its product with itself as a symmetric rank update (SYRK, half the flops
+/// of a general product).
 template <class T>
-void rank_update(const T* a, Index d, Index ld, Index n, T* outer) {
+void scaled_scatter(const T* x, const T* shift, const T* g, Index d, Index ld, Index n,
+                    T* white, T* root, T* outer, double* first) {
+    using namespace Eigen::internal;
+    using Pk = Packet<T>;
+    for (Index b = 0; b < n; ++b) root[b] = std::sqrt(g[b]);  // exact either way
+    for (Index j = 0; j < d; ++j) {
+        const T s = shift != nullptr ? shift[j] : T(0);
+        const T* xj = x + j * ld;
+        T* wj = white + j * ld;
+        Pk acc = pset1<Pk>(T(0));
+        T tail = 0;
+        // (x - s) r is two roundings, whichever the path; their sum is not.
+        for_packets<T>(
+            n,
+            [&](Index b) {
+                const Pk r = ploadu<Pk>(root + b);
+                const Pk v = pmul(psub(ploadu<Pk>(xj + b), pset1<Pk>(s)), r);
+                pstoreu(wj + b, v);
+                acc = pmadd(v, r, acc);
+            },
+            [&](Index b) {
+                wj[b] = (xj[b] - s) * root[b];
+                tail = std::fma(wj[b], root[b], tail);
+            });
+        first[j] += static_cast<double>(predux(acc) + tail);
+    }
     Eigen::Map<RowMatrix<T>> o(outer, d, d);
     o.setZero();
     o.template selfadjointView<Eigen::Lower>().rankUpdate(
-        ConstTileMap<T>(a, d, n, Eigen::OuterStride<>(ld)));
+        ConstTileMap<T>(white, d, n, Eigen::OuterStride<>(ld)));
 }
 
 }  // namespace emclust::products
