@@ -68,8 +68,8 @@ void norms_lanes(const T* f, Index d, bool lower, const T* diff, Index ld, Index
                     for (int r = 0; r < R; ++r) acc[q][r] = pmadd(c, x[r], acc[q][r]);
                 }
             }
-            for (int q = 0; q < Q; ++q)
-                for (int r = 0; r < R; ++r) sq[r] = pmadd(acc[q][r], acc[q][r], sq[r]);
+            for (const auto& row : acc)
+                for (int r = 0; r < R; ++r) sq[r] = pmadd(row[r], row[r], sq[r]);
         }
         for (int r = 0; r < R; ++r) pstoreu(out + b0 + Index{r} * V, sq[r]);
     }
