@@ -22,10 +22,7 @@ struct Install {
               __builtin_cpu_supports("bmi2"))) {
             return;
         }
-        emclust_dispatch::install(
-            &emclust_x86_64_v3::dispatch::compiled_table<double>(3, "x86-64-v3"));
-        emclust_dispatch::install(
-            &emclust_x86_64_v3::dispatch::compiled_table<float>(3, "x86-64-v3"));
+        emclust_x86_64_v3::dispatch::install_compiled(3, "x86-64-v3");
     }
 };
 

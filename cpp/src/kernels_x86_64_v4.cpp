@@ -24,10 +24,7 @@ struct Install {
               __builtin_cpu_supports("avx512cd"))) {
             return;
         }
-        emclust_dispatch::install(
-            &emclust_x86_64_v4::dispatch::compiled_table<double>(4, "x86-64-v4"));
-        emclust_dispatch::install(
-            &emclust_x86_64_v4::dispatch::compiled_table<float>(4, "x86-64-v4"));
+        emclust_x86_64_v4::dispatch::install_compiled(4, "x86-64-v4");
     }
 };
 

@@ -34,6 +34,13 @@ const KernelTable<T>& compiled_table(int level, const char* name) {
     return table;
 }
 
+/// Installs this translation unit's kernels for both scalar types, as a
+/// dispatch source does once it has checked that the CPU runs them.
+inline void install_compiled(int level, const char* name) {
+    emclust_dispatch::install(&compiled_table<double>(level, name));
+    emclust_dispatch::install(&compiled_table<float>(level, name));
+}
+
 /// The kernels to run: those a dispatch source installed for this CPU, else
 /// the ones compiled with the caller.
 template <class T>

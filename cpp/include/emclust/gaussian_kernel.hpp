@@ -17,7 +17,6 @@
 namespace emclust {
 
 using products::kGemmMinFeatures;
-using products::kLaneNormMaxFeatures;
 using products::kSyrkMinFeatures;
 
 /// Rows per tile: 256 keep the tiles of up to ~32 features in L1/L2; wider
