@@ -434,3 +434,32 @@ def test_a_damaged_npy_header_is_a_cli_error(tmp_path):
     path.write_bytes(data[:10] + b" 'shape': (20, 2), }" + data[50:])
     with pytest.raises(CLIError, match=r"not a valid \.npy file"):
         read_data(str(path))
+
+
+def _npy_with_header(header):
+    """The bytes of a version 1.0 .npy file with this header text and no data."""
+    text = header.encode("latin1")
+    pad = 64 - (10 + len(text) + 1) % 64
+    text += b" " * pad + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text
+
+
+def test_an_npy_header_numpy_rejects_is_a_cli_error(tmp_path):
+    # numpy's own ValueError (a header without 'shape'), whatever the Python.
+    from emclust.cli._data import read_data
+    from emclust.cli._errors import CLIError
+
+    path = tmp_path / "data.npy"
+    path.write_bytes(_npy_with_header("{'descr': '<f8', 'fortran_order': False, }"))
+    with pytest.raises(CLIError, match=r"not a valid \.npy file \(ValueError"):
+        read_data(str(path))
+
+
+def test_a_pickled_npy_array_is_refused_by_name(tmp_path):
+    from emclust.cli._data import read_data
+    from emclust.cli._errors import CLIError
+
+    path = tmp_path / "data.npy"
+    np.save(path, np.array([[1.0, "a"]], dtype=object), allow_pickle=True)
+    with pytest.raises(CLIError, match=r"holds Python objects"):
+        read_data(str(path))

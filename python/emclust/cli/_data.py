@@ -192,10 +192,19 @@ def _read_npy(path, columns):
     try:
         a = np.load(path, allow_pickle=False)
     except ValueError as exc:
-        raise CLIError(f"cannot read {path}: {exc}") from None
+        if "allow_pickle" in str(exc):
+            raise CLIError(
+                f"{path} holds Python objects (a pickled array); a numeric array "
+                "is needed"
+            ) from None
+        raise CLIError(
+            f"cannot read {path}: not a valid .npy file ({type(exc).__name__}: {exc})"
+        ) from None
     except (OSError, SyntaxError, tokenize.TokenError, TypeError, EOFError) as exc:
-        # numpy parses the header as a Python literal: a damaged header
-        # raises whatever the tokenizer or ast.literal_eval raise.
+        # numpy parses the header as a Python literal: a damaged header raises
+        # whatever the tokenizer or ast.literal_eval raise, and which one
+        # depends on the Python release (3.11.2 raises ValueError for a null
+        # byte, later releases SyntaxError).
         raise CLIError(
             f"cannot read {path}: not a valid .npy file ({type(exc).__name__}: {exc})"
         ) from None
