@@ -15,6 +15,12 @@
 #include <string>
 #include <vector>
 
+// The dispatched AVX-512 kernels read scratch that these translation units
+// allocate: at Eigen's SSE2 alignment (16 bytes) their 64-byte loads spanned
+// two cache lines. CMakeLists.txt sets the alignment for the whole module.
+static_assert(EIGEN_MAX_ALIGN_BYTES >= 64,
+              "build the module with EIGEN_MAX_ALIGN_BYTES=64 (CMakeLists.txt)");
+
 namespace emclust::bind {
 
 namespace py = pybind11;
