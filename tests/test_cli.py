@@ -342,7 +342,7 @@ def test_unreadable_csv(tmp_path):
     fails("fit", empty, "-k", 1, match="is empty")
     fake = tmp_path / "fake.npy"
     fake.write_text("not numpy")
-    fails("fit", fake, "-k", 1, match="cannot read")
+    fails("fit", fake, "-k", 1, match="not a .npy file")
 
 
 def test_non_numeric_column(files):

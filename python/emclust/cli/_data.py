@@ -188,11 +188,27 @@ def _nonfinite_rows(X, step=1 << 16):
     return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
 
 
+# The first bytes of every .npy file (numpy's format, any version).
+_NPY_MAGIC = b"\x93NUMPY"
+
+
 def _read_npy(path, columns):
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(len(_NPY_MAGIC))
+    except OSError as exc:
+        raise CLIError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if magic != _NPY_MAGIC:
+        # np.load would take it for a pickle and say so.
+        raise CLIError(
+            f"cannot read {path}: not a .npy file (it does not start with numpy's "
+            "magic string)"
+        )
     try:
         a = np.load(path, allow_pickle=False)
     except ValueError as exc:
         if "allow_pickle" in str(exc):
+            # A valid .npy file whose array holds Python objects.
             raise CLIError(
                 f"{path} holds Python objects (a pickled array); a numeric array "
                 "is needed"
