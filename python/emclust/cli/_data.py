@@ -188,17 +188,13 @@ def _nonfinite_rows(X, step=1 << 16):
     return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
 
 
-# The first bytes of every .npy file (numpy's format, any version).
-_NPY_MAGIC = b"\x93NUMPY"
-
-
 def _read_npy(path, columns):
     try:
         with open(path, "rb") as f:
-            magic = f.read(len(_NPY_MAGIC))
+            magic = f.read(len(np.lib.format.MAGIC_PREFIX))
     except OSError as exc:
         raise CLIError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if magic != _NPY_MAGIC:
+    if magic != np.lib.format.MAGIC_PREFIX:
         # np.load would take it for a pickle and say so.
         raise CLIError(
             f"cannot read {path}: not a .npy file (it does not start with numpy's "
@@ -206,21 +202,24 @@ def _read_npy(path, columns):
         )
     try:
         a = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        if "allow_pickle" in str(exc):
+    except (
+        ValueError,
+        OSError,
+        SyntaxError,
+        tokenize.TokenError,
+        TypeError,
+        EOFError,
+    ) as exc:
+        if isinstance(exc, ValueError) and "allow_pickle" in str(exc):
             # A valid .npy file whose array holds Python objects.
             raise CLIError(
                 f"{path} holds Python objects (a pickled array); a numeric array "
                 "is needed"
             ) from None
-        raise CLIError(
-            f"cannot read {path}: not a valid .npy file ({type(exc).__name__}: {exc})"
-        ) from None
-    except (OSError, SyntaxError, tokenize.TokenError, TypeError, EOFError) as exc:
         # numpy parses the header as a Python literal: a damaged header raises
-        # whatever the tokenizer or ast.literal_eval raise, and which one
-        # depends on the Python release (3.11.2 raises ValueError for a null
-        # byte, later releases SyntaxError).
+        # whatever numpy, the tokenizer or ast.literal_eval raise, and which
+        # one depends on the Python release (3.11.2 raises ValueError for a
+        # null byte, later releases SyntaxError).
         raise CLIError(
             f"cannot read {path}: not a valid .npy file ({type(exc).__name__}: {exc})"
         ) from None
