@@ -155,7 +155,16 @@ def test_singleton_and_duplicate_clusters_stay_finite(covariance_type):
         means_init=X[[0, 3, 4]],
         tol=1e-8,
         max_iter=50,
-    ).fit(X)
+    )
+    # Two components on one row each: the singular rule (issue 23) flags it,
+    # except for tied, whose one shared covariance is well estimated.
+    if covariance_type == "tied":
+        gm.fit(X)
+        assert gm.status_ == "ok"
+    else:
+        with pytest.warns(emclust.exceptions.SingularCovarianceWarning):
+            gm.fit(X)
+        assert gm.status_ == "singular"
     for name in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
         assert np.isfinite(getattr(gm, name)).all(), name
     np.testing.assert_array_equal(gm.predict(X), [0, 0, 0, 1, 2])
@@ -187,8 +196,12 @@ def test_empty_component_never_produces_nan():
         [initial_params(X, 2, "full")["means_init"], [[1e6, 1e6, 1e6]]]
     )
     gm = emclust.GaussianMixture(3, means_init=far_mean, max_iter=5, tol=0.0)
-    with pytest.warns(emclust.ConvergenceWarning):
+    with (
+        pytest.warns(emclust.ConvergenceWarning),
+        pytest.warns(emclust.exceptions.SingularCovarianceWarning),
+    ):
         gm.fit(X)
+    assert gm.status_ == "singular"  # the empty component
     assert np.isfinite(gm.means_).all() and np.isfinite(gm.covariances_).all()
     assert gm.weights_[2] < 1e-12
 

@@ -42,6 +42,7 @@ py::dict fit(const CArray<T>& X_, const py::object& sample_weight_, Index n_comp
     GaussianMixtureOptions o;
     o.n_components = n_components;
     o.covariance_type = parse_covariance_type(covariance_type);
+    o.covariance_model = parse_covariance_model(covariance_type);
     o.tol = tol;
     o.reg_covar = reg_covar;
     o.max_iter = max_iter;
@@ -124,7 +125,8 @@ py::dict m_step(const CArray<T>& X_, const CArray<T>& resp_,
                                           interrupt);
             },
             resp.cols(), X.cols(), reg_covar, component_eps<T>(),
-            WeightNormalization::by_total_responsibility, false);
+            WeightNormalization::by_total_responsibility, false,
+            parse_covariance_model(covariance_type));
     }
     return params_to_dict(p);
 }

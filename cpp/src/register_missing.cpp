@@ -69,6 +69,7 @@ py::dict gmm_fit(const CArray<T>& X_, const py::object& sample_weight_,
     GaussianMixtureOptions o;
     o.n_components = n_components;
     o.covariance_type = parse_covariance_type(covariance_type);
+    o.covariance_model = parse_covariance_model(covariance_type);
     o.tol = tol;
     o.reg_covar = reg_covar;
     o.max_iter = max_iter;

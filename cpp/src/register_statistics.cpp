@@ -121,7 +121,8 @@ py::dict gmm_m_step_from_statistics(const std::string& covariance_type,
     const GaussianMixtureParams p = m_step_from_statistics(
         s, reg_covar, nk_eps,
         normalize_by_sample_weight ? WeightNormalization::by_sample_weight
-                                   : WeightNormalization::by_total_responsibility);
+                                   : WeightNormalization::by_total_responsibility,
+        true, parse_covariance_model(covariance_type));
     py::dict out;
     out["weights"] = bind::to_numpy<double>(p.weights);
     out["means"] = bind::to_numpy<double>(p.means);

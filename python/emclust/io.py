@@ -29,6 +29,13 @@ from ._validation import check_n_threads
 from ._version import __version__
 from .exceptions import NotFittedError
 from .models.bernoulli import check_probabilities
+from .models.covariance_models import (
+    MODELS,
+    ONE_FEATURE_MODELS,
+    decompose,
+    is_mclust_model,
+    layout,
+)
 from .models.gaussian import (
     covariance_shape,
     precision_cholesky,
@@ -39,7 +46,7 @@ FORMAT = "emclust-model"
 FORMAT_VERSION = 1
 
 _ARRAY_DTYPES = ("float64", "float32", "int64")
-_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical", *MODELS, *ONE_FEATURE_MODELS)
 
 # Fitted attributes stored for each kind (besides n_features_in_), with how
 # each is encoded: "array", "int", "float", "bool" or "floats" (a list).
@@ -361,7 +368,7 @@ def _gaussian_attributes(params, raw, d):
     }
     _check_weights(a["weights_"])
     cov, chol = a["covariances_"], a["precisions_cholesky_"]
-    if ct in ("full", "tied"):
+    if layout(ct) in ("full", "tied"):
         _check_spd(cov.reshape(-1, d, d), "covariances_")
         expected = precision_cholesky(cov, ct, d).reshape(-1, d, d).copy()
         for j, f in enumerate(chol.reshape(-1, d, d)):
@@ -538,6 +545,10 @@ def from_dict(content):
         model.precisions_ = precisions_from_cholesky(
             chol.astype(np.float64), model.covariance_type
         ).astype(chol.dtype)
+        if is_mclust_model(model.covariance_type):
+            model.volumes_, model.shapes_, model.orientations_ = decompose(
+                model.covariances_
+            )
     return model
 
 

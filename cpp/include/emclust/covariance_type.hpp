@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "covariance_models.hpp"
 #include "errors.hpp"
 #include "types.hpp"
 
@@ -18,9 +19,16 @@ inline CovarianceType parse_covariance_type(const std::string& name) {
     if (name == "tied") return CovarianceType::tied;
     if (name == "diag") return CovarianceType::diag;
     if (name == "spherical") return CovarianceType::spherical;
+    // mclust's models are stored as full matrices: the E-step does not change,
+    // only the M-step (covariance_model_m_step.hpp) constrains them.
+    if (parse_covariance_model(name)) return CovarianceType::full;
     throw InvalidArgument(
-        "covariance_type must be 'full', 'tied', 'diag' or 'spherical', got '" + name +
-        "'");
+        "covariance_type must be 'full', 'tied', 'diag', 'spherical' or one of "
+        "mclust's "
+        "models EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV "
+        "(E "
+        "or V for one feature), got '" +
+        name + "'");
 }
 
 inline const char* to_string(CovarianceType type) {

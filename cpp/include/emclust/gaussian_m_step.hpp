@@ -3,7 +3,10 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
+#include <vector>
 
+#include "covariance_model_m_step.hpp"
 #include "gaussian_mixture_params.hpp"
 #include "gaussian_statistics.hpp"
 
@@ -32,10 +35,13 @@ constexpr double component_eps() {
 /// c_k is close to mu_k the correction is small and nothing cancels.
 /// Throws NumericalError when a covariance is not positive definite (unless
 /// with_precisions is false: then precisions_cholesky is left empty).
+/// With one of mclust's models (full statistics), the scatter matrices are
+/// constrained by constrained_covariances first and reg_covar is added after,
+/// so the constraints hold exactly at reg_covar = 0.
 inline GaussianMixtureParams m_step_from_statistics(
     const GaussianStatistics& s, double reg_covar, double nk_eps,
     WeightNormalization normalization = WeightNormalization::by_total_responsibility,
-    bool with_precisions = true) {
+    bool with_precisions = true, std::optional<CovarianceModel> model = std::nullopt) {
     const Index k = s.n_components(), d = s.n_features();
     GaussianMixtureParams p;
     p.covariance_type = s.covariance_type;
@@ -51,19 +57,35 @@ inline GaussianMixtureParams m_step_from_statistics(
     switch (s.covariance_type) {
         case CovarianceType::full:
         case CovarianceType::tied: {
+            if (model && s.covariance_type != CovarianceType::full) {
+                throw InvalidArgument(
+                    "mclust's covariance models need full statistics");
+            }
             Eigen::MatrixXd total = Eigen::MatrixXd::Zero(d, d);
+            std::vector<Eigen::MatrixXd> scatters;
             for (Index c = 0; c < k; ++c) {
                 const Eigen::VectorXd f = s.first.row(c).transpose();
                 const Eigen::VectorXd dl = delta.row(c).transpose();
                 Eigen::MatrixXd scatter = as_square(s.second, c, d);
                 scatter -= f * dl.transpose() + dl * f.transpose();
                 scatter += s.resp_sum[c] * dl * dl.transpose();
-                if (s.covariance_type == CovarianceType::full) {
+                if (model) {
+                    scatters.push_back(0.5 * (scatter + scatter.transpose()));
+                } else if (s.covariance_type == CovarianceType::full) {
                     Eigen::MatrixXd cov = scatter / nk[c];
                     cov.diagonal().array() += reg_covar;
                     as_square(p.covariances, c, d) = 0.5 * (cov + cov.transpose());
                 } else {
                     total += scatter;
+                }
+            }
+            if (model) {
+                const std::vector<Eigen::MatrixXd> cov =
+                    constrained_covariances(*model, scatters, nk);
+                for (Index c = 0; c < k; ++c) {
+                    Eigen::MatrixXd m = cov[static_cast<std::size_t>(c)];
+                    m.diagonal().array() += reg_covar;
+                    as_square(p.covariances, c, d) = m;
                 }
             }
             if (s.covariance_type == CovarianceType::tied) {
@@ -103,16 +125,16 @@ inline GaussianMixtureParams m_step_from_statistics(
 /// the origin, then the scatter about those means, the most accurate order.
 /// statistics(shift, with_second) must return the statistics about `shift`.
 template <class Statistics>
-GaussianMixtureParams two_pass_m_step(Statistics&& statistics, Index n_components,
-                                      Index n_features, double reg_covar, double nk_eps,
-                                      WeightNormalization normalization,
-                                      bool with_precisions = true) {
+GaussianMixtureParams two_pass_m_step(
+    Statistics&& statistics, Index n_components, Index n_features, double reg_covar,
+    double nk_eps, WeightNormalization normalization, bool with_precisions = true,
+    std::optional<CovarianceModel> model = std::nullopt) {
     const GaussianStatistics first =
         statistics(RowMatrixXd::Zero(n_components, n_features), false);
     const RowMatrixXd means =
         first.first.array().colwise() / (first.resp_sum.array() + nk_eps);
     return m_step_from_statistics(statistics(means, true), reg_covar, nk_eps,
-                                  normalization, with_precisions);
+                                  normalization, with_precisions, model);
 }
 
 }  // namespace emclust

@@ -597,7 +597,9 @@ GaussianMixtureFit fit_gaussian_mixture_missing(
         const GaussianStatistics st = missing_detail::missing_pass<T>(
             X, sample_weight, p, patterns, out, pool, interrupt);
         GaussianMixtureParams next =
-            m_step_from_statistics(st, options.reg_covar, component_eps<T>());
+            m_step_from_statistics(st, options.reg_covar, component_eps<T>(),
+                                   WeightNormalization::by_total_responsibility, true,
+                                   options.covariance_model);
         return std::pair<GaussianMixtureParams, double>{
             std::move(next), st.log_likelihood / st.weight_sum};
     };

@@ -41,6 +41,8 @@ inline GaussianInit parse_gaussian_init(const std::string& name) {
 struct GaussianMixtureOptions {
     Index n_components = 1;
     CovarianceType covariance_type = CovarianceType::full;
+    /// One of mclust's models (covariance_type is then full), or none.
+    std::optional<CovarianceModel> covariance_model;
     double tol = 1e-3;
     double reg_covar = 1e-6;
     int max_iter = 100;
@@ -102,6 +104,8 @@ GaussianMixtureParams initial_params(const ConstRowMatrixRef<T>& X,
             st.shift.row(c) = X.row(r).template cast<double>();
             st.resp_sum[c] = w.size() > 0 ? w[r] : 1.0;
         }
+        // No model constraint here: every covariance is reg_covar I, which
+        // satisfies all 14 models, and the zero scatter has no shape to solve.
         p = m_step_from_statistics(st, o.reg_covar, eps,
                                    WeightNormalization::by_sample_weight);
     } else {
@@ -116,7 +120,7 @@ GaussianMixtureParams initial_params(const ConstRowMatrixRef<T>& X,
                     return label_statistics<T>(X, km.labels, w, o.covariance_type,
                                                shift, second, pool, interrupt);
                 },
-                k, d, o.reg_covar, eps, normalization);
+                k, d, o.reg_covar, eps, normalization, true, o.covariance_model);
         } else {
             RowMatrix<T> resp(n, k);
             for (Index i = 0; i < n; ++i) {
@@ -129,7 +133,7 @@ GaussianMixtureParams initial_params(const ConstRowMatrixRef<T>& X,
                     return resp_statistics<T>(X, resp, w, o.covariance_type, shift,
                                               second, pool, interrupt);
                 },
-                k, d, o.reg_covar, eps, normalization);
+                k, d, o.reg_covar, eps, normalization, true, o.covariance_model);
         }
     }
     if (o.weights_init.size() > 0) p.weights = o.weights_init;
@@ -179,11 +183,13 @@ std::pair<GaussianMixtureParams, double> gaussian_em_step(
     const ConstRowMatrixRef<T>& X,
     const Eigen::Ref<const Eigen::VectorXd>& sample_weight,
     const GaussianMixtureParams& params, double reg_covar, ThreadPool& pool,
-    const InterruptCheck& interrupt = {}) {
+    const InterruptCheck& interrupt = {},
+    std::optional<CovarianceModel> model = std::nullopt) {
     const GaussianStatistics st =
         e_step_statistics<T>(X, sample_weight, params, pool, interrupt);
-    GaussianMixtureParams next =
-        m_step_from_statistics(st, reg_covar, component_eps<T>());
+    GaussianMixtureParams next = m_step_from_statistics(
+        st, reg_covar, component_eps<T>(), WeightNormalization::by_total_responsibility,
+        true, model);
     return {std::move(next), st.log_likelihood / st.weight_sum};
 }
 
@@ -207,7 +213,7 @@ GaussianMixtureFit fit_gaussian_mixture(
     };
     auto step = [&](const GaussianMixtureParams& p) {
         return gaussian_em_step<T>(X, sample_weight, p, options.reg_covar, pool,
-                                   interrupt);
+                                   interrupt, options.covariance_model);
     };
     const GaussianMixtureParams* warm =
         options.warm_start ? &*options.warm_start : nullptr;

@@ -44,6 +44,7 @@ import numpy as np
 
 from .._validation import check_data, check_float
 from ..models.bernoulli import BernoulliStatistics, bernoulli_statistics
+from ..models.covariance_models import layout
 from ..models.gaussian import GaussianStatistics, gmm_statistics
 
 LEARNING_OFFSET = 10.0
@@ -120,7 +121,7 @@ def reshift(stats, shift):
     delta = stats.shift - shift  # (K, d)
     n = stats.resp_sum[:, None]
     first = stats.first
-    if stats.covariance_type in ("full", "tied"):
+    if layout(stats.covariance_type) in ("full", "tied"):
         fd = first[:, :, None] * delta[:, None, :]  # F δᵀ
         second = (
             stats.second
@@ -290,7 +291,7 @@ def exact_block_rows(model, n_samples, n_features, n_components):
     d, k = n_features, n_components
     if isinstance(model, GaussianModel):
         tile = 128 if d >= 48 else 256
-        second = d * d if model.covariance_type in ("full", "tied") else d
+        second = d * d if layout(model.covariance_type) in ("full", "tied") else d
         slot = 8 * k * (1 + d + second)
     elif isinstance(model, BernoulliModel):
         tile = min(max((64 << 10) // max(1, d), 32), _BLOCK_ROWS)

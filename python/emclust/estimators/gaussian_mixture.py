@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -24,10 +25,17 @@ from ..drivers import dask as dask_driver
 from ..drivers import memory
 from ..drivers.dask import is_dask_collection
 from ..drivers.streaming import GaussianModel, GaussianParams
+from ..exceptions import SingularCovarianceWarning
 from ..models import gaussian
 from ..models.algebra import full_covariances, mixture_moments, sum_of_mixtures
+from ..models.covariance_models import (
+    canonical_model,
+    decompose,
+    is_mclust_model,
+    n_parameters,
+)
 from ..models.gaussian import (
-    COVARIANCE_TYPES,
+    ALL_COVARIANCE_TYPES,
     check_covariance_type,
     check_covariances,
     check_means,
@@ -39,6 +47,7 @@ from ..models.gaussian import (
     to_core,
 )
 from ..models.kmeans import sample_size
+from ..models.singular import is_singular
 from ._mixture import MixtureMixin, check_n_samples, explain_ill_defined
 from ._online import NOT_STREAMED, OnlineMixtureMixin
 from ._shared import (
@@ -67,7 +76,17 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
     Parameters
     ----------
     n_components : int, default=1
-    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+    covariance_type : str, default="full"
+        scikit-learn's "full", "tied", "diag", "spherical" (their shapes), or
+        one of mclust's 14 models EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE,
+        VVE, EEV, VEV, EVV, VVV (Σ_k = λ_k D_k A_k D_kᵀ: volume, shape,
+        orientation Equal, Variable or Identity), "E" or "V" for one feature.
+        spherical = VII, diag = VVI, tied = EEE, full = VVV. The mclust names
+        store (k, d, d) ``covariances_``, ``precisions_`` and
+        ``precisions_cholesky_`` and add ``volumes_``, ``shapes_`` and
+        ``orientations_``. reg_covar is added to the diagonal after the
+        constrained M-step (the constraints hold exactly at reg_covar=0).
+        ``bic``/``aic`` count parameters as mclust's ``nMclustParams``.
     tol : float, default=1e-3
         EM stops when the mean log-likelihood per sample changes by less.
     reg_covar : float, default=1e-6
@@ -128,6 +147,13 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         n_features) for "tied", (n_components, n_features) for "diag",
         (n_components,) for "spherical".
     converged_ : bool
+    status_ : {"ok", "singular"}
+        After ``fit``: "singular" when a covariance is numerically singular
+        or a component holds too few points for its parameters (the rule of
+        ``emclust.models.singular``); a SingularCovarianceWarning is issued.
+    volumes_, shapes_, orientations_ : ndarray
+        For mclust's names only: λ_k (k,), the diagonal of A_k (k, d;
+        determinant 1, decreasing) and D_k (k, d, d), from ``covariances_``.
     n_iter_ : int
         EM iterations of the best initialisation.
     lower_bound_ : float
@@ -189,7 +215,7 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
 
     _parameter_constraints: ClassVar[dict] = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
+        "covariance_type": [StrOptions(set(ALL_COVARIANCE_TYPES))],
         "tol": [Interval(Real, 0.0, np.inf, closed="left")],
         "reg_covar": [Interval(Real, 0.0, np.inf, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
@@ -215,6 +241,7 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         """The initial parameters given, checked against n_features (the
         scalars were checked by _validate_params)."""
         k = self.n_components
+        canonical_model(self.covariance_type, n_features)  # "E"/"V" need d == 1
         return (
             None
             if self.weights_init is None
@@ -294,8 +321,35 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
                 raise explain_ill_defined(exc) from None
             raise
         self._set_fitted(result, X.shape[1], dask_driver.float_dtype(X))
+        self._set_status(X, sample_weight)
         self._warn_if_not_converged()
         return X
+
+    def _set_status(self, X, sample_weight):
+        """status_ by the singular rule of emclust.models.singular, warned."""
+        n = float(X.shape[0])
+        if sample_weight is not None:
+            w = sample_weight
+            # A scalar weighs every row alike; an array (NumPy or Dask) sums.
+            n = float(np.sum(w)) if np.ndim(w) else float(w) * n
+        k, d = self.means_.shape
+        cov = full_covariances(
+            np.asarray(self.covariances_, dtype=np.float64), self.covariance_type, k, d
+        )
+        self.status_ = (
+            "singular"
+            if is_singular(cov, self.weights_, n, self.covariance_type)
+            else "ok"
+        )
+        if self.status_ == "singular":
+            warnings.warn(
+                f"The fitted mixture (n_components={k}, covariance_type="
+                f"{self.covariance_type!r}) is singular: a covariance is "
+                "numerically singular or a component holds too few points for "
+                "its parameters (see emclust.models.singular).",
+                SingularCovarianceWarning,
+                stacklevel=3,
+            )
 
     def _continues(self):
         return bool(self.warm_start) and hasattr(self, "converged_")
@@ -463,6 +517,10 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
             precisions_from_cholesky(chol.astype(np.float64, copy=False), t), dtype
         )
         self._fitted_covariance_type = t
+        if is_mclust_model(t):
+            self.volumes_, self.shapes_, self.orientations_ = decompose(
+                np.asarray(covariances, dtype=np.float64)
+            )
         self.converged_ = bool(result["converged"])
         self.n_iter_ = int(result["n_iter"])
         self.lower_bound_ = float(result["lower_bound"])
@@ -560,13 +618,8 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
 
     def _n_parameters(self):
         k, d = self.means_.shape
-        cov = {
-            "full": k * d * (d + 1) / 2.0,
-            "diag": k * d,
-            "tied": d * (d + 1) / 2.0,
-            "spherical": k,
-        }[self.covariance_type]
-        return int(cov + k * d + k - 1)
+        # mclust's nMclustParams; scikit-learn's four count as their aliases.
+        return n_parameters(self.covariance_type, k, d)
 
     def sample(self, n_samples=1):
         """Draw samples from the fitted mixture.
@@ -585,7 +638,7 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         parts, labels = [], []
         for j in range(k):
             z = rng.standard_normal((counts[j], d))
-            if self.covariance_type == "full":
+            if self.covariance_type == "full" or is_mclust_model(self.covariance_type):
                 z = z @ np.linalg.cholesky(self.covariances_[j]).T
             elif self.covariance_type == "tied":
                 z = z @ np.linalg.cholesky(self.covariances_).T

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .covariance_models import layout
+
 __all__ = ["full_covariances", "mixture_moments", "sum_of_mixtures"]
 
 
@@ -23,6 +25,7 @@ def full_covariances(covariances, covariance_type, n_components, n_features):
     """Any covariance storage (scikit-learn's shapes) as (K, d, d) matrices."""
     c = np.asarray(covariances, dtype=np.float64)
     k, d = n_components, n_features
+    covariance_type = layout(covariance_type)
     expected = {
         "full": (k, d, d),
         "tied": (d, d),

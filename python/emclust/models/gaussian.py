@@ -36,9 +36,12 @@ from ._common import (
     check_observed_rows,
     nk_eps,
 )
+from .covariance_models import MODELS, ONE_FEATURE_MODELS, layout
 from .kmeans import LloydOnChunks, seed_centers
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+#: scikit-learn's four, mclust's 14 and "E", "V" (one feature).
+ALL_COVARIANCE_TYPES = (*COVARIANCE_TYPES, *MODELS, *ONE_FEATURE_MODELS)
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 
 
@@ -49,6 +52,7 @@ INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 
 def covariance_shape(covariance_type, n_components, n_features):
     """Shape of ``covariances_`` (and ``precisions_``) for a covariance type."""
+    covariance_type = layout(covariance_type)
     return {
         "full": (n_components, n_features, n_features),
         "tied": (n_features, n_features),
@@ -59,9 +63,9 @@ def covariance_shape(covariance_type, n_components, n_features):
 
 def to_core(a, covariance_type, n_features):
     a = np.ascontiguousarray(a, dtype=np.float64)
-    if covariance_type in ("full", "tied"):
+    if layout(covariance_type) in ("full", "tied"):
         return a.reshape(-1, n_features * n_features)
-    if covariance_type == "spherical":
+    if layout(covariance_type) == "spherical":
         return a.reshape(-1, 1)
     return a
 
@@ -71,9 +75,9 @@ def from_core(a, covariance_type, n_components, n_features):
 
 
 def precisions_from_cholesky(chol, covariance_type):
-    if covariance_type == "full":
+    if layout(covariance_type) == "full":
         return np.einsum("kij,klj->kil", chol, chol)
-    if covariance_type == "tied":
+    if layout(covariance_type) == "tied":
         return chol @ chol.T
     return chol**2
 
@@ -114,7 +118,7 @@ def check_precisions(
         )
     if not np.isfinite(p).all():
         raise ValueError(f"{name} contains NaN or infinity")
-    if covariance_type in ("full", "tied"):
+    if layout(covariance_type) in ("full", "tied"):
         for k, m in enumerate(p.reshape(-1, n_features, n_features)):
             if not np.allclose(m, m.T) or np.linalg.eigvalsh(m).min() <= 0:
                 raise ValueError(
@@ -144,14 +148,14 @@ def check_covariances(
         )
     if not np.isfinite(c).all():
         raise ValueError(f"{name} contains NaN or infinity")
-    if covariance_type not in ("full", "tied"):
+    if layout(covariance_type) not in ("full", "tied"):
         if (c <= 0).any():
             raise ValueError(f"{name} must be positive (variances)")
         return np.array(c)
     mats = c.reshape(-1, n_features, n_features)
     out = (mats + np.swapaxes(mats, 1, 2)) / 2.0
     for k, (m, sym) in enumerate(zip(mats, out)):
-        where = f"{name}[{k}]" if covariance_type == "full" else name
+        where = f"{name}[{k}]" if layout(covariance_type) == "full" else name
         if np.abs(m - m.T).max() > 1e-10 * np.abs(m).max():
             raise ValueError(f"{where} is not symmetric")
         try:
@@ -179,7 +183,7 @@ def check_precisions_cholesky(chol, covariance_type, n_components, n_features, n
         )
     if not np.isfinite(c).all():
         raise ValueError(f"{name} contains NaN or infinity")
-    if covariance_type in ("full", "tied"):
+    if layout(covariance_type) in ("full", "tied"):
         mats = c.reshape(-1, n_features, n_features)
         diagonal = np.diagonal(mats, axis1=1, axis2=2)
         both = np.tril(mats, -1).any(axis=(1, 2)) & np.triu(mats, 1).any(axis=(1, 2))
@@ -207,7 +211,7 @@ def check_component_weights(weights, n_components, name="weights"):
 
 
 def check_covariance_type(covariance_type):
-    return check_choice(covariance_type, "covariance_type", COVARIANCE_TYPES)
+    return check_choice(covariance_type, "covariance_type", ALL_COVARIANCE_TYPES)
 
 
 # --- low-level steps ------------------------------------------------------------
@@ -525,7 +529,9 @@ class GaussianStatistics:
                 f"shift must have shape (n_components, n_features), got {shift.shape}"
             )
         k, d = shift.shape
-        second = (k, d, d) if self.covariance_type in ("full", "tied") else (k, d)
+        second = (
+            (k, d, d) if layout(self.covariance_type) in ("full", "tied") else (k, d)
+        )
         for name, shape in (
             ("shift", (k, d)),
             ("resp_sum", (k,)),
@@ -550,7 +556,7 @@ class GaussianStatistics:
     def _m_step_flat(self, reg_covar, normalize_by_sample_weight=False):
         d = self.n_features
         second = self.second.reshape(self.n_components, -1)
-        if self.covariance_type in ("full", "tied"):
+        if layout(self.covariance_type) in ("full", "tied"):
             second = second.reshape(self.n_components, d * d)
         return _core.gmm_m_step_from_statistics(
             self.covariance_type,
@@ -569,7 +575,7 @@ class GaussianStatistics:
 def statistics_from_core(out, covariance_type, dtype, shift):
     k, d = shift.shape
     second = out["second"]
-    if covariance_type in ("full", "tied"):
+    if layout(covariance_type) in ("full", "tied"):
         second = second.reshape(k, d, d)
     return GaussianStatistics(
         covariance_type,
@@ -633,7 +639,9 @@ def gmm_statistics(
     -------
     GaussianStatistics
     """
-    covariance_type = check_choice(covariance_type, "covariance_type", COVARIANCE_TYPES)
+    covariance_type = check_choice(
+        covariance_type, "covariance_type", ALL_COVARIANCE_TYPES
+    )
     X = check_data(X, min_samples=0, allow_nan=True)
     means = np.ascontiguousarray(means, dtype=np.float64)
     if means.ndim != 2 or means.shape[1] != X.shape[1]:
@@ -683,7 +691,7 @@ def gmm_label_task(block, w, dtype, n_threads, offset, type_, labels, shift, sec
 def chunked_e_step(data, params, type_, it, check=False, *, allow_nan=False):
     d = data.n_features
     chol = np.ascontiguousarray(params["precisions_cholesky"], dtype=np.float64)
-    if type_ in ("full", "tied"):
+    if layout(type_) in ("full", "tied"):
         chol = chol.reshape(-1, d * d)
     return data.map_reduce(
         gmm_chunk_task,
@@ -700,14 +708,14 @@ def chunked_e_step(data, params, type_, it, check=False, *, allow_nan=False):
 
 def precisions_cholesky_from_precisions(p, type_, d):
     """The core's precision_cholesky_from_precisions, flat layout."""
-    if type_ in ("full", "tied"):
+    if layout(type_) in ("full", "tied"):
         mats = p.reshape(-1, d, d)
         return np.stack([np.linalg.cholesky(m) for m in mats]).reshape(-1, d * d)
     return np.sqrt(p)
 
 
 def covariances_from_cholesky(chol, type_, d):
-    if type_ in ("full", "tied"):
+    if layout(type_) in ("full", "tied"):
         out = []
         for c in chol.reshape(-1, d, d):
             out.append(np.linalg.inv(c @ c.T))
@@ -743,7 +751,7 @@ def chunked_initial_params(
             rows = rng.choice(Xs.shape[0], k, replace=False)
         # One-hot responsibilities at k rows: each mean on its row, each
         # covariance reg_covar alone.
-        second_shape = (k, d, d) if type_ in ("full", "tied") else (k, d)
+        second_shape = (k, d, d) if layout(type_) in ("full", "tied") else (k, d)
         st = GaussianStatistics(
             type_,
             data.dtype.name,
