@@ -443,7 +443,7 @@ class KMeans(_CentroidClustering):
     n_iter_ : int
         Iterations of the kept initialisation.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Set when X has string column names (a pandas DataFrame).
 
     Notes

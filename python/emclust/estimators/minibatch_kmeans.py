@@ -131,7 +131,7 @@ class MiniBatchKMeans(
     n_iter_ : int
     n_steps_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
     """
 
     _parameter_constraints: ClassVar[dict] = {
