@@ -2,6 +2,7 @@
 
 from . import datasets
 from ._version import __version__
+from .estimators.bayesian_mixture import BayesianGaussianMixture
 from .estimators.bernoulli_mixture import BernoulliMixture
 from .estimators.gaussian_mixture import GaussianMixture
 from .estimators.kmeans import KMeans, KMedians, k_means
@@ -31,6 +32,7 @@ def __getattr__(name):
 
 
 __all__ = [
+    "BayesianGaussianMixture",
     "BernoulliMixture",
     "BernoulliStatistics",
     "ConvergenceWarning",
