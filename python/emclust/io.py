@@ -207,7 +207,8 @@ def save(model, path):
 
     Returns
     -------
-    path : pathlib.Path
+    pathlib.Path
+        The file written.
     """
     path = Path(path)
     text = json.dumps(to_dict(model), indent=1, allow_nan=False) + "\n"
@@ -547,10 +548,11 @@ def load(path):
     Parameters
     ----------
     path : str or os.PathLike
+        The model file.
 
     Returns
     -------
-    model : GaussianMixture, KMeans, KMedians, MiniBatchKMeans or BernoulliMixture
+    GaussianMixture, KMeans, KMedians, MiniBatchKMeans or BernoulliMixture
         The fitted estimator, predicting exactly as the one that was saved.
 
     Raises
