@@ -17,6 +17,7 @@ from .._validation import (
     check_n_threads,
     csr_arrays,
     is_sparse,
+    plain,
 )
 from ._common import (
     as_chunk,
@@ -96,7 +97,7 @@ def check_binary_sample(Xs):
     ok = (Xs == 0) | (Xs == 1)
     if not ok.all():
         raise ValueError(
-            f"X must be binary (every entry 0 or 1), got {Xs[~ok][0]!r} in a "
+            f"X must be binary (every entry 0 or 1), got {plain(Xs[~ok][0])} in a "
             "sampled row"
         )
 

@@ -5,7 +5,7 @@ tests compare the native core against, and the "pure-Python EM" of the
 benchmarks. Nothing here imports the native module.
 """
 
-from . import bernoulli, bernoulli_missing, gmm_missing
+from . import bernoulli, bernoulli_missing, gmm_missing, variational
 from .gmm import (
     GaussianMixture,
     covariances_from_precisions_cholesky,
@@ -29,4 +29,5 @@ __all__ = [
     "n_parameters",
     "precision_cholesky",
     "precision_cholesky_from_precisions",
+    "variational",
 ]
