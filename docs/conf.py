@@ -50,7 +50,8 @@ myst_heading_anchors = 3
 autosummary_generate = True
 autosummary_imported_members = True
 autodoc_default_options = {"members": False}
-numpydoc_show_class_members = False
+numpydoc_show_class_members = True
+numpydoc_show_inherited_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
@@ -67,6 +68,9 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "reset_modules": ("matplotlib",),
     "min_reported_time": 1,
+    # Each API page lists the examples that use its name.
+    "doc_module": ("emclust",),
+    "backreferences_dir": "generated/backreferences",
 }
 
 html_theme = "pydata_sphinx_theme"
@@ -78,7 +82,13 @@ html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
     "navigation_with_keys": False,
-    "secondary_sidebar_items": ["page-toc"],
+    # The API pages are one object each: no page contents beside them.
+    "secondary_sidebar_items": {
+        "*": ["page-toc"],
+        "user_guide/*": ["page-toc"],
+        "auto_examples/*": ["page-toc"],
+        "generated/*": [],
+    },
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
