@@ -67,12 +67,17 @@ class BayesianGaussianMixture(MixtureMixin):
     Parameters
     ----------
     n_components : int, default=1
+        Upper bound on the number of components; the prior empties those
+        the data do not support.
     covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
     tol : float, default=1e-3
         Stops when the lower bound changes by less.
     reg_covar : float, default=1e-6
+        Added to the diagonal of every component's scatter.
     max_iter : int, default=100
+        Iterations of variational EM per initialisation.
     n_init : int, default=1
+        Initialisations; the one with the largest lower bound is kept.
     init_params : {"kmeans", "k-means++", "random", "random_from_data"}, default="kmeans"
     weight_concentration_prior_type : {"dirichlet_process", "dirichlet_distribution"}, \
 default="dirichlet_process"
@@ -87,10 +92,14 @@ default="dirichlet_process"
     covariance_prior : float or array-like, optional
         Default the (weighted) covariance of X, in the covariance type's shape.
     random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation and ``sample``.
     warm_start : bool, default=False
         Continue from the variational state the attributes hold.
     verbose : int, default=0
+        1 prints each initialisation's result, 2 also every
+        ``verbose_interval`` iterations.
     verbose_interval : int, default=10
+        Iterations between progress lines.
     n_threads : int, optional
         Threads of the native core; None uses every usable core.
     """
@@ -174,12 +183,16 @@ default="dirichlet_process"
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features), or a dask.array.Array
-        y : ignored
+            Training data; a Dask array is fitted exactly, chunk by chunk.
+        y : None
+            Ignored.
         sample_weight : array-like of shape (n_samples,), optional
+            Row weights; an integer weight is the same as repeating the row.
 
         Returns
         -------
-        self
+        BayesianGaussianMixture
+            The fitted estimator.
         """
         self._fit(X, sample_weight)
         return self
@@ -415,13 +428,22 @@ default="dirichlet_process"
         return int(cov + k * d + k - 1)
 
     def sample(self, n_samples=1):
-        """Draw samples from the fitted mixture (posterior mean weights and
-        covariances, as scikit-learn).
+        """Draw samples from the fitted mixture.
+
+        The posterior mean weights and covariances are used, as in
+        scikit-learn.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to draw.
 
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
+            The samples.
         y : ndarray of shape (n_samples,)
+            The component each sample was drawn from.
         """
         check_is_fitted(self)
         n_samples = check_n_samples(n_samples)
