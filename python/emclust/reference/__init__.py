@@ -5,7 +5,14 @@ tests compare the native core against, and the "pure-Python EM" of the
 benchmarks. Nothing here imports the native module.
 """
 
-from . import bernoulli, bernoulli_missing, covariance_models, gmm_missing, mclust_em
+from . import (
+    bernoulli,
+    bernoulli_missing,
+    covariance_models,
+    gmm_missing,
+    mclust_em,
+    variational,
+)
 from .gmm import (
     GaussianMixture,
     covariances_from_precisions_cholesky,
@@ -31,4 +38,5 @@ __all__ = [
     "n_parameters",
     "precision_cholesky",
     "precision_cholesky_from_precisions",
+    "variational",
 ]
