@@ -88,6 +88,7 @@ html_theme_options = {
         "user_guide/*": ["page-toc"],
         "auto_examples/*": ["page-toc"],
         "generated/*": [],
+        "user_guide/performance": [],  # its wide tables need the width
     },
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
