@@ -5,7 +5,14 @@ tests compare the native core against, and the "pure-Python EM" of the
 benchmarks. Nothing here imports the native module.
 """
 
-from . import bernoulli, bernoulli_missing, gmm_missing, variational
+from . import (
+    bernoulli,
+    bernoulli_missing,
+    covariance_models,
+    gmm_missing,
+    mclust_em,
+    variational,
+)
 from .gmm import (
     GaussianMixture,
     covariances_from_precisions_cholesky,
@@ -21,11 +28,13 @@ __all__ = [
     "GaussianMixture",
     "bernoulli",
     "bernoulli_missing",
+    "covariance_models",
     "covariances_from_precisions_cholesky",
     "e_step",
     "gmm_missing",
     "log_gaussian_prob",
     "m_step",
+    "mclust_em",
     "n_parameters",
     "precision_cholesky",
     "precision_cholesky_from_precisions",
