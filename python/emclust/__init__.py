@@ -10,6 +10,7 @@ from ._version import __version__
 _LAZY = {
     "datasets": None,
     "reference": None,
+    "BayesianGaussianMixture": ".estimators.bayesian_mixture",
     "BernoulliMixture": ".estimators.bernoulli_mixture",
     "GaussianMixture": ".estimators.gaussian_mixture",
     "KMeans": ".estimators.kmeans",
@@ -53,6 +54,7 @@ def __dir__():
 
 
 __all__ = [
+    "BayesianGaussianMixture",
     "BernoulliMixture",
     "BernoulliStatistics",
     "ConvergenceWarning",

@@ -57,16 +57,21 @@ def check_priors(
     degrees_of_freedom_prior=None,
     covariance_prior=None,
     sample_weight=None,
+    moments=None,
 ):
     """The priors scikit-learn derives from X and the parameters (the
-    ``*_prior_`` attributes), checked: a ValueError names the argument."""
+    ``*_prior_`` attributes), checked: a ValueError names the argument.
+    ``moments`` (mean, covariance) stands for X's when X is not in memory
+    (then X only gives n_features)."""
     if covariance_type not in COVARIANCE_TYPES:
         raise ValueError(
             f"covariance_type must be one of {COVARIANCE_TYPES}, got {covariance_type!r}"
         )
     X = np.asarray(X, dtype=np.float64)
     d = X.shape[1]
-    mean, cov = _weighted_moments(X, sample_weight)
+    if moments is None:
+        moments = _weighted_moments(X, sample_weight)
+    mean, cov = moments
     priors = {}
     if weight_concentration_prior is None:
         priors["weight_concentration_prior"] = 1.0 / n_components
