@@ -211,3 +211,31 @@ def test_non_finite_X_is_a_value_error_naming_X(bad):
     X[3, 1] = bad
     with pytest.raises(ValueError, match="X"):
         BayesianGaussianMixture(n_components=2).fit(X)
+
+
+@pytest.mark.parametrize("prior_type", PRIOR_TYPES)
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_model_file_round_trip(tmp_path, prior_type, covariance_type):
+    X = _blobs(n=50)
+    est = BayesianGaussianMixture(
+        n_components=3,
+        covariance_type=covariance_type,
+        weight_concentration_prior_type=prior_type,
+        random_state=0,
+    ).fit(X)
+    path = tmp_path / "model.json"
+    est.save(path)
+    back = emclust.load(path)
+    assert type(back) is BayesianGaussianMixture
+    for name in FITTED:
+        # precisions_ is recomputed from the factors: equal up to rounding.
+        _close(getattr(back, name), getattr(est, name), 1e-14 * (name == "precisions_"))
+    np.testing.assert_array_equal(back.predict_proba(X), est.predict_proba(X))
+    np.testing.assert_array_equal(back.score_samples(X), est.score_samples(X))
+    # The state a file holds continues as the saved model does.
+    more = dict(warm_start=True, max_iter=3, tol=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a = est.set_params(**more).fit(X)
+        b = back.set_params(**more).fit(X)
+    _close(a.lower_bound_, b.lower_bound_, 1e-12)

@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .. import io
 from .._validation import check_data, check_n_threads, check_sample_weight
 from ..drivers import dask as dask_driver
 from ..drivers.dask import is_dask_collection
@@ -378,6 +379,18 @@ default="dirichlet_process"
         self.lower_bounds_ = bounds
         self._warn_if_not_converged()
 
+    def _from_model_file(self):
+        """The attributes as fit leaves them, from a model file's arrays."""
+        if self._prior_type == "dirichlet_process":
+            self.weight_concentration_ = tuple(self.weight_concentration_)
+        if self.covariance_type == "tied":
+            self.degrees_of_freedom_ = float(self.degrees_of_freedom_)
+        if self.covariance_type == "spherical":
+            self.covariance_prior_ = float(self.covariance_prior_)
+        self.precisions_ = precisions_from_cholesky(
+            self.precisions_cholesky_, self.covariance_type
+        )
+
     def _current_state(self):
         check_is_fitted(self, "precisions_cholesky_")
         return {name: getattr(self, name + "_") for name in STATE}
@@ -482,3 +495,6 @@ def _scatter_task(block, w, dtype, n_threads, mean):
     x, wv = _chunk(block, w)
     diff = x - mean
     return (diff.T * wv) @ diff
+
+
+io.register_kind(BayesianGaussianMixture)
