@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from emclust import _core
 
-MAX_THREADS = 1024  # the documented bound (README, parallel.hpp)
+MAX_THREADS = 1024  # the documented bound (docs: Gaussian mixtures; parallel.hpp)
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +33,14 @@ def _fit_quietly(est, *args, **kwargs):
 
 def test_the_thread_bound_is_the_documented_one():
     assert _core.MAX_THREADS == MAX_THREADS
-    readme = Path(__file__).resolve().parents[1] / "README.md"
-    if readme.is_file():
-        assert f"at most {MAX_THREADS}" in readme.read_text(encoding="utf-8")
+    page = (
+        Path(__file__).resolve().parents[1]
+        / "docs"
+        / "user_guide"
+        / "gaussian_mixture.md"
+    )
+    if page.is_file():
+        assert f"at most {MAX_THREADS}" in page.read_text(encoding="utf-8")
 
 
 ESTIMATORS = {

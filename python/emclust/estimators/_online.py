@@ -67,7 +67,7 @@ class OnlineMixtureMixin:
     # -- partial_fit --
 
     def partial_fit(self, X, y=None, sample_weight=None):
-        """One step of online (stepwise) EM on the mini-batch X.
+        """Take one step of online (stepwise) EM on the mini-batch X.
 
         The first call initialises the model from X (``init_params``, or the
         given ``*_init`` parameters; a GaussianMixture with
@@ -87,12 +87,15 @@ class OnlineMixtureMixin:
         ----------
         X : array-like of shape (n_samples, n_features)
             Complete rows (no missing values).
-        y : ignored
+        y : None
+            Ignored; present for scikit-learn's API.
         sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights; None gives every row weight 1.
 
         Returns
         -------
         self
+            The fitted estimator.
         """
         self._validate_params()
         state = getattr(self, "_online", None)
