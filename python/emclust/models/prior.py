@@ -39,7 +39,25 @@ class ResolvedPrior:
 
 
 class ConjugatePrior:
-    """mclust's conjugate prior; ``None`` fields take priorControl()'s defaults."""
+    """The conjugate prior of mclust's ``priorControl()`` (Fraley and Raftery 2007).
+
+    A normal prior on each mean given its covariance and an inverse-Wishart
+    (inverse-gamma for the spherical and diagonal models) prior on the covariance.
+    Fields left ``None`` take mclust's defaults when the prior is resolved.
+
+    Parameters
+    ----------
+    shrinkage : float, default=0.01
+        The prior mean's weight kappa_P >= 0, in observations.
+    mean : array-like of shape (n_features,), default=None
+        The prior mean mu_P; None for the data mean.
+    dof : float, default=None
+        The degrees of freedom nu_P > 0; None for n_features + 2.
+    scale : float or array-like of shape (n_features, n_features), default=None
+        The scale Lambda_P, symmetric positive definite (a float is that times the
+        identity); None for var(X) / G^(2/d) (mclust's default). The spherical
+        and diagonal models use tr(scale) / d.
+    """
 
     def __init__(self, shrinkage=0.01, mean=None, dof=None, scale=None):
         self.shrinkage = shrinkage
@@ -67,6 +85,18 @@ class ConjugatePrior:
     __hash__ = None
 
     def get_params(self, deep=True):
+        """The four fields, as scikit-learn's clone expects.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Ignored: the fields hold no estimators.
+
+        Returns
+        -------
+        dict
+            The four fields as given.
+        """
         return {
             "shrinkage": self.shrinkage,
             "mean": self.mean,
@@ -75,10 +105,27 @@ class ConjugatePrior:
         }
 
     def resolve(self, X, n_components, model):
-        """The prior for data X (n, d), G = n_components and ``model``.
+        """Every field set for data X, G = n_components and a covariance model.
 
-        Raises ValueError naming the field when a given field does not fit X, and
-        when ``model`` has no prior in mclust.
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data the defaults are computed from.
+        n_components : int
+            G, which the default scale depends on.
+        model : str
+            One of ``PRIOR_MODELS`` (mclust's names).
+
+        Returns
+        -------
+        ResolvedPrior
+            The shrinkage, mean (d,), dof and scale (d, d).
+
+        Raises
+        ------
+        ValueError
+            Naming the field that does not fit X, or when ``model`` has no prior
+            in mclust.
         """
         if model not in PRIOR_MODELS:
             raise ValueError(
