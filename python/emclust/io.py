@@ -74,6 +74,24 @@ _FITTED = {
         "probabilities_": "array",
         **_MIXTURE_TRACE,
     },
+    # The whole variational state and the priors: what inference and a
+    # warm-started fit need. weight_concentration_ of the Dirichlet process
+    # (a pair of arrays) is stored as one array of shape (2, n_components).
+    "BayesianGaussianMixture": {
+        "weights_": "array",
+        "means_": "array",
+        "covariances_": "array",
+        "precisions_cholesky_": "array",
+        "weight_concentration_": "array",
+        "mean_precision_": "array",
+        "degrees_of_freedom_": "array",
+        "weight_concentration_prior_": "float",
+        "mean_precision_prior_": "float",
+        "mean_prior_": "array",
+        "degrees_of_freedom_prior_": "float",
+        "covariance_prior_": "array",
+        **_MIXTURE_TRACE,
+    },
 }
 # The array whose dtype is the model's dtype.
 _MAIN_ARRAY = {
@@ -82,6 +100,7 @@ _MAIN_ARRAY = {
     "KMedians": "cluster_centers_",
     "MiniBatchKMeans": "cluster_centers_",
     "BernoulliMixture": "probabilities_",
+    "BayesianGaussianMixture": "means_",
 }
 KINDS = tuple(_FITTED)
 
@@ -93,6 +112,7 @@ _HOMES = {
     "KMedians": "emclust.estimators.kmeans",
     "MiniBatchKMeans": "emclust.estimators.minibatch_kmeans",
     "BernoulliMixture": "emclust.estimators.bernoulli_mixture",
+    "BayesianGaussianMixture": "emclust.estimators.bayesian_mixture",
 }
 
 # kind -> estimator class; the estimators register themselves (register_kind),
@@ -453,12 +473,34 @@ def _bernoulli_attributes(params, raw, d):
     return a
 
 
+def _bayesian_attributes(params, raw, d):
+    a = _gaussian_attributes(params, raw, d)
+    k, ct = params["n_components"], params["covariance_type"]
+    dp = params.get("weight_concentration_prior_type") == "dirichlet_process"
+    shapes = {
+        "weight_concentration_": (2, k) if dp else (k,),
+        "mean_precision_": (k,),
+        "degrees_of_freedom_": () if ct == "tied" else (k,),
+        "mean_prior_": (d,),
+        "covariance_prior_": {"full": (d, d), "tied": (d, d), "diag": (d,)}.get(ct, ()),
+    }
+    for name, shape in shapes.items():
+        a[name] = _decode_array(raw[name], name, shape)
+    positive = ("weight_concentration_", "mean_precision_", "degrees_of_freedom_")
+    if any((a[name] <= 0).any() for name in positive):
+        _fail(f"{', '.join(positive)} must be positive")
+    if (a["degrees_of_freedom_"] <= d - 1).any():
+        _fail(f"degrees_of_freedom_ must be > n_features - 1 = {d - 1}")
+    return a
+
+
 _ARRAYS = {
     "GaussianMixture": _gaussian_attributes,
     "KMeans": _centroid_attributes,
     "KMedians": _centroid_attributes,
     "MiniBatchKMeans": _centroid_attributes,
     "BernoulliMixture": _bernoulli_attributes,
+    "BayesianGaussianMixture": _bayesian_attributes,
 }
 
 
@@ -576,6 +618,8 @@ def from_dict(content):
     model.n_features_in_ = d
     if names is not None:
         model.feature_names_in_ = names
+    if kind == "BayesianGaussianMixture":
+        model._from_model_file()
     if kind == "GaussianMixture":
         chol = model.precisions_cholesky_
         model.precisions_ = precisions_from_cholesky(

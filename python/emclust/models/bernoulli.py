@@ -178,7 +178,7 @@ class BernoulliStatistics:
     def m_step(self, alpha=1e-3):
         """Return the parameters from the summed statistics (the M-step).
 
-        θ_kd = (x_sum_kd + α) / (N_kd + 2α), clipped to [1e-10, 1 - 1e-10],
+        θ_kd = (x_sum_kd + α) / (N_kd + 2α), clipped to [1e-10, 1 - 1e-10] (float32: [2^-24, 1 - 2^-24]),
         with N_kd = observed_sum_kd + 10·eps (resp_sum_k + 10·eps when every
         entry was observed), and π_k = N_k / Σ_j N_j with N_k = resp_sum_k +
         10·eps.

@@ -10,7 +10,9 @@ from . import (
     bernoulli_missing,
     covariance_models,
     gmm_missing,
+    hierarchical,
     mclust_em,
+    prior,
     variational,
 )
 from .gmm import (
@@ -32,11 +34,13 @@ __all__ = [
     "covariances_from_precisions_cholesky",
     "e_step",
     "gmm_missing",
+    "hierarchical",
     "log_gaussian_prob",
     "m_step",
     "mclust_em",
     "n_parameters",
     "precision_cholesky",
     "precision_cholesky_from_precisions",
+    "prior",
     "variational",
 ]
