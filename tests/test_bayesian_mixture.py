@@ -239,3 +239,28 @@ def test_model_file_round_trip(tmp_path, prior_type, covariance_type):
         a = est.set_params(**more).fit(X)
         b = back.set_params(**more).fit(X)
     _close(a.lower_bound_, b.lower_bound_, 1e-12)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_partial_fit_two_passes_find_the_batch_clusters(covariance_type):
+    X = _blobs(n=8000, d=3, seed=5)
+    X = X[np.random.default_rng(6).permutation(X.shape[0])]
+    params = dict(n_components=3, covariance_type=covariance_type, random_state=0)
+    batch = BayesianGaussianMixture(**params).fit(X)
+    online = BayesianGaussianMixture(**params, total_samples=X.shape[0])
+    for _ in range(2):
+        for chunk in np.array_split(X, 40):
+            online.partial_fit(chunk)
+    assert online.n_iter_ == 80 and len(online.lower_bounds_) == 80
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(batch.predict(X), online.predict(X)) > 0.99
+    assert abs(online.score(X) - batch.score(X)) < 0.01 * abs(batch.score(X))
+
+
+def test_partial_fit_refuses_a_changed_model():
+    X = _blobs(n=50)
+    est = BayesianGaussianMixture(n_components=2, random_state=0).partial_fit(X)
+    est.set_params(n_components=3)
+    with pytest.raises(ValueError, match="n_components"):
+        est.partial_fit(X)

@@ -93,6 +93,9 @@ _CHILD = textwrap.dedent(
     import os, resource, sys
     import numpy as np
     import emclust
+    # Imported before the limits (emclust imports its estimators, and
+    # scikit-learn with them, on first use): the limits are for the threads.
+    GaussianMixture = emclust.GaussianMixture
 
     limit = sys.argv[1]
     X = np.random.default_rng(0).normal(size=(2000, 2))
@@ -105,7 +108,7 @@ _CHILD = textwrap.dedent(
         os.setgid(65534)
         os.setuid(65534)
         resource.setrlimit(resource.RLIMIT_NPROC, (64, 64))
-    gm = emclust.GaussianMixture(2, random_state=0, n_threads=1000)
+    gm = GaussianMixture(2, random_state=0, n_threads=1000)
     for attempt in range(3):  # and the process stays usable afterwards
         try:
             gm.fit(X)
@@ -113,7 +116,7 @@ _CHILD = textwrap.dedent(
             print(type(exc).__name__, exc, flush=True)
         else:
             print("fitted", flush=True)
-    print("alive", emclust.GaussianMixture(2, random_state=0, n_threads=1).fit(X).converged_)
+    print("alive", GaussianMixture(2, random_state=0, n_threads=1).fit(X).converged_)
     """
 )
 

@@ -16,6 +16,7 @@ from .. import io
 from .._validation import check_data, check_n_threads, check_sample_weight
 from ..drivers import dask as dask_driver
 from ..drivers.dask import is_dask_collection
+from ..drivers.streaming import StepwiseAverage, scale_statistics
 from ..models import variational as native
 from ..models.gaussian import (
     COVARIANCE_TYPES,
@@ -103,6 +104,15 @@ default="dirichlet_process"
         Iterations between progress lines.
     n_threads : int, optional
         Threads of the native core; None uses every usable core.
+    learning_offset : float, default=10.0
+        The t0 of ``partial_fit``'s step sizes ρ_t = (t0 + t)^(-κ) (ρ_1 = 1),
+        as the streaming GaussianMixture's.
+    learning_decay : float, default=0.7
+        The κ of the step sizes, in (0.5, 1] (Robbins-Monro).
+    total_samples : float, optional
+        N, the size of the data set that ``partial_fit``'s stream samples
+        (scikit-learn's LatentDirichletAllocation convention); None takes
+        the total sample weight of the batches seen so far.
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -131,6 +141,9 @@ default="dirichlet_process"
         "verbose": ["verbose"],
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "n_threads": N_THREADS,
+        "learning_offset": [Interval(Real, 0.0, None, closed="left")],
+        "learning_decay": [Interval(Real, 0.5, 1.0, closed="right")],
+        "total_samples": [None, Interval(Real, 0.0, None, closed="neither")],
     }
 
     missing_values = None  # NaN is an error (see the class docstring)
@@ -156,6 +169,9 @@ default="dirichlet_process"
         verbose=0,
         verbose_interval=10,
         n_threads=None,
+        learning_offset=10.0,
+        learning_decay=0.7,
+        total_samples=None,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -175,6 +191,9 @@ default="dirichlet_process"
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.n_threads = n_threads
+        self.learning_offset = learning_offset
+        self.learning_decay = learning_decay
+        self.total_samples = total_samples
 
     # -- fitting --
 
@@ -198,8 +217,98 @@ default="dirichlet_process"
         self._fit(X, sample_weight)
         return self
 
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """One step of stochastic variational inference on the mini-batch X.
+
+        Hoffman, Blei, Wang and Paisley (2013): the global variational
+        parameters are the prior plus N times the running average s̄ of the
+        batches' expected sufficient statistics per unit of sample weight,
+        s̄ ← (1 - ρ_t) s̄ + ρ_t s_X with ρ_t = (learning_offset + t)^(-learning_decay)
+        (the streaming GaussianMixture's schedule); the posterior being
+        conjugate, this is the natural-gradient step on them. N is
+        ``total_samples`` (or the weight seen so far). The first call takes
+        the priors from X (or from the fitted model with ``warm_start``) and
+        initialises from X (``init_params``). ``lower_bounds_`` holds the
+        mean log-density of each batch under the state before its step.
+        ``fit`` starts over.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One mini-batch.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), optional
+            Row weights.
+
+        Returns
+        -------
+        BayesianGaussianMixture
+            The estimator, one step further.
+        """
+        self._validate_params()
+        svi = getattr(self, "_svi", None)
+        if svi is not None and svi["key"] != (self.n_components, self.covariance_type):
+            raise ValueError(
+                "n_components and covariance_type are fixed after the first "
+                "partial_fit; call fit to start over"
+            )
+        X = check_data(X, self, reset=svi is None and not self._continues())
+        w = check_sample_weight(sample_weight, X.shape[0])
+        n_threads = check_n_threads(self.n_threads)
+        if svi is None:
+            svi = self._svi_start(X, w)
+        svi["average"].learning_offset = float(self.learning_offset)
+        svi["average"].learning_decay = float(self.learning_decay)
+        stats, top = native.statistics(
+            X, w, svi["state"], self.covariance_type, self._prior_type, n_threads
+        )
+        if not stats.weight_sum > 0:
+            raise ValueError("a batch must have a positive total sample_weight")
+        bound = (stats.log_likelihood + top * stats.weight_sum) / stats.weight_sum
+        running = svi["average"].update(stats)
+        svi["seen"] += stats.weight_sum
+        n = float(self.total_samples or svi["seen"])
+        scaled = scale_statistics(running, n / running.weight_sum)
+        svi["state"] = self._m_step(
+            native.moments(scaled, self.reg_covar), svi["priors"]
+        )
+        svi["bounds"].append(float(bound))
+        self._set_state(svi["state"], svi["priors"])
+        self.n_iter_ = svi["average"].n_steps
+        self.converged_ = True  # a step is complete in itself
+        self.lower_bound_ = svi["bounds"][-1]
+        self.lower_bounds_ = list(svi["bounds"])
+        return self
+
+    def _continues(self):
+        return self.warm_start and hasattr(self, "precisions_cholesky_")
+
+    def _svi_start(self, X, w):
+        if self._continues():
+            priors = {name: getattr(self, name + "_") for name in PRIORS}
+            state = self._current_state()
+        else:
+            self._check_n_samples(X.shape[0])
+            priors = self._priors(X, w)
+            resp = self._initial_resp(X, w, check_random_state(self.random_state))
+            stats = ref.statistics(X, resp, self.covariance_type, self.reg_covar, w)
+            state = self._m_step(stats, priors)
+        self._svi = {
+            "key": (self.n_components, self.covariance_type),
+            "average": StepwiseAverage(
+                float(self.learning_offset), float(self.learning_decay)
+            ),
+            "priors": priors,
+            "state": state,
+            "seen": 0.0,
+            "bounds": [],
+        }
+        return self._svi
+
     def _fit(self, X, sample_weight):
         self._validate_params()
+        self._svi = None
         if is_dask_collection(X):
             return self._fit_dask(X, sample_weight)
         X = check_data(X, self, reset=True, min_samples=2)

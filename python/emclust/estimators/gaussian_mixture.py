@@ -540,7 +540,10 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         return GaussianModel(self.covariance_type, float(self.reg_covar))
 
     def _online_validate(self, X, reset):
-        return check_data(X, self, reset=reset)
+        # NaN entries are missing values here as in fit: the streaming
+        # statistics are the marginal E-step's (gmm_statistics), so each step
+        # is exact online EM on the observed entries.
+        return check_data(X, self, reset=reset, allow_nan=self._allow_nan())
 
     def _online_initial(self, X, sample_weight, seed=None):
         """The fit's initial parameters drawn from X (max_iter=0 of the
