@@ -78,7 +78,7 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
     n_components : int, default=1
         Number of mixture components.
     covariance_type : str, default="full"
-        scikit-learn's "full", "tied", "diag", "spherical" (their shapes), or
+        One of scikit-learn's "full", "tied", "diag", "spherical" (their shapes), or
         one of mclust's 14 models EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE,
         VVE, EEV, VEV, EVV, VVV (Σ_k = λ_k D_k A_k D_kᵀ: volume, shape,
         orientation Equal, Variable or Identity), "E" or "V" for one feature.
@@ -337,9 +337,11 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         """status_ by the singular rule of emclust.models.singular, warned."""
         n = float(X.shape[0])
         if sample_weight is not None:
-            w = sample_weight
             # A scalar weighs every row alike; an array (NumPy or Dask) sums.
-            n = float(np.sum(w)) if np.ndim(w) else float(w) * n
+            w = sample_weight
+            if not is_dask_collection(w):
+                w = np.asarray(w, dtype=np.float64)  # any array-like, as fit took it
+            n = float(w.sum()) if w.ndim else float(w) * n
         k, d = self.means_.shape
         cov = full_covariances(
             np.asarray(self.covariances_, dtype=np.float64), self.covariance_type, k, d
