@@ -1,7 +1,7 @@
 """Seconds per EM iteration: emclust vs the NumPy reference, scikit-learn and
 Intel oneDAL (daal4py), side by side in one run.
 
-    python bench/compare_gmm.py                 # the README grid
+    python bench/compare_gmm.py                 # the grid of docs/user_guide/performance.md
     python bench/compare_gmm.py --cases 100000,16,16 --threads 2 --repeats 5
 
 Every implementation starts from the same parameters and runs with tol=0, so

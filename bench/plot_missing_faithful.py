@@ -1,4 +1,4 @@
-"""The README's picture of exact EM on incomplete data (Old Faithful).
+"""The missing-values page's picture of exact EM on incomplete data (Old Faithful).
 
     python bench/plot_missing_faithful.py [-o docs/images/missing_faithful.png]
 

@@ -314,3 +314,27 @@ def test_save_and_load(tmp_path, data):
     assert isinstance(back, emclust.BernoulliMixture)
     np.testing.assert_array_equal(back.probabilities_, bm.probabilities_)
     np.testing.assert_array_equal(back.score_samples(X), bm.score_samples(X))
+
+
+@pytest.mark.parametrize("missing", [False, True], ids=["complete", "missing"])
+def test_float32_alpha_zero_keeps_theta_inside_the_unit_interval(missing):
+    # A column that is all ones (or all zeros) in a component drives theta to
+    # the clip bound; float32 stores theta in X's type, where 1 - 1e-10 is
+    # 1.0f, which the E-step refuses. External fuzzing found this in 5 of 80
+    # float32 cases with alpha=0.
+    rng = np.random.default_rng(0)
+    X = (rng.uniform(size=(100, 5)) < 0.5).astype(np.float32)
+    X[:, 0], X[:, 1] = 1, 0
+    if missing:
+        X[::7, 3] = np.nan
+    bm = emclust.BernoulliMixture(2, alpha=0.0, random_state=0).fit(X)
+    theta = bm.probabilities_
+    assert theta.dtype == np.float32
+    assert ((theta > 0) & (theta < 1)).all()
+    np.testing.assert_array_equal(theta[:, 0], np.float32(1 - 2.0**-24))
+    np.testing.assert_array_equal(theta[:, 1], np.float32(2.0**-24))
+    assert np.isfinite(bm.score_samples(X)).all()
+    assert bm.predict(X).shape == (100,)
+    # float64 keeps its bound of 1e-10.
+    bm64 = emclust.BernoulliMixture(2, alpha=0.0, random_state=0).fit(X.astype(float))
+    np.testing.assert_allclose(bm64.probabilities_[:, 0], 1 - 1e-10, rtol=0, atol=0)

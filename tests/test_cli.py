@@ -33,6 +33,15 @@ def run(*args, cwd=None):
     )
 
 
+def loaded(path):
+    """A model file read back, to predict from arrays by position. The CLI
+    stores a CSV header's names with the model (test_cli_columns.py checks
+    that); scikit-learn would warn that an array has none."""
+    model = emclust.load(path)
+    model.__dict__.pop("feature_names_in_", None)
+    return model
+
+
 def ok(*args, **kw):
     r = run(*args, **kw)
     assert r.returncode == 0, r.stderr
@@ -91,7 +100,7 @@ def test_fit_then_predict_reproduces_the_labels(files, X, tmp_path, name):
     assert "converged" in r.stdout and "BIC" in r.stdout and "sizes" in r.stdout
     labels = read_labels(tmp_path / "labels.csv")
     assert labels.shape == (X.shape[0],)  # one row per input row
-    model = emclust.load(tmp_path / "m.json")
+    model = loaded(tmp_path / "m.json")
     np.testing.assert_array_equal(model.predict(X), labels)
     # The same data fitted in Python with the same options: the same model.
     gm = emclust.GaussianMixture(3, random_state=0).fit(X)
@@ -107,7 +116,7 @@ def test_predict_to_stdout_with_probabilities(files, X, tmp_path):
     lines = r.stdout.splitlines()
     assert lines[0] == "label,p0,p1,p2"
     table = np.array([[float(v) for v in line.split(",")] for line in lines[1:]])
-    model = emclust.load(tmp_path / "m.json")
+    model = loaded(tmp_path / "m.json")
     np.testing.assert_array_equal(table[:, 0], model.predict(X))
     np.testing.assert_array_equal(table[:, 1:], model.predict_proba(X))  # lossless
     assert r.stderr == ""
@@ -126,7 +135,7 @@ def test_json_summary_matches_the_model(files, X, tmp_path):
         tmp_path / "m.json",
     )
     s = json.loads(r.stdout)
-    model = emclust.load(tmp_path / "m.json")
+    model = loaded(tmp_path / "m.json")
     assert s["covariance_type"] == "diag" and s["k"] == 2
     assert s["n_iter"] == model.n_iter_
     assert s["bic"] == pytest.approx(model.bic(X), rel=1e-12)
@@ -150,7 +159,7 @@ def test_fit_centroid_models(files, X, tmp_path, model):
         tmp_path / "l.csv",
     )
     assert "inertia" in r.stdout
-    back = emclust.load(tmp_path / "m.json")
+    back = loaded(tmp_path / "m.json")
     np.testing.assert_array_equal(back.predict(X), read_labels(tmp_path / "l.csv"))
     fails(
         "predict",
@@ -169,6 +178,7 @@ def test_fit_centroid_models(files, X, tmp_path, model):
         "--reg-covar",
         "1",
         match="--reg-covar does not apply",
+        code=2,
     )
 
 
@@ -225,7 +235,7 @@ def test_nan_rows_are_named_and_can_be_dropped(X, tmp_path):
     keep = np.ones(len(X), bool)
     keep[[4, 10]] = False
     np.testing.assert_array_equal(
-        labels[keep], emclust.load(tmp_path / "m.json").predict(X[keep])
+        labels[keep], loaded(tmp_path / "m.json").predict(X[keep])
     )
 
 
@@ -284,7 +294,7 @@ def test_demo_fits_old_faithful(tmp_path):
     s = json.loads(ok("demo", "--json", "-o", tmp_path / "m.json").stdout)
     assert s["n_rows"] == 272 and s["k"] == 2 and s["converged"]
     assert sorted(s["sizes"]) == [97, 175]
-    model = emclust.load(tmp_path / "m.json")
+    model = loaded(tmp_path / "m.json")
     # The eruptions split into short (about 2 min, 54 min wait) and long ones.
     means = model.means_[np.argsort(model.means_[:, 0])]
     np.testing.assert_allclose(means, [[2.04, 54.5], [4.29, 80.0]], atol=0.05)
@@ -384,6 +394,16 @@ def test_wrong_number_of_columns_for_the_model(files, tmp_path):
         files / "mixed.csv",
         "--columns",
         "a",
+        match="lacks the model's column(s) b",
+    )
+    # A model fitted on unnamed columns counts them instead.
+    ok("fit", files / "data.npy", "-k", 2, "-o", tmp_path / "m2.json")
+    fails(
+        "predict",
+        tmp_path / "m2.json",
+        files / "mixed.csv",
+        "--columns",
+        "a",
         match="has 1 columns but the model was fitted on 2",
     )
 
@@ -392,7 +412,18 @@ def test_usage_errors_exit_2(files):
     fails("fit", files / "header.csv", match="Missing option '-k'", code=2)
     fails("fit", files / "header.csv", "-k", 0, match="-k", code=2)
     fails("select", files / "header.csv", "--covariance-type", "round", match="round")
-    fails("select", files / "header.csv", "-k", "a..b", match="-k must look like")
+    fails(
+        "select", files / "header.csv", "-k", "a..b", match="-k must look like", code=2
+    )
+    fails("select", files / "header.csv", "-k", "0-3", match="-k needs values", code=2)
+
+
+def test_k_range_with_a_dash_is_a_range():
+    from emclust.cli._options import parse_k_range
+
+    assert parse_k_range("1-9") == parse_k_range("1..9") == list(range(1, 10))
+    assert parse_k_range(" 2-4 ") == [2, 3, 4]
+    assert parse_k_range("2,4,8") == [2, 4, 8]
 
 
 def test_missing_matplotlib_is_one_line(files, tmp_path):
@@ -639,17 +670,17 @@ def test_hostile_model_files(files, tmp_path):
 @pytest.mark.parametrize(
     "args, match, code",
     [
-        (["bench", "-n", "inf"], "-n must be integers", 1),
-        (["bench", "-n", "1e400"], "-n must be integers", 1),
-        (["bench", "--threads", "inf"], "--threads must be integers", 1),
-        (["bench", "--threads", "2000"], "--threads values must be <= 1024", 1),
-        (["bench", "-n", str(2**31)], "-n values must be <= 2147483647", 1),
+        (["bench", "-n", "inf"], "-n must be integers", 2),
+        (["bench", "-n", "1e400"], "-n must be integers", 2),
+        (["bench", "--threads", "inf"], "--threads must be integers", 2),
+        (["bench", "--threads", "2000"], "--threads values must be <= 1024", 2),
+        (["bench", "-n", str(2**31)], "-n values must be <= 2147483647", 2),
         (["fit", "DATA", "-k", "2", "--threads", "2000"], "--threads", 2),
         (["fit", "DATA", "-k", "2", "--threads", "inf"], "--threads", 2),
         (["fit", "DATA", "-k", "2", "--max-iter", str(2**31)], "--max-iter", 2),
         (["fit", "DATA", "-k", "2", "--n-init", str(2**31)], "--n-init", 2),
         (["fit", "DATA", "-k", str(2**31)], "larger than the number of rows", 1),
-        (["select", "DATA", "-k", f"1..{2**31}"], "-k must list at most", 1),
+        (["select", "DATA", "-k", f"1..{2**31}"], "-k must list at most", 2),
         (["predict", "MODEL", "DATA", "--threads", str(2**40)], "--threads", 2),
     ],
 )

@@ -105,7 +105,7 @@ def test_a_mapped_file_must_be_complete(tmp_path):
 def test_online_options_are_checked(data):
     path, _ = data
     r = run("fit", path, "-k", 3, "--model", "kmeans", "--online")
-    assert r.returncode == 1 and "--online does not apply to --model kmeans" in r.stderr
+    assert r.returncode == 2 and "--online does not apply to --model kmeans" in r.stderr
     r = run("fit", path, "-k", 3, "--learning-decay", 0.8)
     assert r.returncode == 1 and "apply with --online" in r.stderr
     r = run("fit", path, "-k", 3, "--online", "--learning-decay", 0.4)

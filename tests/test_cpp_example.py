@@ -3,8 +3,9 @@ build cpp/examples against the installed package (find_package), run it on
 the Old Faithful data and compare its fitted model with the Python estimator's
 from the same initial parameters.
 
-The two builds differ in compiler flags (the extension is built with
--march=native, the example with the consumer's defaults), so fused
+The two builds differ in compiler flags (the extension's kernels are
+dispatched to AVX2/AVX-512 builds, or compiled with -march=native when
+EMCLUST_NATIVE=ON; the example takes the consumer's defaults), so fused
 multiply-adds can change the last bits of each iteration: parameters agree
 to 1e-10 relative, not bit for bit.
 """

@@ -217,11 +217,30 @@ def test_partial_fit_refuses_missing_values_and_too_small_a_first_batch():
     X = _blobs(100, 2, 2)
     X[3, 1] = np.nan
     with pytest.raises(ValueError, match="NaN"):
-        emclust.GaussianMixture(2).partial_fit(X)
+        emclust.GaussianMixture(2, missing_values=None).partial_fit(X)
     with pytest.raises(ValueError, match="n_samples >= n_components"):
         emclust.GaussianMixture(5).partial_fit(X[5:8])
     with pytest.raises(ValueError, match=r"binary|0 or 1"):
         emclust.BernoulliMixture(2).partial_fit(_binary(10, 3, 2) + 0.5)
+
+
+def test_partial_fit_with_missing_values_is_exact_online_em():
+    # The stream's statistics are the marginal E-step's, as fit's: the first
+    # step (η = 1) is fit's first EM iteration from the same initialisation.
+    rng = np.random.default_rng(11)
+    X = _blobs(600, 3, 2, seed=11)
+    X[rng.random(X.shape) < 0.1] = np.nan
+    X = X[~np.isnan(X).all(axis=1)]
+    a = emclust.GaussianMixture(2, random_state=0).partial_fit(X)
+    b = emclust.GaussianMixture(2, random_state=0, max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        b.fit(X)
+    np.testing.assert_allclose(a.means_, b.means_, rtol=1e-12)
+    np.testing.assert_allclose(a.covariances_, b.covariances_, rtol=1e-12)
+    np.testing.assert_allclose(a.lower_bound_, b.lower_bound_, rtol=1e-12)
+    a.partial_fit(X[:300])
+    assert a.n_iter_ == 2 and np.isfinite(a.means_).all()
 
 
 def test_a_pickled_stream_continues_bit_for_bit():

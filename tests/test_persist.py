@@ -1,6 +1,7 @@
 """Model files: save/load round trips for every model kind, and rejection of
 corrupted, truncated or edited files."""
 
+import hashlib
 import json
 import math
 import os
@@ -304,3 +305,24 @@ def test_infinite_lower_bound_round_trips(blobs, tmp_path):
     gm.lower_bounds_ = [-math.inf, *gm.lower_bounds_[1:]]
     back = emclust.load(gm.save(tmp_path / "m.json"))
     assert back.lower_bounds_ == gm.lower_bounds_
+
+
+def test_feature_names_round_trip(tmp_path):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(60, 3)), columns=["x", "y", "z"])
+    gm = emclust.GaussianMixture(2, random_state=0).fit(frame)
+    emclust.save(gm, tmp_path / "g.json")
+    content = json.loads((tmp_path / "g.json").read_text())
+    assert content["format_version"] == 2
+    back = emclust.load(tmp_path / "g.json")
+    assert list(back.feature_names_in_) == ["x", "y", "z"]
+    np.testing.assert_array_equal(back.predict(frame), gm.predict(frame))
+    # Names that do not match the features are refused by name.
+    content["attributes"]["feature_names_in_"] = ["x", "x", "z"]
+    body = {k: content[k] for k in ("kind", "dtype", "params", "attributes")}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    content["checksum"] = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    (tmp_path / "bad.json").write_text(json.dumps(content))
+    with pytest.raises(ValueError, match="feature_names_in_ must be distinct"):
+        emclust.load(tmp_path / "bad.json")

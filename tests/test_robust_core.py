@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from emclust import _core
 
-MAX_THREADS = 1024  # the documented bound (README, parallel.hpp)
+MAX_THREADS = 1024  # the documented bound (docs: Gaussian mixtures; parallel.hpp)
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +33,14 @@ def _fit_quietly(est, *args, **kwargs):
 
 def test_the_thread_bound_is_the_documented_one():
     assert _core.MAX_THREADS == MAX_THREADS
-    readme = Path(__file__).resolve().parents[1] / "README.md"
-    if readme.is_file():
-        assert f"at most {MAX_THREADS}" in readme.read_text(encoding="utf-8")
+    page = (
+        Path(__file__).resolve().parents[1]
+        / "docs"
+        / "user_guide"
+        / "gaussian_mixture.md"
+    )
+    if page.is_file():
+        assert f"at most {MAX_THREADS}" in page.read_text(encoding="utf-8")
 
 
 ESTIMATORS = {
@@ -88,6 +93,9 @@ _CHILD = textwrap.dedent(
     import os, resource, sys
     import numpy as np
     import emclust
+    # Imported before the limits (emclust imports its estimators, and
+    # scikit-learn with them, on first use): the limits are for the threads.
+    GaussianMixture = emclust.GaussianMixture
 
     limit = sys.argv[1]
     X = np.random.default_rng(0).normal(size=(2000, 2))
@@ -100,7 +108,7 @@ _CHILD = textwrap.dedent(
         os.setgid(65534)
         os.setuid(65534)
         resource.setrlimit(resource.RLIMIT_NPROC, (64, 64))
-    gm = emclust.GaussianMixture(2, random_state=0, n_threads=1000)
+    gm = GaussianMixture(2, random_state=0, n_threads=1000)
     for attempt in range(3):  # and the process stays usable afterwards
         try:
             gm.fit(X)
@@ -108,7 +116,7 @@ _CHILD = textwrap.dedent(
             print(type(exc).__name__, exc, flush=True)
         else:
             print("fitted", flush=True)
-    print("alive", emclust.GaussianMixture(2, random_state=0, n_threads=1).fit(X).converged_)
+    print("alive", GaussianMixture(2, random_state=0, n_threads=1).fit(X).converged_)
     """
 )
 

@@ -1,38 +1,64 @@
 """emclust: clustering with the EM algorithm on a multithreaded C++ core."""
 
-from . import datasets
+import importlib
+
 from ._version import __version__
-from .estimators.bernoulli_mixture import BernoulliMixture
-from .estimators.gaussian_mixture import GaussianMixture
-from .estimators.kmeans import KMeans, KMedians, k_means
-from .estimators.minibatch_kmeans import MiniBatchKMeans
-from .exceptions import ConvergenceWarning, NotFittedError
-from .io import load, save
-from .models.algebra import mixture_moments, sum_of_mixtures
-from .models.bernoulli import BernoulliStatistics, bernoulli_statistics
-from .models.gaussian import GaussianStatistics, e_step, gmm_statistics, m_step
-from .models.kmeans import (
-    KMeansStatistics,
-    RelocationCandidates,
-    kmeans_plusplus,
-    kmeans_relocation_candidates,
-    kmeans_statistics,
-)
+
+# Every public name, by the module that defines it. They are imported on first
+# use (PEP 562): scikit-learn alone takes most of a second to import, and
+# `emclust --version` or `--help` should not wait for it.
+_LAZY = {
+    "datasets": None,
+    "reference": None,
+    "BayesianGaussianMixture": ".estimators.bayesian_mixture",
+    "BernoulliMixture": ".estimators.bernoulli_mixture",
+    "GaussianMixture": ".estimators.gaussian_mixture",
+    "KMeans": ".estimators.kmeans",
+    "KMedians": ".estimators.kmeans",
+    "k_means": ".estimators.kmeans",
+    "MiniBatchKMeans": ".estimators.minibatch_kmeans",
+    "ConvergenceWarning": ".exceptions",
+    "NotFittedError": ".exceptions",
+    "load": ".io",
+    "save": ".io",
+    "mixture_moments": ".models.algebra",
+    "sum_of_mixtures": ".models.algebra",
+    "BernoulliStatistics": ".models.bernoulli",
+    "ConjugatePrior": ".models.prior",
+    "bernoulli_statistics": ".models.bernoulli",
+    "GaussianStatistics": ".models.gaussian",
+    "e_step": ".models.gaussian",
+    "gmm_statistics": ".models.gaussian",
+    "m_step": ".models.gaussian",
+    "KMeansStatistics": ".models.kmeans",
+    "RelocationCandidates": ".models.kmeans",
+    "kmeans_plusplus": ".models.kmeans",
+    "kmeans_relocation_candidates": ".models.kmeans",
+    "kmeans_statistics": ".models.kmeans",
+}
 
 
 def __getattr__(name):
-    # The pure-NumPy reference is imported on first use only: the native
-    # estimators never need it.
-    if name == "reference":
-        import importlib
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _LAZY[name]
+    if module is None:  # a submodule
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
 
-        return importlib.import_module(".reference", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [
+    "BayesianGaussianMixture",
     "BernoulliMixture",
     "BernoulliStatistics",
+    "ConjugatePrior",
     "ConvergenceWarning",
     "GaussianMixture",
     "GaussianStatistics",

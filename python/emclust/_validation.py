@@ -23,6 +23,14 @@ FLOAT_DTYPES = (np.float64, np.float32)
 _FLOAT_DTYPE_OBJECTS = (np.dtype(np.float64), np.dtype(np.float32))
 
 
+def plain(value):
+    """A value as a message shows it: numpy scalars as the Python numbers and
+    strings they hold (1.5, not np.float64(1.5), under NumPy 2's reprs)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
 def _array_options(allow_nan, accept_sparse, min_samples, dtype=None):
     return {
         "dtype": list(FLOAT_DTYPES) if dtype is None else dtype,
@@ -199,7 +207,7 @@ def check_binary_csr(X, name="X"):
         first = int(np.flatnonzero(bad)[0])
         row = int(np.searchsorted(X.indptr, first, side="right") - 1)
         raise ValueError(
-            f"{name} must be binary (every entry 0 or 1), got {X.data[first]!r} at "
+            f"{name} must be binary (every entry 0 or 1), got {plain(X.data[first])} at "
             f"[{row}, {X.indices[first]}]"
         )
     return X
@@ -274,7 +282,7 @@ def check_binary_values(arr, name="X", row_offset=0, allow_nan=False):
         if not ok.all():
             i, j = np.argwhere(~ok)[0]
             raise ValueError(
-                f"{name} must be binary (every entry 0 or 1), got {part[i, j]!r} at "
+                f"{name} must be binary (every entry 0 or 1), got {plain(part[i, j])} at "
                 f"[{row_offset + start + i}, {j}]"
             )
 
@@ -371,7 +379,7 @@ def check_float(value, name, *, minimum=None):
 
 def check_choice(value, name, choices):
     if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+        raise ValueError(f"{name} must be one of {sorted(choices)}, got {plain(value)}")
     return value
 
 

@@ -41,7 +41,7 @@ def load_faithful():
 
     Returns
     -------
-    X : ndarray of shape (272, 2), dtype float64
+    ndarray of shape (272, 2), dtype float64
         Eruption duration (minutes) and waiting time to the next eruption
         (minutes).
     """

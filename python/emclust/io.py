@@ -18,6 +18,7 @@ half-written model.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import math
 from pathlib import Path
@@ -36,7 +37,11 @@ from .models.gaussian import (
 )
 
 FORMAT = "emclust-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Version 2 adds the optional feature_names_in_ (a model fitted on named
+# columns); a file without them is written as version 1, which every reader
+# of version 1 takes.
+_NAMES_VERSION = 2
 
 _ARRAY_DTYPES = ("float64", "float32", "int64")
 _COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -69,6 +74,24 @@ _FITTED = {
         "probabilities_": "array",
         **_MIXTURE_TRACE,
     },
+    # The whole variational state and the priors: what inference and a
+    # warm-started fit need. weight_concentration_ of the Dirichlet process
+    # (a pair of arrays) is stored as one array of shape (2, n_components).
+    "BayesianGaussianMixture": {
+        "weights_": "array",
+        "means_": "array",
+        "covariances_": "array",
+        "precisions_cholesky_": "array",
+        "weight_concentration_": "array",
+        "mean_precision_": "array",
+        "degrees_of_freedom_": "array",
+        "weight_concentration_prior_": "float",
+        "mean_precision_prior_": "float",
+        "mean_prior_": "array",
+        "degrees_of_freedom_prior_": "float",
+        "covariance_prior_": "array",
+        **_MIXTURE_TRACE,
+    },
 }
 # The array whose dtype is the model's dtype.
 _MAIN_ARRAY = {
@@ -77,8 +100,20 @@ _MAIN_ARRAY = {
     "KMedians": "cluster_centers_",
     "MiniBatchKMeans": "cluster_centers_",
     "BernoulliMixture": "probabilities_",
+    "BayesianGaussianMixture": "means_",
 }
 KINDS = tuple(_FITTED)
+
+# kind -> the module that defines its estimator, imported by load when that
+# estimator has not registered yet.
+_HOMES = {
+    "GaussianMixture": "emclust.estimators.gaussian_mixture",
+    "KMeans": "emclust.estimators.kmeans",
+    "KMedians": "emclust.estimators.kmeans",
+    "MiniBatchKMeans": "emclust.estimators.minibatch_kmeans",
+    "BernoulliMixture": "emclust.estimators.bernoulli_mixture",
+    "BayesianGaussianMixture": "emclust.estimators.bayesian_mixture",
+}
 
 # kind -> estimator class; the estimators register themselves (register_kind),
 # so that this module never imports one.
@@ -164,6 +199,9 @@ def to_dict(model):
         else:
             params[name] = encoded
     attributes = {"n_features_in_": int(model.n_features_in_)}
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        attributes["feature_names_in_"] = [str(v) for v in names]
     for name, how in _FITTED[kind].items():
         value = getattr(model, name)
         if how == "array":
@@ -184,7 +222,7 @@ def to_dict(model):
     }
     header = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": _NAMES_VERSION if names is not None else 1,
         "emclust_version": __version__,
     }
     if dropped:
@@ -207,7 +245,8 @@ def save(model, path):
 
     Returns
     -------
-    path : pathlib.Path
+    pathlib.Path
+        The file written.
     """
     path = Path(path)
     text = json.dumps(to_dict(model), indent=1, allow_nan=False) + "\n"
@@ -290,6 +329,20 @@ def _decode_int(value, name, minimum=0):
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         _fail(f"{name} must be an integer >= {minimum}, got {_show(value)}")
     return value
+
+
+def _decode_names(value, d):
+    """feature_names_in_: None, or d distinct strings (an object array, as
+    scikit-learn stores them)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        _fail("feature_names_in_ must be a list of strings")
+    if len(value) != d:
+        _fail(f"feature_names_in_ has {len(value)} names for {d} features")
+    if len(set(value)) != d:
+        _fail("feature_names_in_ must be distinct")
+    return np.array(value, dtype=object)
 
 
 def _decode_array(value, name, shape):
@@ -420,12 +473,34 @@ def _bernoulli_attributes(params, raw, d):
     return a
 
 
+def _bayesian_attributes(params, raw, d):
+    a = _gaussian_attributes(params, raw, d)
+    k, ct = params["n_components"], params["covariance_type"]
+    dp = params.get("weight_concentration_prior_type") == "dirichlet_process"
+    shapes = {
+        "weight_concentration_": (2, k) if dp else (k,),
+        "mean_precision_": (k,),
+        "degrees_of_freedom_": () if ct == "tied" else (k,),
+        "mean_prior_": (d,),
+        "covariance_prior_": {"full": (d, d), "tied": (d, d), "diag": (d,)}.get(ct, ()),
+    }
+    for name, shape in shapes.items():
+        a[name] = _decode_array(raw[name], name, shape)
+    positive = ("weight_concentration_", "mean_precision_", "degrees_of_freedom_")
+    if any((a[name] <= 0).any() for name in positive):
+        _fail(f"{', '.join(positive)} must be positive")
+    if (a["degrees_of_freedom_"] <= d - 1).any():
+        _fail(f"degrees_of_freedom_ must be > n_features - 1 = {d - 1}")
+    return a
+
+
 _ARRAYS = {
     "GaussianMixture": _gaussian_attributes,
     "KMeans": _centroid_attributes,
     "KMedians": _centroid_attributes,
     "MiniBatchKMeans": _centroid_attributes,
     "BernoulliMixture": _bernoulli_attributes,
+    "BayesianGaussianMixture": _bayesian_attributes,
 }
 
 
@@ -479,6 +554,11 @@ def from_dict(content):
     body = {k: content[k] for k in ("kind", "dtype", "params", "attributes")}
     if _checksum(body) != content["checksum"]:
         _fail("checksum mismatch: the file was changed after it was written")
+    if kind not in _REGISTRY:
+        # The estimators register when their module is imported, and the
+        # package imports its estimators on first use: reading a model file
+        # may be the first use. By name, so that io keeps below them.
+        importlib.import_module(_HOMES[kind])
     cls = _REGISTRY.get(kind)
     if cls is None:
         _fail(f"this emclust version has no {kind}")
@@ -488,9 +568,12 @@ def from_dict(content):
     if not isinstance(raw, dict):
         _fail("attributes must be an object")
     expected = {"n_features_in_", *_FITTED[kind]}
+    if version >= _NAMES_VERSION and "feature_names_in_" in raw:
+        expected.add("feature_names_in_")
     if set(raw) != expected:
         _fail(f"attributes must be exactly {sorted(expected)}, got {sorted(raw)}")
     d = _decode_int(raw["n_features_in_"], "n_features_in_", minimum=1)
+    names = _decode_names(raw.get("feature_names_in_"), d)
     attributes = _ARRAYS[kind](params, raw, d)
     for name, how in _FITTED[kind].items():
         if how == "int":
@@ -533,6 +616,10 @@ def from_dict(content):
     for name, value in attributes.items():
         setattr(model, name, value)
     model.n_features_in_ = d
+    if names is not None:
+        model.feature_names_in_ = names
+    if kind == "BayesianGaussianMixture":
+        model._from_model_file()
     if kind == "GaussianMixture":
         chol = model.precisions_cholesky_
         model.precisions_ = precisions_from_cholesky(
@@ -547,10 +634,11 @@ def load(path):
     Parameters
     ----------
     path : str or os.PathLike
+        The model file.
 
     Returns
     -------
-    model : GaussianMixture, KMeans, KMedians, MiniBatchKMeans or BernoulliMixture
+    GaussianMixture, KMeans, KMedians, MiniBatchKMeans or BernoulliMixture
         The fitted estimator, predicting exactly as the one that was saved.
 
     Raises

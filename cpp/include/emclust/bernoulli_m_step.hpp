@@ -16,9 +16,10 @@
 
 namespace emclust {
 
-/// The bounds theta is finally clipped to: [kThetaFloor, 1 - kThetaFloor].
-/// With alpha > 0 they bind only when alpha is below ~1e-10 of a component's
-/// weight; with alpha = 0 they keep log theta and log(1 - theta) finite.
+/// The bounds theta is finally clipped to in float64: [kThetaFloor,
+/// 1 - kThetaFloor]. With alpha > 0 they bind only when alpha is below ~1e-10
+/// of a component's weight; with alpha = 0 they keep log theta and
+/// log(1 - theta) finite.
 inline constexpr double kThetaFloor = 1e-10;
 
 /// Added to every N_k before dividing, as in the Gaussian M-step (scikit-
@@ -28,10 +29,19 @@ constexpr double bernoulli_component_eps() {
     return 10.0 * static_cast<double>(std::numeric_limits<T>::epsilon());
 }
 
+/// The clip bound for the data type whose component eps is `nk_eps` (every
+/// caller passes bernoulli_component_eps<T>()): kThetaFloor in float64, and
+/// in float32 half its machine epsilon, 2^-24, because the fitted theta is
+/// stored in X's type and 1 - 1e-10 rounds to 1.0f, a theta the E-step
+/// must refuse. 1 - 2^-24 is the float32 number just below 1.
+constexpr double theta_floor(double nk_eps) {
+    return std::max(kThetaFloor, nk_eps / 20.0);
+}
+
 /// Parameters from statistics, with additive (Laplace) smoothing:
 ///   N_k     = sum_i w_i g_ik + eps
 ///   pi_k    = N_k / sum_j N_j
-///   theta_kd = clip((S_kd + alpha) / (N_k + 2 alpha), kThetaFloor, 1 - kThetaFloor),
+///   theta_kd = clip((S_kd + alpha) / (N_k + 2 alpha), floor, 1 - floor),
 /// the maximum a posteriori estimate under a Beta(1 + alpha, 1 + alpha) prior
 /// on every theta_kd (alpha = 0: the maximum-likelihood theta = S / N).
 /// @param st statistics with K components and d features  @return (K), (K, d)
@@ -44,11 +54,12 @@ inline BernoulliMixtureParams bernoulli_m_step(const BernoulliStatistics& st,
     const Eigen::VectorXd nk = st.resp_sum.array() + eps;
     p.weights = nk / nk.sum();
     p.probabilities.resize(k, st.n_features());
+    const double floor = theta_floor(eps);
     for (Index c = 0; c < k; ++c) {
         const double denominator = nk[c] + 2.0 * alpha;
         p.probabilities.row(c) = ((st.x_sum.row(c).array() + alpha) / denominator)
-                                     .min(1.0 - kThetaFloor)
-                                     .max(kThetaFloor);
+                                     .min(1.0 - floor)
+                                     .max(floor);
     }
     if (!p.probabilities.allFinite() || !p.weights.allFinite())
         throw NumericalError("the Bernoulli M-step produced NaN; check sample_weight");

@@ -53,11 +53,12 @@ struct BernoulliMissingStatistics {
 inline BernoulliMixtureParams bernoulli_missing_m_step(
     const BernoulliMissingStatistics& st, double alpha, double eps) {
     BernoulliMixtureParams p = bernoulli_m_step(st.base, alpha, eps);
+    const double floor = theta_floor(eps);
     for (Index c = 0; c < p.n_components(); ++c) {
         p.probabilities.row(c) = ((st.base.x_sum.row(c).array() + alpha) /
                                   (st.observed_sum.row(c).array() + eps + 2.0 * alpha))
-                                     .min(1.0 - kThetaFloor)
-                                     .max(kThetaFloor);
+                                     .min(1.0 - floor)
+                                     .max(floor);
     }
     if (!p.probabilities.allFinite())
         throw NumericalError("the Bernoulli M-step produced NaN; check sample_weight");

@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
 import numpy as np
 
-from ._errors import CLIError
+from ._errors import CLIError, OptionError
 from ._output import write_file
 
 # Fields read as missing values (case-insensitive), besides an empty field.
@@ -35,6 +36,12 @@ class Dataset:
     # X is a read-only memory map of a .npy file larger than the memory
     # budget: fits read it in row blocks and summaries are taken block by block.
     mapped: bool = False
+    # What the reader decided on its own (a skipped index column), for the
+    # command to report on standard error.
+    notes: list = field(default_factory=list)
+    # The columns have names of the file's own (a CSV header, Parquet), not
+    # positions: a model fitted on them stores them and predict matches them.
+    named: bool = False
 
     def describe(self):
         shape = f"{self.n_rows} rows x {self.X.shape[1]} columns"
@@ -51,6 +58,7 @@ def read_data(
     header=None,
     missing="error",
     map_over=None,
+    delimiter=None,
 ):
     """Read DATA for a command; every problem becomes a one-line CLIError.
 
@@ -69,6 +77,9 @@ def read_data(
     header : bool, optional
         Whether a CSV file starts with a header line; None guesses it (a
         header is a first line with a field that is not a number).
+    delimiter : str, optional
+        The field separator of a text table; None sniffs it from the first
+        lines (one of , tab ; | or white space).
     map_over : int, optional
         A float32 or float64 .npy file of more bytes than this (and no
         --columns) is memory-mapped instead of read: X is then a read-only
@@ -84,6 +95,9 @@ def read_data(
         raise CLIError(
             f"{path} looks like a model file; DATA must be CSV, .npy or Parquet"
         )
+    notes, named = [], False
+    if delimiter is not None and suffix in (".npy", ".parquet", ".pq"):
+        raise CLIError(f"--delimiter applies to text tables, not to {p.suffix} files")
     if suffix == ".npy":
         mapped = _map_npy(p, columns, map_over)
         if mapped is not None:
@@ -91,8 +105,9 @@ def read_data(
         X, names = _read_npy(p, columns)
     elif suffix in (".parquet", ".pq"):
         X, names = _read_parquet(p, columns)
+        named = True
     else:
-        X, names = _read_csv(p, columns, header)
+        X, names, notes, named = _read_csv(p, columns, header, delimiter)
     n_rows = X.shape[0]
     if n_rows == 0:
         raise CLIError(f"{path} has no data rows")
@@ -104,7 +119,9 @@ def read_data(
                 f"{path}: infinite values in {infinite.size} row(s), first in data "
                 f"row {infinite[0]}"
             )
-        return Dataset(np.ascontiguousarray(X), names, str(path), n_rows)
+        return Dataset(
+            np.ascontiguousarray(X), names, str(path), n_rows, notes=notes, named=named
+        )
     bad = ~np.isfinite(X).all(axis=1)
     kept = None
     if bad.any():
@@ -122,7 +139,15 @@ def read_data(
         X = X[kept]
         if X.shape[0] == 0:
             raise CLIError(f"{path}: every row has NaN or missing values")
-    return Dataset(np.ascontiguousarray(X), names, str(path), n_rows, kept)
+    return Dataset(
+        np.ascontiguousarray(X),
+        names,
+        str(path),
+        n_rows,
+        kept,
+        notes=notes,
+        named=named,
+    )
 
 
 def _select(spec, names, source):
@@ -293,7 +318,7 @@ def _is_number(field):
     return True
 
 
-def _read_csv(path, columns, header):
+def _read_csv(path, columns, header, delimiter=None):
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             text = f.read()
@@ -305,7 +330,14 @@ def _read_csv(path, columns, header):
     first = next((line for line in lines if line.strip()), None)
     if first is None:
         raise CLIError(f"{path} is empty")
-    delimiter = next((c for c in ",\t;" if c in first), None)
+    if delimiter is None:
+        delimiter = sniff_delimiter(lines)
+    elif delimiter == "\\t":
+        delimiter = "\t"
+    elif len(delimiter) != 1 or delimiter in '\n\r"':
+        raise OptionError(
+            f"--delimiter must be one character (or \\t for a tab); got {delimiter!r}"
+        )
     fields = _split(first, delimiter)
     if header is None:
         header = not all(_is_number(v) for v in fields)
@@ -313,8 +345,10 @@ def _read_csv(path, columns, header):
         raise CLIError(f"{path} has a header line but no data rows")
     ncols = len(fields)
     names = [v.strip() for v in fields] if header else [str(i) for i in range(ncols)]
+    notes = []
+    skip_index = header and ncols > 1 and names[0] == "" and columns is None
     idx = _select(columns, names, str(path))
-    use = idx if idx is not None else list(range(ncols))
+    use = idx if idx is not None else list(range(int(skip_index), ncols))
     try:
         # Fast path (C parser); any irregularity falls back to the careful
         # parser below, which says exactly what is wrong.
@@ -333,7 +367,38 @@ def _read_csv(path, columns, header):
         X = _parse_rows(lines, delimiter, header, ncols, use, names, path)
     if X.shape[0] == 0:
         X = np.empty((0, len(use)))
-    return X, [names[i] for i in use]
+    if skip_index:
+        # pandas' to_csv writes the row index as a first column with an empty
+        # name: it numbers the rows and is no feature.
+        notes.append(
+            f"{path}: skipped the first column, which has no name (a row index "
+            "as pandas writes it); choose columns with --columns to keep it"
+        )
+    return X, [names[i] for i in use], notes, bool(header)
+
+
+# Separators tried, most common first; white space when none fits.
+_DELIMITERS = (",", "\t", ";", "|")
+
+
+def sniff_delimiter(lines, n_lines=20):
+    """The separator that splits the first lines into one and the same
+    number of fields (more than one); the most fields wins, then the order of
+    _DELIMITERS. A ";" file with decimal commas ("1,5;2,0") splits evenly on
+    ";" only, so it is read right."""
+    sample = [line for line in lines if line.strip()][:n_lines]
+    best, best_count = None, 1
+    for d in _DELIMITERS:
+        if d not in sample[0]:
+            continue
+        counts = {len(_split(line, d)) for line in sample}
+        if len(counts) == 1 and (count := counts.pop()) > best_count:
+            best, best_count = d, count
+    if best is None:
+        # No consistent separator: the first one present, as before, so that
+        # the parser names the line whose field count differs.
+        best = next((d for d in _DELIMITERS if d in sample[0]), None)
+    return best
 
 
 def _split(line, delimiter):
@@ -367,10 +432,22 @@ def _parse_rows(lines, delimiter, header, ncols, use, names, path):
                     continue
                 raise CLIError(
                     f"column {names[j]!r} of {path} is not numeric (line {lineno} has "
-                    f"{v!r}); choose numeric columns with --columns"
+                    f"{v!r}){_likely_cause(v, delimiter)}"
                 ) from None
         rows.append(row)
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(use))
+
+
+def _likely_cause(value, delimiter):
+    if re.fullmatch(r"[+-]?\d+,\d*", value):
+        return (
+            "; it looks like a decimal comma: emclust reads '.' as the decimal "
+            "mark, so convert the file, or if its fields are separated by ';' "
+            "pass --delimiter ';'"
+        )
+    if delimiter is None and any(c in value for c in ",;|\t"):
+        return "; the fields may be separated by another character: pass --delimiter"
+    return "; choose numeric columns with --columns, or pass --delimiter"
 
 
 def write_table(path, columns, values, kept=None):

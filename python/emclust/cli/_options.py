@@ -10,7 +10,7 @@ import click
 import emclust
 
 from .._core import MAX_THREADS
-from ._errors import CLIError
+from ._errors import CLIError, OptionError
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 MODELS = {
@@ -67,6 +67,13 @@ data_options = _stack(
         "--header/--no-header",
         default=None,
         help="Whether a CSV file starts with column names [default: guessed].",
+    ),
+    click.option(
+        "--delimiter",
+        metavar="CHAR",
+        default=None,
+        help="Field separator of a text table, e.g. ';' or '\\t' "
+        "[default: sniffed from , tab ; | and white space].",
     ),
 )
 
@@ -138,7 +145,7 @@ def estimator(model, k, **options):
         if value is None:
             continue
         if name not in accepted:
-            raise CLIError(
+            raise OptionError(
                 f"{_FLAGS.get(name, name)} does not apply to --model {model}"
             )
         kw[name] = value
@@ -171,24 +178,27 @@ def warn(messages, quiet):
 
 
 def parse_k_range(text):
-    """'3', '1..10' or '2,4,8' -> sorted list of distinct ints >= 1."""
+    """'3', '1..10', '1-10' or '2,4,8' -> sorted list of distinct ints >= 1."""
     try:
-        if ".." in text:
-            lo, hi = (int(v) for v in text.split("..", 1))
+        sep = ".." if ".." in text else "-" if "-" in text.strip().lstrip("-") else None
+        if sep is not None:
+            lo, hi = (int(v) for v in text.strip().split(sep, 1))
             ks = _k_range(lo, hi, text)
         else:
             ks = [int(v) for v in text.split(",")]
     except ValueError:
-        raise CLIError(f"-k must look like 3, 1..10 or 2,4,8; got {text!r}") from None
+        raise OptionError(
+            f"-k must look like 3, 1..10, 1-10 or 2,4,8; got {text!r}"
+        ) from None
     if not ks or min(ks) < 1:
-        raise CLIError(f"-k needs values >= 1; got {text!r}")
+        raise OptionError(f"-k needs values >= 1; got {text!r}")
     return sorted(set(ks))
 
 
 def _k_range(lo, hi, text):
     # Checked before range() is listed: -k 1..3000000000 would fill the memory.
     if hi > INT_MAX or hi - lo >= _MAX_KS:
-        raise CLIError(
+        raise OptionError(
             f"-k must list at most {_MAX_KS} values, each <= {INT_MAX}; got {text!r}"
         )
     return list(range(lo, hi + 1))
@@ -199,13 +209,13 @@ def int_list(text, name, minimum=1, maximum=INT_MAX):
     try:
         values = [int(float(v)) for v in str(text).split(",")]
     except (ValueError, OverflowError):  # int(float("inf")) overflows
-        raise CLIError(
+        raise OptionError(
             f"{name} must be integers separated by commas; got {text!r}"
         ) from None
     if min(values) < minimum:
-        raise CLIError(f"{name} values must be >= {minimum}; got {text!r}")
+        raise OptionError(f"{name} values must be >= {minimum}; got {text!r}")
     if max(values) > maximum:
-        raise CLIError(f"{name} values must be <= {maximum}; got {text!r}")
+        raise OptionError(f"{name} values must be <= {maximum}; got {text!r}")
     return values
 
 

@@ -9,7 +9,6 @@ import click
 import numpy as np
 
 import emclust
-import emclust.reference
 
 from .. import _benchmark
 from .._core import MAX_THREADS

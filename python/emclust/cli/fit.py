@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from importlib.resources import files
 
 import click
@@ -11,7 +12,6 @@ import numpy as np
 
 import emclust
 
-from ..drivers.streaming import BernoulliModel, GaussianModel, exact_block_rows
 from . import _plot, _progress, cli
 from ._data import read_data, write_table
 from ._errors import CLIError
@@ -90,9 +90,38 @@ def _summary_blockwise(model, X, want_labels):
     return out, np.concatenate(parts) if want_labels else None
 
 
+def columns_by_name(model, ds):
+    """DATA's columns in the order of the model's feature names: a model
+    fitted on a file with a header predicts a file with the same header in any
+    column order, and refuses one whose names differ."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None or not ds.named:
+        return ds.X
+    names = [str(v) for v in names]
+    if ds.names == names:
+        return ds.X
+    missing = [n for n in names if n not in ds.names]
+    extra = [n for n in ds.names if n not in names]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"lacks the model's column(s) {', '.join(missing)}")
+        if extra:
+            parts.append(
+                f"has column(s) {', '.join(extra)} the model was not fitted on"
+            )
+        raise CLIError(
+            f"{ds.source} {' and '.join(parts)} (the model's columns: "
+            f"{', '.join(names)}); choose them with --columns"
+        )
+    return np.ascontiguousarray(ds.X[:, [ds.names.index(n) for n in names]])
+
+
 def _row_blocks(est, X):
     """X (a memory map) as the core's own row chunks for a mixture, which
     block EM adds in the in-memory fit's order; other models take X whole."""
+    from ..drivers.streaming import BernoulliModel, GaussianModel, exact_block_rows
+
     if isinstance(est, emclust.GaussianMixture):
         model = GaussianModel(est.covariance_type)
     elif isinstance(est, emclust.BernoulliMixture):
@@ -154,8 +183,8 @@ def run_fit(data, est, *, output, labels_path, plot, quiet, progress, as_json, n
         X = _row_blocks(est, data.X) if data.mapped else data.X
         display = _progress.FitProgress(shown, n_init, delay=delay, every=progress)
     with display as cb:
-        warnings = fit_model(est, X, cb)
-    warn(warnings, quiet)
+        caught = fit_model(est, X, cb)
+    warn(caught, quiet)
     s, labels = summary(
         est,
         data.X,
@@ -163,6 +192,11 @@ def run_fit(data, est, *, output, labels_path, plot, quiet, progress, as_json, n
         want_labels=bool(labels_path or plot),
     )
     if output:
+        if data.named and len(set(data.names)) == len(data.names):
+            # As scikit-learn records a DataFrame's columns, after the
+            # summary's predictions on the array: the model file keeps them,
+            # and predict matches a file's columns to them by name.
+            est.feature_names_in_ = np.array(data.names, dtype=object)
         try:
             emclust.save(est, output)
         except OSError as exc:
@@ -288,6 +322,7 @@ def fit(
     drop_nan,
     missing,
     header,
+    delimiter,
     output,
     labels_path,
     plot,
@@ -305,7 +340,9 @@ def fit(
         header=header,
         missing=missing,
         map_over=memory_budget << 20,
+        delimiter=delimiter,
     )
+    warn(ds.notes, quiet)
     est = estimator(
         model,
         k,
@@ -351,7 +388,16 @@ def fit(
 @threads_option
 @data_options
 def predict(
-    model_file, data, proba, output, threads, columns, drop_nan, missing, header
+    model_file,
+    data,
+    proba,
+    output,
+    threads,
+    columns,
+    drop_nan,
+    missing,
+    header,
+    delimiter,
 ):
     """Label every row of DATA with the cluster of a saved MODEL."""
     model = load_model(model_file)
@@ -359,17 +405,30 @@ def predict(
         raise CLIError(
             f"--proba needs a mixture model; {type(model).__name__} gives hard labels only"
         )
-    ds = read_data(data, columns, drop_nan=drop_nan, header=header, missing=missing)
-    if ds.X.shape[1] != model.n_features_in_:
+    ds = read_data(
+        data,
+        columns,
+        drop_nan=drop_nan,
+        header=header,
+        missing=missing,
+        delimiter=delimiter,
+    )
+    warn(ds.notes, False)
+    X = columns_by_name(model, ds)
+    if X.shape[1] != model.n_features_in_:
         raise CLIError(
-            f"{ds.source} has {ds.X.shape[1]} columns but the model was fitted on "
+            f"{ds.source} has {X.shape[1]} columns but the model was fitted on "
             f"{model.n_features_in_}; choose them with --columns"
         )
     if threads is not None:
         model.n_threads = threads
-    labels = model.predict(ds.X)
+    with warnings.catch_warnings():
+        # The columns were matched by name above; scikit-learn's check of
+        # the names only sees that X is an array.
+        warnings.filterwarnings("ignore", "X does not have valid feature names")
+        labels = model.predict(X)
+        p = model.predict_proba(X) if proba else None
     if proba:
-        p = model.predict_proba(ds.X)
         columns_out = ["label"] + [f"p{j}" for j in range(p.shape[1])]
         table = np.column_stack([labels.astype(object), p.astype(object)])
         write_table(output, columns_out, table, ds.kept)

@@ -107,6 +107,7 @@ def select(
     drop_nan,
     missing,
     header,
+    delimiter,
     output,
     plot,
     as_json,
@@ -118,7 +119,15 @@ def select(
     types = _covariance_types(covariance_types)
     if plot:
         _plot.require_matplotlib()
-    ds = read_data(data, columns, drop_nan=drop_nan, header=header, missing=missing)
+    ds = read_data(
+        data,
+        columns,
+        drop_nan=drop_nan,
+        header=header,
+        missing=missing,
+        delimiter=delimiter,
+    )
+    warn(ds.notes, quiet)
     check_k(max(ks), ds)
     options = {
         "n_init": n_init,

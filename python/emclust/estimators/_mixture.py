@@ -78,9 +78,11 @@ class MixtureMixin(CachedParamValidation, DensityMixin, BaseEstimator):
         return tags
 
     def impute(self, X):
-        """X with every missing (NaN) entry replaced by its conditional mean
-        under the fitted mixture, Σ_k γ_k E[x_m | x_o, k], where γ are the
-        responsibilities given the row's observed entries.
+        """Return X with every missing (NaN) entry filled by its conditional mean.
+
+        Under the fitted mixture a missing entry x_m becomes
+        Σ_k γ_k E[x_m | x_o, k], where γ are the responsibilities given the
+        row's observed entries x_o.
 
         Parameters
         ----------
@@ -108,7 +110,24 @@ class MixtureMixin(CachedParamValidation, DensityMixin, BaseEstimator):
             )
 
     def fit_predict(self, X, y=None, sample_weight=None):
-        """Fit, then return the component of every sample (as ``fit(X).predict(X)``)."""
+        """Fit, then return the component of every sample.
+
+        The same as ``fit(X, sample_weight=sample_weight).predict(X)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data, one row per sample (a Dask array gives a lazy result).
+        y : None
+            Ignored; present for scikit-learn's API.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights, as in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The most probable component of every sample.
+        """
         if is_block_source(X):
             raise TypeError(
                 "fit_predict needs X as one array; fit the blocks, then predict "
@@ -120,7 +139,18 @@ class MixtureMixin(CachedParamValidation, DensityMixin, BaseEstimator):
         return self._infer(X, "predict", validated=True)
 
     def save(self, path):
-        """Write the fitted model to a JSON model file (see ``emclust.load``)."""
+        """Write the fitted model to a JSON model file (see ``emclust.load``).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write, atomically.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
         return io.save(self, path)
 
     def _infer(self, X, what, validated=False):
@@ -159,22 +189,70 @@ class MixtureMixin(CachedParamValidation, DensityMixin, BaseEstimator):
         return float(total[0]), float(total[1])
 
     def predict(self, X):
-        """Most probable component of each sample, shape (n_samples,)."""
+        """Return the most probable component of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data, one row per sample (a Dask array gives a lazy result).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The component of largest responsibility.
+        """
         return self._infer(X, "predict")
 
     def predict_proba(self, X):
-        """Responsibilities, shape (n_samples, n_components)."""
+        """Return the responsibilities: each component's posterior probability.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data, one row per sample (a Dask array gives a lazy result).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            Rows sum to 1.
+        """
         return self._infer(X, "predict_proba")
 
     def score_samples(self, X):
-        """log p(x_i) under the mixture, shape (n_samples,)."""
+        """Return the log-density log p(x_i) of each sample under the mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data, one row per sample (a Dask array gives a lazy result).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The log-densities (marginalised over missing entries).
+        """
         return self._infer(X, "score_samples")
 
     def score(self, X, y=None, sample_weight=None):
-        """(Weighted) mean log-likelihood per sample.
+        """Return the (weighted) mean log-likelihood per sample.
 
-        On a Dask array: computed on the cluster by one map and one tree
-        reduction; a float, equal to the in-memory value up to rounding."""
+        On a Dask array it is computed on the cluster by one map and one tree
+        reduction, and equals the in-memory value up to rounding.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data, one row per sample; may be a Dask array.
+        y : None
+            Ignored; present for scikit-learn's API.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights; None gives every row weight 1.
+
+        Returns
+        -------
+        float
+            The mean log-likelihood.
+        """
         if is_dask_collection(X):
             ll, n = self._total_log_likelihood(X, sample_weight)
             return ll / n
@@ -192,17 +270,44 @@ class MixtureMixin(CachedParamValidation, DensityMixin, BaseEstimator):
         return float(w @ log_prob), float(w.sum())
 
     def bic(self, X, sample_weight=None):
-        """Bayesian information criterion: -2 log L + p log n (lower is better).
+        """Return the Bayesian information criterion, -2 log L + p log n.
 
-        With ``sample_weight``, log L is the weighted log-likelihood and n the
-        sum of the weights, so integer weights give the BIC of the repeated rows.
-        X may be a Dask array (then sample_weight may be one too).
+        Lower is better. With ``sample_weight``, log L is the weighted
+        log-likelihood and n the sum of the weights, so integer weights give
+        the BIC of the repeated rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data, one row per sample; may be a Dask array.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights (a Dask array when X is one).
+
+        Returns
+        -------
+        float
+            The BIC.
         """
         ll, n = self._total_log_likelihood(X, sample_weight)
         return -2.0 * ll + self._n_parameters() * np.log(n)
 
     def aic(self, X, sample_weight=None):
-        """Akaike information criterion: -2 log L + 2 p (lower is better)."""
+        """Return the Akaike information criterion, -2 log L + 2 p.
+
+        Lower is better.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data, one row per sample; may be a Dask array.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights (a Dask array when X is one).
+
+        Returns
+        -------
+        float
+            The AIC.
+        """
         ll, _ = self._total_log_likelihood(X, sample_weight)
         return -2.0 * ll + 2.0 * self._n_parameters()
 

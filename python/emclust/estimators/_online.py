@@ -8,7 +8,9 @@ their base and provide four hooks:
   alpha);
 - ``_online_validate(X, reset)``: X validated as ``fit`` validates it
   (scikit-learn's ``n_features_in_`` and feature-name checks included), as
-  a C-contiguous float array without missing values;
+  a C-contiguous float array (NaN entries only where the estimator takes
+  missing values: GaussianMixture's streaming statistics are the marginal
+  E-step's, so online EM stays exact on the observed entries);
 - ``_online_initial(X, sample_weight)``: the initial parameters drawn from
   X (``init_params`` or the given ``*_init``), as the driver's params;
 - ``_online_set(params, dtype)``: the parameters stored as fitted
@@ -67,7 +69,7 @@ class OnlineMixtureMixin:
     # -- partial_fit --
 
     def partial_fit(self, X, y=None, sample_weight=None):
-        """One step of online (stepwise) EM on the mini-batch X.
+        """Take one step of online (stepwise) EM on the mini-batch X.
 
         The first call initialises the model from X (``init_params``, or the
         given ``*_init`` parameters; a GaussianMixture with
@@ -86,13 +88,17 @@ class OnlineMixtureMixin:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Complete rows (no missing values).
-        y : ignored
+            One mini-batch. For GaussianMixture, NaN entries are missing
+            values (``missing_values=np.nan``), handled as ``fit`` does.
+        y : None
+            Ignored; present for scikit-learn's API.
         sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights; None gives every row weight 1.
 
         Returns
         -------
         self
+            The fitted estimator.
         """
         self._validate_params()
         state = getattr(self, "_online", None)

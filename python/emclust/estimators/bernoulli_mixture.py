@@ -53,9 +53,11 @@ class BernoulliMixture(OnlineMixtureMixin, MixtureMixin):
     Parameters
     ----------
     n_components : int, default=1
+        Number of mixture components.
     tol : float, default=1e-3
         EM stops when the mean log-likelihood per sample changes by less.
     max_iter : int, default=100
+        Largest number of iterations of one initialisation.
     n_init : int, default=1
         Restarts; the one with the largest final lower bound is kept.
     init_params : {"k-means++", "random", "random_from_data"}, default="k-means++"
@@ -64,6 +66,7 @@ class BernoulliMixture(OnlineMixtureMixin, MixtureMixin):
         rows is the Hamming distance), "random" from random responsibilities;
         each is followed by one M-step.
     weights_init : array-like of shape (n_components,), optional
+        Initial mixing weights; None lets ``init_params`` choose them.
     probabilities_init : array-like of shape (n_components, n_features), optional
         Starting θ, strictly between 0 and 1. With both ``weights_init`` and
         ``probabilities_init``, ``max_iter=1`` is exactly one E-step and one
@@ -84,6 +87,7 @@ class BernoulliMixture(OnlineMixtureMixin, MixtureMixin):
         when α is 0 or below ~1e-10 N_k. ``lower_bound_`` is the
         log-likelihood (without the prior's term).
     random_state : int, RandomState, Generator or None
+        Seed of the initialisation; an int gives the same fit on every platform.
     n_threads : int, optional
         Threads for the core; None uses every usable core.
     binarize : float or None, default=None
@@ -91,7 +95,7 @@ class BernoulliMixture(OnlineMixtureMixin, MixtureMixin):
         and the rest 0 before fitting and inference, as scikit-learn's
         ``BernoulliNB(binarize=t)`` (NaN stays NaN).
     missing_values : np.nan or None, default=np.nan
-        np.nan: NaN entries are missing (at random); given the component the
+        With np.nan, NaN entries are missing (at random); given the component the
         features are independent, so a missing entry drops out of the
         likelihood and out of the M-step's sums (θ_kd is the weighted mean
         over the rows that observed feature d). Inference marginalises, and
@@ -103,9 +107,9 @@ class BernoulliMixture(OnlineMixtureMixin, MixtureMixin):
         (stepwise) EM in batches of this many rows for at most ``max_iter``
         epochs (see GaussianMixture and ``partial_fit``).
     learning_offset : float, default=10.0
-        t0 of online EM's step size η_t = (t0 + t)^(−κ) (η_1 = 1).
+        The t0 of online EM's step size η_t = (t0 + t)^(−κ) (η_1 = 1).
     learning_decay : float in (0.5, 1], default=0.7
-        κ of the step size (LatentDirichletAllocation's names).
+        The κ of the step size (LatentDirichletAllocation's names).
 
     Attributes
     ----------
@@ -251,6 +255,7 @@ class BernoulliMixture(OnlineMixtureMixin, MixtureMixin):
             ``batch_size``, X is streamed by online EM (see
             GaussianMixture.fit).
         y : ignored
+            Ignored; present for scikit-learn's API.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights; an integer weight counts the row that many
             times. May be a Dask array when X is one.
@@ -263,6 +268,7 @@ class BernoulliMixture(OnlineMixtureMixin, MixtureMixin):
         Returns
         -------
         self
+            The fitted estimator.
         """
         self._fit(X, sample_weight, callback)
         return self
@@ -432,6 +438,11 @@ class BernoulliMixture(OnlineMixtureMixin, MixtureMixin):
 
     def sample(self, n_samples=1):
         """Draw samples from the fitted mixture.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to draw.
 
         Returns
         -------

@@ -67,6 +67,7 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
     Parameters
     ----------
     n_components : int, default=1
+        Number of mixture components.
     covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
     tol : float, default=1e-3
         EM stops when the mean log-likelihood per sample changes by less.
@@ -74,24 +75,29 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         Added to the diagonal of every covariance, so that singleton and
         collapsed components stay positive definite.
     max_iter : int, default=100
+        Largest number of iterations of one initialisation.
     n_init : int, default=1
         Restarts; the one with the largest final lower bound is kept.
     init_params : {"kmeans", "k-means++", "random", "random_from_data"}, default="kmeans"
     weights_init : array-like of shape (n_components,), optional
+        Initial mixing weights; None lets ``init_params`` choose them.
     means_init : array-like of shape (n_components, n_features), optional
+        Initial means; None lets ``init_params`` choose them.
     precisions_init : array-like, optional
         Inverse covariances, in the shape of ``covariances_``.
     random_state : int, RandomState, Generator or None
+        Seed of the initialisation; an int gives the same fit on every platform.
     warm_start : bool, default=False
         Continue from the current fit on the next call of ``fit``.
     verbose : int, default=0
         1 prints each initialisation's result, 2 also every
         ``verbose_interval`` iterations.
     verbose_interval : int, default=10
+        Iterations between two progress lines when ``verbose=2``.
     n_threads : int, optional
         Threads for the core; None uses every usable core.
     missing_values : np.nan or None, default=np.nan
-        np.nan: NaN entries of X are missing (at random) and the fit is the
+        With np.nan, NaN entries of X are missing (at random) and the fit is the
         exact EM of Ghahramani and Jordan (1994): each row's likelihood is
         that of its observed entries, and the M-step completes the missing
         ones with their conditional means and adds their conditional
@@ -108,11 +114,11 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         batch bounds changes by less than ``tol`` (as scikit-learn's online
         LatentDirichletAllocation); see ``partial_fit``.
     learning_offset : float, default=10.0
-        t0 of online EM's step size η_t = (t0 + t)^(−κ), t the batch count
+        The t0 of online EM's step size η_t = (t0 + t)^(−κ), t the batch count
         (η_1 = 1); larger values damp the early steps. As in
         LatentDirichletAllocation.
     learning_decay : float in (0.5, 1], default=0.7
-        κ of the step size; κ in (0.5, 1] makes online EM converge
+        The κ of the step size; κ in (0.5, 1] makes online EM converge
         (Robbins–Monro). ``learning_offset=0, learning_decay=1`` gives
         η_t = 1/t: every batch's statistics weigh the same.
 
@@ -235,7 +241,7 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            float32 data is fitted in float32 arithmetic (float64 sums);
+            The data. float32 data is fitted in float32 arithmetic (float64 sums);
             anything else numeric in float64. A ``dask.array.Array`` chunked
             by rows is fitted on the Dask cluster, one map and one tree
             reduction per iteration (see ``emclust.drivers.dask``); from the same
@@ -258,6 +264,7 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
             With ``batch_size`` set, X (array, memmap or iterable, even a
             one-shot iterator) is streamed by online EM instead.
         y : ignored
+            Ignored; present for scikit-learn's API.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights; an integer weight counts the row that many
             times, zero removes it. May be a Dask array when X is one.
@@ -274,6 +281,7 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         Returns
         -------
         self
+            The fitted estimator.
         """
         self._fit(X, sample_weight, callback)
         return self
@@ -474,7 +482,10 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         return GaussianModel(self.covariance_type, float(self.reg_covar))
 
     def _online_validate(self, X, reset):
-        return check_data(X, self, reset=reset)
+        # NaN entries are missing values here as in fit: the streaming
+        # statistics are the marginal E-step's (gmm_statistics), so each step
+        # is exact online EM on the observed entries.
+        return check_data(X, self, reset=reset, allow_nan=self._allow_nan())
 
     def _online_initial(self, X, sample_weight, seed=None):
         """The fit's initial parameters drawn from X (max_iter=0 of the
@@ -571,9 +582,15 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
     def sample(self, n_samples=1):
         """Draw samples from the fitted mixture.
 
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to draw.
+
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
+            The samples.
         y : ndarray of shape (n_samples,)
             The component each sample was drawn from.
         """
@@ -608,7 +625,9 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         Parameters
         ----------
         weights : array-like of shape (n_components,)
+            Mixing weights, summing to 1.
         means : array-like of shape (n_components, n_features)
+            Component means.
         covariances : array-like
             In the shape of ``covariances_`` for ``covariance_type``.
         covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
@@ -661,16 +680,32 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         )
 
     def moments(self):
-        """Mean (n_features,) and covariance (n_features, n_features) of the
-        mixture: see :func:`emclust.mixture_moments`."""
+        """Return the mean and covariance of the mixture.
+
+        Returns
+        -------
+        mean : ndarray of shape (n_features,)
+            E[x] of the mixture.
+        covariance : ndarray of shape (n_features, n_features)
+            Cov[x] of the mixture (see :func:`emclust.mixture_moments`).
+        """
         return mixture_moments(*self._full_parameters())
 
     def convolve(self, other):
-        """The mixture of x + y for independent x ~ self and y ~ other.
+        """Return the mixture of x + y for independent x ~ self and y ~ other.
 
-        Returns a "full" GaussianMixture with ``self.n_components *
-        other.n_components`` components (see :func:`emclust.sum_of_mixtures`);
         ``self + other`` is the same.
+
+        Parameters
+        ----------
+        other : GaussianMixture
+            The distribution of y, fitted or built by ``from_parameters``.
+
+        Returns
+        -------
+        GaussianMixture
+            A "full" mixture with ``self.n_components * other.n_components``
+            components (see :func:`emclust.sum_of_mixtures`).
         """
         if not isinstance(other, GaussianMixture):
             raise TypeError(

@@ -159,13 +159,15 @@ class _CentroidClustering(
             protect). KMeans also takes a ``dask.array.Array`` chunked by
             rows: Lloyd iterations run on the Dask cluster (k-means++ on a
             uniform sample of rows; ``labels_`` is then a lazy Dask array).
-        y : ignored
+        y : None
+            Ignored; present for scikit-learn's API.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights; an integer weight w counts a sample w times.
 
         Returns
         -------
         self
+            The fitted estimator.
         """
         self._fit(X, sample_weight)
         return self
@@ -297,7 +299,22 @@ class _CentroidClustering(
         return self
 
     def fit_predict(self, X, y=None, sample_weight=None):
-        """Cluster X and return ``labels_``, shape (n_samples,)."""
+        """Cluster X and return ``labels_``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The data, one row per sample.
+        y : None
+            Ignored; present for scikit-learn's API.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights; None gives every row weight 1.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The cluster of every row.
+        """
         return self.fit(X, sample_weight=sample_weight).labels_
 
     def _check_fitted_X(self, X):
@@ -334,9 +351,19 @@ class _CentroidClustering(
         )
 
     def predict(self, X):
-        """Index of the nearest centre of every sample, shape (n_samples,).
+        """Return the index of the nearest centre of every sample.
 
-        On a Dask array (KMeans only): a lazy Dask array with X's row chunks."""
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The rows; a Dask array (KMeans only) gives a lazy Dask array with
+            X's row chunks.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The nearest centre of every row.
+        """
         if is_dask_collection(X) and self._metric == "l2":
             X = self._check_fitted_dask(X)
             return dask_driver.map_rows(
@@ -346,9 +373,19 @@ class _CentroidClustering(
         return self._assign(X)[0]
 
     def transform(self, X):
-        """Distances to every centre, shape (n_samples, n_clusters), X's dtype.
+        """Return the distance of every sample to every centre.
 
-        On a Dask array (KMeans only): a lazy Dask array with X's row chunks."""
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The rows; a Dask array (KMeans only) gives a lazy Dask array with
+            X's row chunks.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_clusters)
+            The distances (Euclidean for KMeans, L1 for KMedians), in X's dtype.
+        """
         if is_dask_collection(X) and self._metric == "l2":
             X = self._check_fitted_dask(X)
             return dask_driver.map_rows(
@@ -367,17 +404,48 @@ class _CentroidClustering(
         )
 
     def fit_transform(self, X, y=None, sample_weight=None):
-        """Cluster X and return its distances to the centres, (n_samples, n_clusters)."""
+        """Cluster X and return its distances to the centres.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The data, one row per sample.
+        y : None
+            Ignored; present for scikit-learn's API.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights; None gives every row weight 1.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_clusters)
+            The distance of every row to every fitted centre.
+        """
         X = self._fit(X, sample_weight)
         if is_dask_collection(X):
             return self.transform(X)
         return self._transform(X)
 
     def score(self, X, y=None, sample_weight=None):
-        """Opposite of the inertia of X under the fitted centres (higher is better).
+        """Return the opposite of the inertia of X under the fitted centres.
 
-        On a Dask array (KMeans only): computed on the cluster by one map and
-        one tree reduction (sample_weight may be a Dask array too)."""
+        Higher is better. On a Dask array (KMeans only) it is computed on the
+        cluster by one map and one tree reduction (sample_weight may be a
+        Dask array too).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The data, one row per sample.
+        y : None
+            Ignored; present for scikit-learn's API.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights; None gives every row weight 1.
+
+        Returns
+        -------
+        float
+            Minus the weighted sum of distances to the nearest centre.
+        """
         if is_dask_collection(X) and self._metric == "l2":
             return self._score_dask(X, sample_weight)
         X = self._check_fitted_X(X)
@@ -385,7 +453,18 @@ class _CentroidClustering(
         return -float(self._assign(X, sample_weight)[1])
 
     def save(self, path):
-        """Write the fitted model to a JSON model file (see ``emclust.load``)."""
+        """Write the fitted model to a JSON model file (see ``emclust.load``).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write, atomically.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
         return io.save(self, path)
 
 
@@ -406,6 +485,7 @@ class KMeans(_CentroidClustering):
     Parameters
     ----------
     n_clusters : int, default=8
+        Number of clusters (and of centres).
     init : {"k-means++", "random"}, callable or array-like of shape (n_clusters, n_features)
         "k-means++": greedy k-means++ seeding (see ``kmeans_plusplus``);
         "random": ``n_clusters`` distinct samples drawn with probability
@@ -418,11 +498,13 @@ class KMeans(_CentroidClustering):
         callable and 1 for "k-means++" or given centres. Given centres run
         once (with a RuntimeWarning when an int other than 1 is given).
     max_iter : int, default=300
+        Largest number of iterations of one initialisation.
     tol : float, default=1e-4
         Relative tolerance on the centres' change (see above).
     verbose : int, default=0
         Above 0, print the number of initialisations and the kept inertia.
     random_state : int, RandomState, Generator or None
+        Seed of the initialisation; an int gives the same fit on every platform.
     copy_x : bool, default=True
         Accepted for scikit-learn compatibility: X is never modified, so
         there is nothing to copy either way.
@@ -443,7 +525,7 @@ class KMeans(_CentroidClustering):
     n_iter_ : int
         Iterations of the kept initialisation.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Set when X has string column names (a pandas DataFrame).
 
     Notes
@@ -505,19 +587,24 @@ class KMedians(_CentroidClustering):
     Parameters
     ----------
     n_clusters : int, default=8
+        Number of clusters (and of centres).
     init : {"k-means++", "random"}, callable or array-like of shape (n_clusters, n_features)
         As in ``KMeans``.
     n_init : "auto" or int, default="auto"
         As in ``KMeans``: "auto" is 10 for "random" or a callable, else 1.
     max_iter : int, default=300
+        Largest number of iterations of one initialisation.
     tol : float, default=1e-4
         Stop when the squared Frobenius norm of the centres' change is at
         most ``tol`` times the mean variance of the features.
     verbose : int, default=0
+        0 prints nothing; 1 or more prints the progress of the fit.
     random_state : int, RandomState, Generator or None
+        Seed of the initialisation; an int gives the same fit on every platform.
     copy_x : bool, default=True
         Accepted for symmetry with KMeans; X is never modified.
     n_threads : int, optional
+        Threads for the core; None uses every usable core.
 
     Attributes
     ----------
@@ -561,18 +648,50 @@ def k_means(
     return_n_iter=False,
     n_threads=None,
 ):
-    """K-means clustering as a function (scikit-learn's ``k_means``).
+    """Cluster X by K-means, as a function (scikit-learn's ``k_means``).
 
-    Parameters are those of :class:`KMeans` (``sample_weight`` as in its
-    ``fit``).
+    The arguments are those of :class:`KMeans` and of its ``fit``.
+
+    Parameters
+    ----------
+    X : array-like or sparse matrix of shape (n_samples, n_features)
+        The data, one row per sample.
+    n_clusters : int
+        Number of clusters (and of centres).
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative row weights; None gives every row weight 1.
+    init : {"k-means++", "random"}, callable or array-like, default="k-means++"
+        How the centres start, as in :class:`KMeans`.
+    n_init : "auto" or int, default="auto"
+        Initialisations; the one with the lowest inertia is kept.
+    max_iter : int, default=300
+        Largest number of Lloyd iterations of one initialisation.
+    verbose : bool, default=False
+        Print the progress of the fit.
+    tol : float, default=1e-4
+        Relative tolerance on the shift of the centres, as in :class:`KMeans`.
+    random_state : int, RandomState, Generator or None
+        Seed of the initialisation; an int gives the same fit on every platform.
+    copy_x : bool, default=True
+        Accepted for scikit-learn's API; X is never modified.
+    algorithm : {"lloyd", "elkan"}, default="lloyd"
+        Both run Lloyd's algorithm.
+    return_n_iter : bool, default=False
+        Also return the number of iterations.
+    n_threads : int, optional
+        Threads for the core; None uses every usable core.
 
     Returns
     -------
     centroid : ndarray of shape (n_clusters, n_features)
+        The centres of the best initialisation.
     label : ndarray of shape (n_samples,)
+        The nearest centre of every row.
     inertia : float
+        Weighted sum of squared distances to the nearest centre.
     best_n_iter : int
-        Only with ``return_n_iter=True``.
+        Lloyd iterations of the best initialisation; only with
+        ``return_n_iter=True``.
     """
     est = KMeans(
         n_clusters=n_clusters,

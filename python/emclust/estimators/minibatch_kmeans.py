@@ -94,16 +94,20 @@ class MiniBatchKMeans(
     Parameters
     ----------
     n_clusters : int, default=8
+        Number of clusters (and of centres).
     init : {"k-means++", "random"}, callable or array-like, default="k-means++"
         "k-means++" uses emclust's greedy k-means++ seeding on the
         ``init_size`` sample; an array gives the initial centres.
     max_iter : int, default=100
         Passes over the data set (in expectation) before stopping.
     batch_size : int, default=1024
+        Rows per mini-batch.
     verbose : int, default=0
+        0 prints nothing; 1 or more prints the progress of the fit.
     compute_labels : bool, default=True
         Compute ``labels_`` and ``inertia_`` on the whole data after ``fit``.
     random_state : int, RandomState instance or None, default=None
+        Seed of the initialisation; an int gives the same fit on every platform.
     tol : float, default=0.0
         Stop when the squared change of the centres, relative to the mean
         feature variance, is at most ``tol`` (0 disables it).
@@ -131,7 +135,7 @@ class MiniBatchKMeans(
     n_iter_ : int
     n_steps_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -386,8 +390,9 @@ class MiniBatchKMeans(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            float32 is kept as float32 (float64 sums); anything else float64.
+            The data; float32 is kept as float32 (float64 sums); anything else float64.
         y : ignored
+            Ignored; present for scikit-learn's API.
         sample_weight : array-like of shape (n_samples,), optional
             Batches are drawn with probability proportional to the weight, as
             in scikit-learn; not used by a given array ``init``.
@@ -395,6 +400,7 @@ class MiniBatchKMeans(
         Returns
         -------
         self
+            The fitted estimator.
         """
         self._validate_params()
         refuse_dates(X)
@@ -463,12 +469,16 @@ class MiniBatchKMeans(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The data, one row per sample.
         y : ignored
+            Ignored; present for scikit-learn's API.
         sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights; None gives every row weight 1.
 
         Returns
         -------
         self
+            The fitted estimator.
         """
         has_centers = hasattr(self, "cluster_centers_")
         if not has_centers:
@@ -562,24 +572,74 @@ class MiniBatchKMeans(
             )
 
     def save(self, path):
-        """Write the fitted model to a JSON model file (see ``emclust.load``):
-        its centres and step count; a loaded model predicts the same, and
-        ``partial_fit`` continues from its centres with fresh counts."""
+        """Write the fitted model to a JSON model file (see ``emclust.load``).
+
+        The file holds the centres and the step count; a loaded model
+        predicts the same, and ``partial_fit`` continues from its centres
+        with fresh counts.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write, atomically.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
         return io.save(self, path)
 
     def predict(self, X):
-        """Index of the nearest centre of every row of X."""
+        """Return the index of the nearest centre of every row of X.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The rows to label.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The nearest centre of every row.
+        """
         X = self._check_test_data(X)
         return self._labels_inertia(X)[0]
 
     def transform(self, X):
-        """Euclidean distance of every row of X to every centre."""
+        """Return the Euclidean distance of every row of X to every centre.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The rows.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_clusters)
+            The distances.
+        """
         X = self._check_test_data(X)
         centers = self._fitted_centers()
         return _core.kmeans_distances(X, centers, "l2", check_n_threads(self.n_threads))
 
     def score(self, X, y=None, sample_weight=None):
-        """Opposite of the inertia of X against the centres."""
+        """Return the opposite of the inertia of X against the centres.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The rows.
+        y : None
+            Ignored; present for scikit-learn's API.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights; None gives every row weight 1.
+
+        Returns
+        -------
+        float
+            Minus the weighted sum of squared distances to the nearest centre.
+        """
         X = self._check_test_data(X)
         w = (
             None

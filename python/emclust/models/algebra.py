@@ -93,7 +93,9 @@ def mixture_moments(weights, means, covariances, covariance_type="full"):
     Parameters
     ----------
     weights : array-like of shape (n_components,)
+        Mixing weights, summing to 1.
     means : array-like of shape (n_components, n_features)
+        Component means.
     covariances : array-like
         (n_components, n_features, n_features) for "full"; scikit-learn's
         shapes for "tied", "diag" and "spherical".
@@ -102,7 +104,9 @@ def mixture_moments(weights, means, covariances, covariance_type="full"):
     Returns
     -------
     mean : ndarray of shape (n_features,)
+        E[x] = Σ_k π_k μ_k.
     covariance : ndarray of shape (n_features, n_features)
+        Cov[x], within-component spread plus the spread of the means.
     """
     w, m, c = _check_mixture(weights, means, covariances, covariance_type)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -128,17 +132,17 @@ def sum_of_mixtures(a, b):
     Parameters
     ----------
     a, b : tuple (weights, means, covariances)
-        weights (K, ), means (K, d), full covariances (K, d, d); K may differ
+        The two mixtures: weights (K, ), means (K, d), full covariances (K, d, d); K may differ
         between a and b, d may not.
 
     Returns
     -------
     weights : ndarray of shape (K_a * K_b,)
-        π_ak π_bl for component k * K_b + l.
+        The products π_ak π_bl, for component k * K_b + l.
     means : ndarray of shape (K_a * K_b, n_features)
-        μ_ak + μ_bl.
+        The sums μ_ak + μ_bl.
     covariances : ndarray of shape (K_a * K_b, n_features, n_features)
-        Σ_ak + Σ_bl.
+        The sums Σ_ak + Σ_bl.
     """
     wa, ma, ca = _check_mixture(*_unpack(a, "a"), name="a")
     wb, mb, cb = _check_mixture(*_unpack(b, "b"), name="b")

@@ -17,6 +17,7 @@ from .._validation import (
     check_n_threads,
     csr_arrays,
     is_sparse,
+    plain,
 )
 from ._common import (
     as_chunk,
@@ -96,7 +97,7 @@ def check_binary_sample(Xs):
     ok = (Xs == 0) | (Xs == 1)
     if not ok.all():
         raise ValueError(
-            f"X must be binary (every entry 0 or 1), got {Xs[~ok][0]!r} in a "
+            f"X must be binary (every entry 0 or 1), got {plain(Xs[~ok][0])} in a "
             "sampled row"
         )
 
@@ -117,15 +118,19 @@ class BernoulliStatistics:
 
     Statistics of the same data type add with ``+`` (``sum()`` works too).
 
-    Attributes
+    Parameters
     ----------
     dtype : {"float32", "float64"}
         Type the sums were computed in; it sets the ``10 * eps`` added to
         every N_k in the M-step.
     resp_sum : ndarray of shape (n_components,)
+        N_k = Σ_i w_i γ_ik.
     x_sum : ndarray of shape (n_components, n_features)
+        Σ_i w_i γ_ik x_i over the observed entries.
     log_likelihood : float
+        Σ_i w_i log p(x_i).
     weight_sum : float
+        Σ_i w_i.
     observed_sum : ndarray of shape (n_components, n_features) or None
         From ``bernoulli_statistics`` always an array (``resp_sum`` in every
         column where nothing is missing); None in statistics built by hand
@@ -171,9 +176,9 @@ class BernoulliStatistics:
     __radd__ = __add__
 
     def m_step(self, alpha=1e-3):
-        """Parameters from the summed statistics (``BernoulliMixture``'s M-step).
+        """Return the parameters from the summed statistics (the M-step).
 
-        θ_kd = (x_sum_kd + α) / (N_kd + 2α), clipped to [1e-10, 1 - 1e-10],
+        θ_kd = (x_sum_kd + α) / (N_kd + 2α), clipped to [1e-10, 1 - 1e-10] (float32: [2^-24, 1 - 2^-24]),
         with N_kd = observed_sum_kd + 10·eps (resp_sum_k + 10·eps when every
         entry was observed), and π_k = N_k / Σ_j N_j with N_k = resp_sum_k +
         10·eps.
@@ -186,7 +191,9 @@ class BernoulliStatistics:
         Returns
         -------
         weights : ndarray of shape (n_components,)
+            Mixing weights π_k.
         probabilities : ndarray of shape (n_components, n_features)
+            The θ_kd: the probability that feature d is 1 in component k.
         """
         alpha = check_float(alpha, "alpha", minimum=0.0)
         self._check()
@@ -272,8 +279,9 @@ def bernoulli_statistics(
         missing is an error). The sum of the chunks' statistics M-steps as
         ``BernoulliMixture`` does on incomplete data.
     weights : array-like of shape (n_components,)
+        Mixing weights π_k, summing to 1.
     probabilities : array-like of shape (n_components, n_features)
-        θ, strictly between 0 and 1.
+        The θ_kd, strictly between 0 and 1.
     sample_weight : array-like of shape (n_samples,), optional
         Zero weights are allowed (the chunk's sum may be zero).
     n_threads : int, optional
@@ -282,6 +290,7 @@ def bernoulli_statistics(
     Returns
     -------
     BernoulliStatistics
+        The sums of this chunk; they add with ``+``.
     """
     X = check_binary_array(X, min_samples=0, allow_nan=True)
     theta = np.asarray(probabilities, dtype=np.float64)

@@ -219,8 +219,11 @@ def e_step(X, weights, means, covariances, covariance_type="full", *, n_threads=
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        The data, one row per sample.
     weights : array-like of shape (n_components,)
+        Mixing weights, summing to 1.
     means : array-like of shape (n_components, n_features)
+        Component means.
     covariances : array-like
         (n_components, n_features, n_features) for "full", (n_features,
         n_features) for "tied", (n_components, n_features) for "diag",
@@ -234,7 +237,7 @@ def e_step(X, weights, means, covariances, covariance_type="full", *, n_threads=
     resp : ndarray of shape (n_samples, n_components)
         Posterior probability of each component for each sample.
     log_prob : ndarray of shape (n_samples,)
-        log p(x_i) under the mixture.
+        The log-density log p(x_i) under the mixture.
     """
     covariance_type = check_covariance_type(covariance_type)
     X = check_data(X)
@@ -352,16 +355,23 @@ def m_step(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        The data, one row per sample.
     resp : array-like of shape (n_samples, n_components)
+        Responsibilities: the weight of every component for every row.
     covariance_type : {"full", "tied", "diag", "spherical"}
     reg_covar : float, default=0.0
         Added to the diagonal of every covariance.
     sample_weight : array-like of shape (n_samples,), optional
+        Non-negative row weights; None gives every row weight 1.
+    n_threads : int, optional
+        Threads for the core; None uses every usable core.
 
     Returns
     -------
     weights : ndarray of shape (n_components,)
+        Mixing weights π_k = N_k / n.
     means : ndarray of shape (n_components, n_features)
+        Component means.
     covariances : ndarray
         In the shape of ``covariance_type`` (see :func:`e_step`). Not checked
         for positive definiteness: with ``reg_covar=0`` a singleton component
@@ -417,18 +427,25 @@ class GaussianStatistics:
     cluster far from the origin does not cancel. Statistics of the same
     covariance type, shift and data type add with ``+`` (``sum()`` works too).
 
-    Attributes
+    Parameters
     ----------
     covariance_type : {"full", "tied", "diag", "spherical"}
+        The covariance type the sums were taken for.
     dtype : {"float32", "float64"}
         Type of the data the sums came from; it sets the ``10 * eps`` added to
         every N_k in the M-step, as scikit-learn does.
     shift : ndarray of shape (n_components, n_features)
+        The points c_k the sums are taken about.
     resp_sum : ndarray of shape (n_components,)
+        N_k = Σ_i w_i γ_ik.
     first : ndarray of shape (n_components, n_features)
+        Σ_i w_i γ_ik (x_i - c_k).
     second : ndarray of shape (n_components, n_features, n_features) or (n_components, n_features)
+        The scatter about c_k, full or diagonal by ``covariance_type``.
     log_likelihood : float
+        Σ_i w_i log p(x_i); 0 for statistics of given responsibilities.
     weight_sum : float
+        Σ_i w_i.
     """
 
     covariance_type: str
@@ -442,10 +459,12 @@ class GaussianStatistics:
 
     @property
     def n_components(self):
+        """Number of mixture components."""
         return self.shift.shape[0]
 
     @property
     def n_features(self):
+        """Number of features."""
         return self.shift.shape[1]
 
     @property
@@ -495,7 +514,9 @@ class GaussianStatistics:
         Returns
         -------
         weights : ndarray of shape (n_components,)
+            Mixing weights π_k.
         means : ndarray of shape (n_components, n_features)
+            Component means μ_k.
         covariances : ndarray
             In scikit-learn's shape for ``covariance_type``.
         precisions_cholesky : ndarray
@@ -617,7 +638,9 @@ def gmm_statistics(
         NaN marks a missing entry (infinity is an error, and so is a row
         with every entry missing).
     weights : array-like of shape (n_components,)
+        Mixing weights π_k, summing to 1.
     means : array-like of shape (n_components, n_features)
+        Component means; the statistics are taken about them.
     precisions_cholesky : array-like
         As scikit-learn's ``precisions_cholesky_``: (n_components,
         n_features, n_features) for "full", (n_features, n_features) for
@@ -632,6 +655,7 @@ def gmm_statistics(
     Returns
     -------
     GaussianStatistics
+        The sums of this chunk; they add with ``+``.
     """
     covariance_type = check_choice(covariance_type, "covariance_type", COVARIANCE_TYPES)
     X = check_data(X, min_samples=0, allow_nan=True)

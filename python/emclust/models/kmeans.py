@@ -71,6 +71,7 @@ def kmeans_plusplus(
         Accepted as in scikit-learn (its length is checked); the core
         computes distances about the column mean instead, so it is not used.
     random_state : int, RandomState, Generator or None
+        Seed of the initialisation; an int gives the same fit on every platform.
     n_threads : int, optional
         Threads to use; None uses every usable core.
 
@@ -150,13 +151,18 @@ class KMeansStatistics:
 
     Statistics against the same centres add with ``+``.
 
-    Attributes
+    Parameters
     ----------
     centers : ndarray of shape (n_clusters, n_features)
+        The centres the rows were assigned to.
     sums : ndarray of shape (n_clusters, n_features)
+        Weighted sum of every cluster's members.
     weights : ndarray of shape (n_clusters,)
+        Total weight of every cluster's members.
     counts : ndarray of shape (n_clusters,), int64
+        Members of positive weight per cluster.
     inertia : float
+        Weighted sum of squared distances to the nearest centre.
     """
 
     centers: np.ndarray
@@ -256,11 +262,17 @@ class KMeansStatistics:
         return stats, np.array(moves, dtype=np.int64).reshape(-1, 2)
 
     def m_step(self):
-        """New centres, shape (n_clusters, n_features): the weighted mean of
-        every cluster's members; a cluster without members keeps its centre.
+        """Return the new centres: the weighted mean of every cluster's members.
 
-        ``KMeans.fit`` first relocates empty clusters (see
-        ``relocate_empty_clusters``); this method alone does not."""
+        A cluster without members keeps its centre. ``KMeans.fit`` first
+        relocates empty clusters (see ``relocate_empty_clusters``); this
+        method alone does not.
+
+        Returns
+        -------
+        ndarray of shape (n_clusters, n_features)
+            The centres of the next Lloyd iteration.
+        """
         centers = self.centers.copy()
         full = self.counts > 0
         centers[full] = self.sums[full] / self.weights[full, None]
@@ -297,7 +309,7 @@ def _check_chunk_centers(X, centers, shift):
 
 
 def kmeans_statistics(X, centers, *, sample_weight=None, shift=None, n_threads=None):
-    """K-means statistics of a chunk of rows against given centres.
+    """Compute the K-means statistics of a chunk of rows against given centres.
 
     One pass over ``X`` on the native core (GIL released): nearest centres,
     fused with the per-centre sums of the M-step and the inertia. The sum of
@@ -307,8 +319,11 @@ def kmeans_statistics(X, centers, *, sample_weight=None, shift=None, n_threads=N
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        A chunk of rows.
     centers : array-like of shape (n_clusters, n_features)
+        The centres, one row per cluster.
     sample_weight : array-like of shape (n_samples,), optional
+        Non-negative row weights; None gives every row weight 1.
     shift : array-like of shape (n_features,), optional
         Point the distances are computed about (``||x - c||² = ||(x - s) -
         (c - s)||²``); a point near the data, such as its column mean (what
@@ -320,6 +335,7 @@ def kmeans_statistics(X, centers, *, sample_weight=None, shift=None, n_threads=N
     Returns
     -------
     KMeansStatistics
+        The sums of this chunk; they add with ``+``.
     """
     X, centers, shift = _check_chunk_centers(X, centers, shift)
     w = check_chunk_weight(sample_weight, X.shape[0])
@@ -347,15 +363,18 @@ class RelocationCandidates:
     best ``n_clusters`` of both, so the sum over all chunks holds the best
     rows of the whole data set whatever the chunking.
 
-    Attributes
+    Parameters
     ----------
     centers : ndarray of shape (n_clusters, n_features)
+        The centres the distances were measured against.
     index : ndarray of shape (n_candidates,), int64
         Row index in the whole data set (the chunk's ``row_offset`` added).
     distance : ndarray of shape (n_candidates,)
+        Squared distance of each candidate to its centre, largest first.
     label : ndarray of shape (n_candidates,), int64
         The row's nearest centre.
     weight : ndarray of shape (n_candidates,)
+        Sample weight of each candidate.
     values : ndarray of shape (n_candidates, n_features)
         The rows themselves, in float64.
     """
@@ -439,8 +458,11 @@ def kmeans_relocation_candidates(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        A chunk of rows.
     centers : array-like of shape (n_clusters, n_features)
+        The centres, one row per cluster.
     sample_weight : array-like of shape (n_samples,), optional
+        Non-negative row weights; None gives every row weight 1.
     shift : array-like of shape (n_features,), optional
         As in :func:`kmeans_statistics`; use the same value, so that the
         nearest centres are those the statistics were taken with.
@@ -448,10 +470,12 @@ def kmeans_relocation_candidates(
         Index of the chunk's first row in the whole data set: candidates are
         ranked by it among equal distances, and ``moves`` report it.
     n_threads : int, optional
+        Threads for the core; None uses every usable core.
 
     Returns
     -------
     RelocationCandidates
+        The best candidates of this chunk; they combine with ``+``.
     """
     X, centers, shift = _check_chunk_centers(X, centers, shift)
     row_offset = check_int(row_offset, "row_offset", minimum=0)

@@ -5,7 +5,16 @@ tests compare the native core against, and the "pure-Python EM" of the
 benchmarks. Nothing here imports the native module.
 """
 
-from . import bernoulli, bernoulli_missing, gmm_missing
+from . import (
+    bernoulli,
+    bernoulli_missing,
+    covariance_models,
+    gmm_missing,
+    hierarchical,
+    mclust_em,
+    prior,
+    variational,
+)
 from .gmm import (
     GaussianMixture,
     covariances_from_precisions_cholesky,
@@ -21,12 +30,17 @@ __all__ = [
     "GaussianMixture",
     "bernoulli",
     "bernoulli_missing",
+    "covariance_models",
     "covariances_from_precisions_cholesky",
     "e_step",
     "gmm_missing",
+    "hierarchical",
     "log_gaussian_prob",
     "m_step",
+    "mclust_em",
     "n_parameters",
     "precision_cholesky",
     "precision_cholesky_from_precisions",
+    "prior",
+    "variational",
 ]

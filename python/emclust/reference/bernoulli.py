@@ -35,6 +35,12 @@ THETA_FLOOR = 1e-10
 EPS64 = 10 * np.finfo(np.float64).eps  # added to N_k, as in the core
 
 
+def theta_floor(eps):
+    """The clip bound for the dtype whose N_k eps is ``eps``, as in the core:
+    1e-10 in float64, 2^-24 in float32 (1 - 1e-10 rounds to 1.0 there)."""
+    return max(THETA_FLOOR, eps / 20.0)
+
+
 def _logsumexp(a):
     top = a.max(axis=1, keepdims=True)
     return (top + np.log(np.exp(a - top).sum(axis=1, keepdims=True)))[:, 0]
@@ -55,7 +61,8 @@ def m_step(X, resp, alpha, sample_weight=None, eps=EPS64):
     wresp = resp if sample_weight is None else resp * sample_weight[:, None]
     nk = wresp.sum(axis=0) + eps
     theta = (wresp.T @ X + alpha) / (nk + 2.0 * alpha)[:, None]
-    return nk / nk.sum(), np.clip(theta, THETA_FLOOR, 1.0 - THETA_FLOOR)
+    floor = theta_floor(eps)
+    return nk / nk.sum(), np.clip(theta, floor, 1.0 - floor)
 
 
 def fit_em(

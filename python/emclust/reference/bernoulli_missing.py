@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .bernoulli import EPS64, THETA_FLOOR, _logsumexp
+from .bernoulli import EPS64, _logsumexp, theta_floor
 
 __all__ = ["e_step", "fit_em", "impute", "m_step"]
 
@@ -52,7 +52,8 @@ def m_step(X, resp, alpha, sample_weight=None, eps=EPS64):
     wresp = resp if sample_weight is None else resp * sample_weight[:, None]
     nk = wresp.sum(axis=0) + eps
     theta = (wresp.T @ x + alpha) / (wresp.T @ obs + eps + 2.0 * alpha)
-    return nk / nk.sum(), np.clip(theta, THETA_FLOOR, 1.0 - THETA_FLOOR)
+    floor = theta_floor(eps)
+    return nk / nk.sum(), np.clip(theta, floor, 1.0 - floor)
 
 
 def fit_em(

@@ -1,18 +1,18 @@
-"""The README's sparse-input example (tf-idf -> KMeans in a pipeline) runs
-as printed and finds the generated topics."""
+"""The sparse-input page's example (tf-idf -> KMeans in a pipeline) runs
+as printed in the documentation and finds the generated topics."""
 
 import contextlib
 import io
 import pathlib
 import re
 
-README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+PAGE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "sparse.md"
 
 
 def section_code(heading):
-    """The first ```python block after a README heading."""
-    text = README.read_text(encoding="utf-8")
-    start = text.index(f"\n## {heading}")
+    """The first ```python block after a heading of the page."""
+    text = PAGE.read_text(encoding="utf-8")
+    start = text.index(f"# {heading}")
     return re.search(r"```python\n(.*?)```", text[start:], flags=re.S).group(1)
 
 
@@ -22,7 +22,7 @@ def test_tfidf_kmeans_pipeline_example_runs():
     out = io.StringIO()
     namespace = {}
     with contextlib.redirect_stdout(out):
-        exec(compile(code, str(README), "exec"), namespace)
+        exec(compile(code, str(PAGE), "exec"), namespace)
     assert type(namespace["pipe"][0].transform(["rocket moon"])).__name__ in (
         "csr_matrix",
         "csr_array",
