@@ -13,6 +13,7 @@ void register_statistics(py::module_& m);
 void register_bernoulli(py::module_& m);
 void register_missing(py::module_& m);
 void register_sparse(py::module_& m);
+void register_hierarchical(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "Native core of emclust (use the estimators in emclust instead).";
@@ -51,4 +52,5 @@ PYBIND11_MODULE(_core, m) {
     register_bernoulli(m);
     register_missing(m);
     register_sparse(m);
+    register_hierarchical(m);
 }

@@ -1,0 +1,113 @@
+"""Model-based agglomerative hierarchical clustering: mclust's default start.
+
+The tree is mclust 6's ``hc(X, modelName="VVV", use="SVD")`` (Banfield and
+Raftery, 1993; Fraley, 1998): the columns are standardised, rotated onto
+their singular vectors and divided by the square roots of the singular
+values; every row starts alone (as mclust's hc() does in practice); then the two clusters whose
+merge raises mclust's VVV criterion the least are merged, until one is left.
+It costs O(m^2) memory and about O(m^2 d^3) time for m rows, so above
+``max_samples`` rows it runs on a seeded uniform subset (mclust's
+``subset`` of 2000 rows does the same), and EM then runs on all rows.
+The result is deterministic and does not depend on ``n_threads``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _core
+from .._validation import check_data, check_int, check_n_threads
+
+#: The default bound on the rows the tree is built from (mclust's ``subset``).
+DEFAULT_MAX_SAMPLES = 2000
+
+
+@dataclass(frozen=True)
+class HierarchicalTree:
+    """The merge sequence of an agglomerative clustering of a subset of rows.
+
+    Attributes
+    ----------
+    sample_indices : ndarray of shape (m,)
+        The rows of X (sorted) the tree was built from.
+    initial : ndarray of shape (m,)
+        The initial partition (every row alone), labels from 0 in
+        order of first appearance.
+    merges : ndarray of shape (n_initial - 1, 2)
+        ``merges[s] = (a, b)``, a < b: at step s the cluster labelled b joins
+        the one labelled a (mclust's ``hcPairs`` less one, transposed).
+    costs : ndarray of shape (n_initial - 1,)
+        The change of the criterion at each merge.
+    """
+
+    sample_indices: np.ndarray
+    initial: np.ndarray
+    merges: np.ndarray
+    costs: np.ndarray
+
+    @property
+    def n_initial(self):
+        """The number of clusters the agglomeration starts from."""
+        return int(self.initial.max()) + 1 if self.initial.size else 0
+
+    def partition(self, n_components):
+        """Labels of the subset's rows with the tree cut at ``n_components``
+        clusters, numbered from 0 in order of first appearance (mclust's
+        ``hclass``).
+
+        Returns
+        -------
+        labels : ndarray of shape (m,)
+        """
+        k = self.n_initial
+        G = check_int(n_components, "n_components", minimum=1)
+        if G > k:
+            raise ValueError(
+                f"n_components={G} exceeds the {k} distinct rows the "
+                "hierarchical tree starts from"
+            )
+        label = np.arange(k)
+        for a, b in self.merges[: k - G]:
+            label[label == b] = a
+        cut = label[self.initial]
+        _, first = np.unique(cut, return_index=True)
+        order = np.empty(k, dtype=np.int64)
+        order[cut[np.sort(first)]] = np.arange(first.size)
+        return order[cut]
+
+
+def hierarchical_tree(
+    X, max_samples=DEFAULT_MAX_SAMPLES, random_state=None, n_threads=None
+):
+    """Build mclust's VVV agglomerative tree of X (or of a seeded subset).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Finite values (computed in float64).
+    max_samples : int, default=2000
+        Above this many rows the tree is built from a uniform subset of
+        ``max_samples`` rows drawn with ``random_state``.
+    random_state : int, RandomState, Generator or None
+        Seeds the subset (unused when every row is taken).
+    n_threads : int, optional
+
+    Returns
+    -------
+    HierarchicalTree
+    """
+    from .._validation import seed_from_random_state
+
+    max_samples = check_int(max_samples, "max_samples", minimum=1)
+    X = np.ascontiguousarray(check_data(X), dtype=np.float64)
+    if not np.isfinite(X).all():
+        raise ValueError(
+            "X must not contain NaN or infinity for the hierarchical start"
+        )
+    seed = seed_from_random_state(random_state) if X.shape[0] > max_samples else 0
+    idx, initial, merges, costs = _core.hierarchical_tree(
+        X, max_samples, seed, check_n_threads(n_threads)
+    )
+    return HierarchicalTree(idx, initial, merges, costs)
