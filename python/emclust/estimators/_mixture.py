@@ -311,6 +311,35 @@ class MixtureMixin(CachedParamValidation, DensityMixin, BaseEstimator):
         ll, _ = self._total_log_likelihood(X, sample_weight)
         return -2.0 * ll + 2.0 * self._n_parameters()
 
+    def icl(self, X, sample_weight=None):
+        """Return the integrated completed likelihood criterion.
+
+        ICL = BIC - 2 sum_i log max_k tau_ik (Biernacki, Celeux and Govaert,
+        2000): the BIC penalised by the entropy of the hard classification,
+        so that overlapping components, which BIC accepts for a better fit
+        of the density, count against a clustering. Lower is better
+        (scikit-learn's sign; mclust reports the negative).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data, one row per sample.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights, for the BIC and the entropy term alike.
+
+        Returns
+        -------
+        float
+            The ICL.
+        """
+        bic = self.bic(X, sample_weight)
+        log_map = np.log(
+            np.asarray(self.predict_proba(X), dtype=np.float64).max(axis=1)
+        )
+        if sample_weight is not None:
+            log_map = log_map * np.asarray(sample_weight, dtype=np.float64)
+        return bic - 2.0 * float(log_map.sum())
+
 
 def _infer_block(block, est, what):
     x = np.ascontiguousarray(block)
