@@ -18,6 +18,7 @@ MODELS = {
     "kmeans": "KMeans",
     "kmedians": "KMedians",
     "bernoulli": "BernoulliMixture",
+    "bayesian": "BayesianGaussianMixture",
 }
 # Estimator parameter -> the option that sets it (for error messages).
 _FLAGS = {
@@ -31,6 +32,10 @@ _FLAGS = {
     "batch_size": "--online",
     "learning_offset": "--learning-offset",
     "learning_decay": "--learning-decay",
+    "weight_concentration_prior_type": "--prior-type",
+    "weight_concentration_prior": "--weight-concentration-prior",
+    "mean_precision_prior": "--mean-precision-prior",
+    "degrees_of_freedom_prior": "--degrees-of-freedom-prior",
 }
 
 

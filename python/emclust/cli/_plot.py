@@ -142,7 +142,10 @@ def plot_fit(path, X, labels, model, names, title):
     """Scatter by cluster with ellipses (+ the log-likelihood trace)."""
     plt = require_matplotlib()
     trace = getattr(model, "lower_bounds_", None)
-    ncols = 2 if trace else 1
+    # A variational fit's weights: the components its prior emptied show.
+    weights = getattr(model, "weights_", None)
+    bayesian = hasattr(model, "weight_concentration_")
+    ncols = (2 if trace else 1) + bayesian
     fig, axes = plt.subplots(1, ncols, figsize=(6.2 * ncols, 5.2), squeeze=False)
     ax = axes[0, 0]
     k = int(labels.max()) + 1 if labels.size else 0
@@ -202,6 +205,8 @@ def plot_fit(path, X, labels, model, names, title):
                 label="incomplete row, at E[x | observed]",
             )
         for j in range(len(C)):
+            if bayesian and weights[j] < 0.01:
+                continue  # an emptied component is its prior: not drawn
             ax.plot(*C[j], marker="x", color="black", ms=9, mew=2)
             if covs2 is not None:
                 for n_sigma in (1, 2):
@@ -223,9 +228,18 @@ def plot_fit(path, X, labels, model, names, title):
         ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax2.ticklabel_format(axis="y", useOffset=False)
         ax2.set_xlabel("iteration")
-        ax2.set_ylabel("mean log-likelihood per row")
+        ax2.set_ylabel(
+            "variational lower bound" if bayesian else "mean log-likelihood per row"
+        )
         ax2.set_title("EM convergence (best initialisation)")
         ax2.grid(alpha=0.3)
+    if bayesian:
+        ax3 = axes[0, ncols - 1]
+        ax3.bar(np.arange(len(weights)), weights, color=colors[: len(weights)])
+        ax3.set_xlabel("component")
+        ax3.set_ylabel("posterior mean weight")
+        ax3.set_title("weights (the prior empties unneeded components)")
+        ax3.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     _save(fig, path)
 

@@ -14,7 +14,7 @@ import emclust
 
 from . import _plot, _progress, cli
 from ._data import read_data, write_table
-from ._errors import CLIError
+from ._errors import CLIError, OptionError
 from ._options import (
     COVARIANCE_TYPES,
     INT_MAX,
@@ -55,6 +55,10 @@ def summary(model, X, blockwise=False, want_labels=True):
         out["log_likelihood"] = float(np.sum(model.score_samples(X), dtype=np.float64))
     if hasattr(model, "bic"):
         out["bic"] = float(model.bic(X))
+    if hasattr(model, "weight_concentration_"):
+        # The variational fit's point: how many components the prior kept.
+        out["weights"] = [float(v) for v in model.weights_]
+        out["effective_k"] = int(np.sum(model.weights_ > 0.01))
     if hasattr(model, "inertia_"):
         out["inertia"] = float(model.inertia_)
     out["sizes"] = np.bincount(labels, minlength=k).tolist()
@@ -158,6 +162,14 @@ def format_summary(s, source):
         rows.append(("BIC", f"{s['bic']:.6f}"))
     if "inertia" in s:
         rows.append(("inertia", f"{s['inertia']:.6f}"))
+    if "weights" in s:
+        rows.append(
+            (
+                "weights",
+                ", ".join(f"{v:.4f}" for v in s["weights"])
+                + f" ({s['effective_k']} above 0.01)",
+            )
+        )
     rows.append(("sizes", ", ".join(str(v) for v in s["sizes"])))
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
@@ -290,6 +302,32 @@ def _with(options):
     help="In (0.5, 1] [default: 0.7].",
 )
 @click.option(
+    "--bayesian",
+    is_flag=True,
+    help="Variational Bayesian Gaussian mixture (--model bayesian): fit more "
+    "components than needed and let the prior empty those the data do not support.",
+)
+@click.option(
+    "--prior-type",
+    type=click.Choice(["dirichlet_process", "dirichlet_distribution"]),
+    help="With --bayesian: the weights' prior [default: dirichlet_process].",
+)
+@click.option(
+    "--weight-concentration-prior",
+    type=click.FloatRange(min=0, min_open=True),
+    help="With --bayesian: small values empty more components [default: 1/k].",
+)
+@click.option(
+    "--mean-precision-prior",
+    type=click.FloatRange(min=0, min_open=True),
+    help="With --bayesian [default: 1].",
+)
+@click.option(
+    "--degrees-of-freedom-prior",
+    type=click.FloatRange(min=0, min_open=True),
+    help="With --bayesian: > n_features - 1 [default: n_features].",
+)
+@click.option(
     "--memory-budget",
     type=click.IntRange(min=1),
     default=2048,
@@ -317,6 +355,11 @@ def fit(
     batch_size,
     learning_offset,
     learning_decay,
+    bayesian,
+    prior_type,
+    weight_concentration_prior,
+    mean_precision_prior,
+    degrees_of_freedom_prior,
     memory_budget,
     columns,
     drop_nan,
@@ -343,6 +386,10 @@ def fit(
         delimiter=delimiter,
     )
     warn(ds.notes, quiet)
+    if bayesian:
+        if model not in ("gmm", "bayesian"):
+            raise OptionError(f"--bayesian is a Gaussian mixture; not --model {model}")
+        model = "bayesian"
     est = estimator(
         model,
         k,
@@ -356,6 +403,10 @@ def fit(
         batch_size=batch_size if online else None,
         learning_offset=learning_offset,
         learning_decay=learning_decay,
+        weight_concentration_prior_type=prior_type,
+        weight_concentration_prior=weight_concentration_prior,
+        mean_precision_prior=mean_precision_prior,
+        degrees_of_freedom_prior=degrees_of_freedom_prior,
     )
     run_fit(
         ds,
