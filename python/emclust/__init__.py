@@ -2,7 +2,7 @@
 
 import importlib
 
-from ._version import __version__
+from ._version import __version__ as __version__  # re-exported
 
 # Every public name, by the module that defines it. They are imported on first
 # use (PEP 562): scikit-learn alone takes most of a second to import, and
@@ -54,32 +54,5 @@ def __dir__():
     return sorted(set(globals()) | set(__all__))
 
 
-__all__ = [
-    "BayesianGaussianMixture",
-    "BernoulliMixture",
-    "BernoulliStatistics",
-    "ConjugatePrior",
-    "ConvergenceWarning",
-    "GaussianMixture",
-    "GaussianStatistics",
-    "KMeans",
-    "KMeansStatistics",
-    "KMedians",
-    "MiniBatchKMeans",
-    "NotFittedError",
-    "RelocationCandidates",
-    "__version__",
-    "bernoulli_statistics",
-    "datasets",
-    "e_step",
-    "gmm_statistics",
-    "k_means",
-    "kmeans_plusplus",
-    "kmeans_relocation_candidates",
-    "kmeans_statistics",
-    "load",
-    "m_step",
-    "mixture_moments",
-    "save",
-    "sum_of_mixtures",
-]
+# Every lazy name but the reference (a submodule for tests and oracles).
+__all__ = sorted([*(name for name in _LAZY if name != "reference"), "__version__"])

@@ -111,17 +111,6 @@ _MAIN_ARRAY = {
 }
 KINDS = tuple(_FITTED)
 
-# kind -> the module that defines its estimator, imported by load when that
-# estimator has not registered yet.
-_HOMES = {
-    "GaussianMixture": "emclust.estimators.gaussian_mixture",
-    "KMeans": "emclust.estimators.kmeans",
-    "KMedians": "emclust.estimators.kmeans",
-    "MiniBatchKMeans": "emclust.estimators.minibatch_kmeans",
-    "BernoulliMixture": "emclust.estimators.bernoulli_mixture",
-    "BayesianGaussianMixture": "emclust.estimators.bayesian_mixture",
-}
-
 # kind -> estimator class; the estimators register themselves (register_kind),
 # so that this module never imports one.
 _REGISTRY = {}
@@ -563,9 +552,10 @@ def from_dict(content):
         _fail("checksum mismatch: the file was changed after it was written")
     if kind not in _REGISTRY:
         # The estimators register when their module is imported, and the
-        # package imports its estimators on first use: reading a model file
-        # may be the first use. By name, so that io keeps below them.
-        importlib.import_module(_HOMES[kind])
+        # package imports its estimators on first use (its _LAZY table):
+        # reading a model file may be the first use. Through the package, by
+        # name, so that io keeps below the estimators.
+        getattr(importlib.import_module(__package__), kind, None)
     cls = _REGISTRY.get(kind)
     if cls is None:
         _fail(f"this emclust version has no {kind}")
