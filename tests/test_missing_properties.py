@@ -182,6 +182,10 @@ def test_float32_follows_float64(case):
     assert_allclose(b.second, a.second, rtol=1e-3, atol=1e-4 * scale)
 
 
+# The generated problems include a dozen rows for three components, whose fit
+# the singular rule rightly flags (emclust.models.singular); imputation from
+# that fit must still fill only the holes, as the reference does.
+@pytest.mark.filterwarnings("ignore::emclust.exceptions.SingularCovarianceWarning")
 @settings(max_examples=30, deadline=None)
 @given(case=cases)
 def test_impute_fills_only_the_holes(case):
