@@ -3,11 +3,9 @@ reference is generated from them), but for a few declared checks."""
 
 import inspect
 
+import emclust
+import numpydoc.validate as numpydoc_validate
 import pytest
-
-numpydoc_validate = pytest.importorskip("numpydoc.validate")
-
-import emclust  # noqa: E402
 
 # Checks not enforced, and why:
 # - ES01 (no extended summary), SA01 (no See Also), EX01 (no Examples): the
