@@ -14,6 +14,7 @@ void register_bernoulli(py::module_& m);
 void register_missing(py::module_& m);
 void register_sparse(py::module_& m);
 void register_hierarchical(py::module_& m);
+void register_masked(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "Native core of emclust (use the estimators in emclust instead).";
@@ -53,4 +54,5 @@ PYBIND11_MODULE(_core, m) {
     register_missing(m);
     register_sparse(m);
     register_hierarchical(m);
+    register_masked(m);
 }

@@ -13,6 +13,7 @@ _LAZY = {
     "BayesianGaussianMixture": ".estimators.bayesian_mixture",
     "BernoulliMixture": ".estimators.bernoulli_mixture",
     "GaussianMixture": ".estimators.gaussian_mixture",
+    "GaussianMixtureClassifier": ".estimators.classifier",
     "KMeans": ".estimators.kmeans",
     "KMedians": ".estimators.kmeans",
     "k_means": ".estimators.kmeans",

@@ -49,6 +49,7 @@ from ..models.gaussian import (
 from ..models.kmeans import sample_size
 from ..models.singular import is_singular
 from ._mixture import MixtureMixin, check_n_samples, explain_ill_defined
+from ._noise import NoiseMixin
 from ._online import NOT_STREAMED, OnlineMixtureMixin
 from ._shared import (
     N_THREADS,
@@ -61,7 +62,7 @@ from ._shared import (
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 
 
-class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
+class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
     """Gaussian mixture fitted by EM on the native multithreaded core.
 
     Parameters, attributes and methods are those of scikit-learn's
@@ -140,6 +141,21 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         The κ of the step size; κ in (0.5, 1] makes online EM converge
         (Robbins–Monro). ``learning_offset=0, learning_decay=1`` gives
         η_t = 1/t: every batch's statistics weigh the same.
+    noise : bool, default=False
+        Add a noise component of uniform density 1/V over the data's region
+        (Banfield and Raftery, 1993), which absorbs outliers. ``predict``
+        returns -1 for rows the noise explains best, ``predict_proba`` has a
+        last column for it, ``score_samples``, ``bic`` and ``aic`` include it
+        (one more parameter, as mclust counts). ``weights_`` and
+        ``noise_weight_`` then sum to 1. In-memory batch EM on complete rows
+        only (no Dask, streaming, warm start or missing values).
+    noise_volume : float, optional
+        V; None estimates it as mclust's ``hypvol`` does: the smaller of the
+        bounding box and the box in the principal axes of X.
+    noise_init : array-like of bool of shape (n_samples,), optional
+        The rows the noise starts with; None uses the nearest-neighbour
+        clutter rule of Byers and Raftery (1998). The other rows are
+        initialised by ``init_params``.
 
     Attributes
     ----------
@@ -173,6 +189,10 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
     batch_lower_bounds_ : list of float
         With ``batch_size``: every batch's mean log-likelihood before its
         step, over all epochs (the online learning curve).
+    noise_weight_ : float
+        With ``noise=True``: the fitted proportion of the noise.
+    noise_volume_, log_noise_volume_ : float
+        With ``noise=True``: V and log V of the noise density 1/V.
     n_features_in_ : int
     """
 
@@ -198,6 +218,9 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         batch_size=None,
         learning_offset=10.0,
         learning_decay=0.7,
+        noise=False,
+        noise_volume=None,
+        noise_init=None,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -218,6 +241,9 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         self.batch_size = batch_size
         self.learning_offset = learning_offset
         self.learning_decay = learning_decay
+        self.noise = noise
+        self.noise_volume = noise_volume
+        self.noise_init = noise_init
 
     _parameter_constraints: ClassVar[dict] = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -239,6 +265,9 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "learning_offset": [Interval(Real, 0.0, None, closed="left")],
         "learning_decay": [Interval(Real, 0.5, 1.0, closed="right")],
+        "noise": ["boolean"],
+        "noise_volume": [Real, None],
+        "noise_init": ["array-like", None],
     }
 
     # -- fitting --
@@ -315,6 +344,9 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
 
     def _fit(self, X, sample_weight, callback=None):
         self._validate_params()
+        self._drop_noise()
+        if self.noise:  # the separate path of estimators/_noise.py
+            return self._fit_noise(X, sample_weight, callback)
         streamed = self._fit_streamed(X, sample_weight, callback)
         if streamed is not NOT_STREAMED:
             return streamed
@@ -617,6 +649,8 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
         )
 
     def _e_step(self, X, want_resp, want_log_prob, log_resp=False):
+        if self._has_noise():
+            return self._noise_e_step(X, want_resp, want_log_prob, log_resp)
         return gaussian.infer(
             X,
             self.weights_,
@@ -632,7 +666,8 @@ class GaussianMixture(OnlineMixtureMixin, MixtureMixin):
     def _n_parameters(self):
         k, d = self.means_.shape
         # mclust's nMclustParams; scikit-learn's four count as their aliases.
-        return n_parameters(self.covariance_type, k, d)
+        # The noise adds its proportion (mclust's nMclustParams(noise=TRUE)).
+        return n_parameters(self.covariance_type, k, d) + int(self._has_noise())
 
     def sample(self, n_samples=1):
         """Draw samples from the fitted mixture.
