@@ -99,7 +99,22 @@ _FITTED = {
         "covariance_prior_": "array",
         **_MIXTURE_TRACE,
     },
+    # One mixture of all classes' components: what predict needs.
+    # classes_ are the labels as given (strings or integers).
+    "GaussianMixtureClassifier": {
+        "classes_": "labels",
+        "component_class_": "ints",
+        "priors_": "array",
+        "weights_": "array",
+        "means_": "array",
+        "covariances_": "array",
+        "precisions_cholesky_": "array",
+        "n_iter_": "int",
+        "converged_": "bool",
+    },
 }
+# A GaussianMixture fitted with noise=True also stores its noise.
+_NOISE = {"noise_weight_": "float", "log_noise_volume_": "float"}
 # The array whose dtype is the model's dtype.
 _MAIN_ARRAY = {
     "GaussianMixture": "means_",
@@ -108,6 +123,7 @@ _MAIN_ARRAY = {
     "MiniBatchKMeans": "cluster_centers_",
     "BernoulliMixture": "probabilities_",
     "BayesianGaussianMixture": "means_",
+    "GaussianMixtureClassifier": "means_",
 }
 KINDS = tuple(_FITTED)
 
@@ -133,6 +149,14 @@ def _encode_float(x):
     that JSON cannot hold (lower bounds may be -inf before any iteration)."""
     x = float(x)
     return x if math.isfinite(x) else repr(x)
+
+
+def _fitted_of(model, kind):
+    """The attributes save writes: the kind's, and the noise's for a
+    GaussianMixture fitted with it."""
+    if kind == "GaussianMixture" and "noise_weight_" in vars(model):
+        return {**_FITTED[kind], **_NOISE}
+    return _FITTED[kind]
 
 
 def _encode_array(a):
@@ -198,9 +222,15 @@ def to_dict(model):
     names = getattr(model, "feature_names_in_", None)
     if names is not None:
         attributes["feature_names_in_"] = [str(v) for v in names]
-    for name, how in _FITTED[kind].items():
+    for name, how in _fitted_of(model, kind).items():
         value = getattr(model, name)
-        if how == "array":
+        if how == "labels":
+            attributes[name] = [
+                v if isinstance(v, str) else int(v) for v in value.tolist()
+            ]
+        elif how == "ints":
+            attributes[name] = [int(v) for v in value]
+        elif how == "array":
             attributes[name] = _encode_array(value)
         elif how == "int":
             attributes[name] = int(value)
@@ -408,7 +438,16 @@ def _gaussian_attributes(params, raw, d):
             raw["precisions_cholesky_"], "precisions_cholesky_", cshape
         ),
     }
-    _check_weights(a["weights_"])
+    if params.get("noise") is True and "noise_weight_" in raw:
+        noise = _decode_float(raw["noise_weight_"], "noise_weight_")
+        if not 0 <= noise < 1:
+            _fail(f"noise_weight_ must be in [0, 1), got {noise}")
+        _check_weights(np.append(a["weights_"], noise))
+        log_v = _decode_float(raw.get("log_noise_volume_"), "log_noise_volume_")
+        if not math.isfinite(log_v):
+            _fail("log_noise_volume_ must be finite")
+    else:
+        _check_weights(a["weights_"])
     cov, chol = a["covariances_"], a["precisions_cholesky_"]
     if layout(ct) in ("full", "tied"):
         _check_spd(cov.reshape(-1, d, d), "covariances_")
@@ -490,6 +529,60 @@ def _bayesian_attributes(params, raw, d):
     return a
 
 
+def _classifier_attributes(params, raw, d):
+    classes = raw["classes_"]
+    if (
+        not isinstance(classes, list)
+        or not classes
+        or not (
+            all(isinstance(v, str) for v in classes)
+            or all(isinstance(v, int) and not isinstance(v, bool) for v in classes)
+        )
+        or len(set(classes)) != len(classes)
+    ):
+        _fail("classes_ must be a list of distinct strings or of distinct integers")
+    n_classes = len(classes)
+    comp = raw["component_class_"]
+    if (
+        not isinstance(comp, list)
+        or not comp
+        or any(
+            isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < n_classes
+            for v in comp
+        )
+        or set(comp) != set(range(n_classes))
+    ):
+        _fail(
+            "component_class_ must list a class index in [0, n_classes) for every "
+            "component, every class at least once"
+        )
+    k = len(comp)
+    component_class = np.array(comp, dtype=np.int64)
+    a = {
+        "classes_": np.array(
+            classes, dtype=object if isinstance(classes[0], str) else np.int64
+        ),
+        "component_class_": component_class,
+        "priors_": _decode_array(raw["priors_"], "priors_", (n_classes,)),
+        "weights_": _decode_array(raw["weights_"], "weights_", (k,)),
+        "means_": _decode_array(raw["means_"], "means_", (k, d)),
+        "covariances_": _decode_array(raw["covariances_"], "covariances_", (k, d, d)),
+        "precisions_cholesky_": _decode_array(
+            raw["precisions_cholesky_"], "precisions_cholesky_", (k, d, d)
+        ),
+    }
+    _check_weights(a["weights_"])
+    _check_weights(a["priors_"])
+    _check_spd(a["covariances_"], "covariances_")
+    expected = precision_cholesky(a["covariances_"], "full", d).reshape(k, d, d)
+    scale = np.abs(expected).max()
+    if not np.allclose(
+        a["precisions_cholesky_"], expected, rtol=1e-6, atol=1e-9 * scale
+    ):
+        _fail("precisions_cholesky_ does not match covariances_")
+    return a
+
+
 _ARRAYS = {
     "GaussianMixture": _gaussian_attributes,
     "KMeans": _centroid_attributes,
@@ -497,6 +590,7 @@ _ARRAYS = {
     "MiniBatchKMeans": _centroid_attributes,
     "BernoulliMixture": _bernoulli_attributes,
     "BayesianGaussianMixture": _bayesian_attributes,
+    "GaussianMixtureClassifier": _classifier_attributes,
 }
 
 
@@ -565,6 +659,9 @@ def from_dict(content):
     if not isinstance(raw, dict):
         _fail("attributes must be an object")
     expected = {"n_features_in_", *_FITTED[kind]}
+    noise = kind == "GaussianMixture" and params.get("noise") is True
+    if noise:
+        expected |= set(_NOISE)
     if version >= _NAMES_VERSION and "feature_names_in_" in raw:
         expected.add("feature_names_in_")
     if set(raw) != expected:
@@ -572,7 +669,7 @@ def from_dict(content):
     d = _decode_int(raw["n_features_in_"], "n_features_in_", minimum=1)
     names = _decode_names(raw.get("feature_names_in_"), d)
     attributes = _ARRAYS[kind](params, raw, d)
-    for name, how in _FITTED[kind].items():
+    for name, how in {**_FITTED[kind], **(_NOISE if noise else {})}.items():
         if how == "int":
             attributes[name] = _decode_int(raw[name], name)
         elif how == "bool":
@@ -613,10 +710,16 @@ def from_dict(content):
     for name, value in attributes.items():
         setattr(model, name, value)
     model.n_features_in_ = d
+    if kind == "GaussianMixtureClassifier":
+        model.n_components_per_class_ = np.bincount(
+            model.component_class_, minlength=len(model.classes_)
+        )
     if names is not None:
         model.feature_names_in_ = names
     if kind == "BayesianGaussianMixture":
         model._from_model_file()
+    if noise:
+        model.noise_volume_ = math.exp(min(model.log_noise_volume_, 700.0))
     if kind == "GaussianMixture":
         chol = model.precisions_cholesky_
         model.precisions_ = precisions_from_cholesky(

@@ -114,6 +114,6 @@ def _error(message, prefix="emclust", status=1):
     return status
 
 
-from . import bench, fit, select  # noqa: E402  (the commands register on cli)
+from . import bench, classify, fit, select  # noqa: E402  (the commands register on cli)
 
-__all__ = ["CLIError", "bench", "cli", "fit", "main", "select"]
+__all__ = ["CLIError", "bench", "classify", "cli", "fit", "main", "select"]

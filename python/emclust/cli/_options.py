@@ -36,6 +36,8 @@ _FLAGS = {
     "weight_concentration_prior": "--weight-concentration-prior",
     "mean_precision_prior": "--mean-precision-prior",
     "degrees_of_freedom_prior": "--degrees-of-freedom-prior",
+    "noise": "--noise",
+    "noise_volume": "--noise-volume",
 }
 
 

@@ -64,7 +64,7 @@ def full_covariances(model):
         return None
     k, d = model.means_.shape
     t = model.covariance_type
-    if t == "full":
+    if t == "full" or np.shape(cov) == (k, d, d):  # mclust's models, classifiers
         return cov
     if t == "tied":
         return np.broadcast_to(cov, (k, d, d))
@@ -151,6 +151,9 @@ def plot_fit(path, X, labels, model, names, title):
     k = int(labels.max()) + 1 if labels.size else 0
     k = max(k, len(_centres(model)))
     colors = plt.get_cmap("tab10" if k <= 10 else "tab20")(np.arange(k) % 20)
+    if (labels < 0).any():  # the noise component's rows, in grey
+        colors = np.vstack([colors, [0.6, 0.6, 0.6, 1.0]])
+        labels = np.where(labels < 0, k, labels)
 
     X, labels, imputed, note = _complete_rows(X, labels, model)
     title += note

@@ -61,7 +61,10 @@ def summary(model, X, blockwise=False, want_labels=True):
         out["effective_k"] = int(np.sum(model.weights_ > 0.01))
     if hasattr(model, "inertia_"):
         out["inertia"] = float(model.inertia_)
-    out["sizes"] = np.bincount(labels, minlength=k).tolist()
+    if hasattr(model, "noise_weight_"):
+        out["noise_weight"] = float(model.noise_weight_)
+        out["noise_rows"] = int(np.sum(labels == -1))
+    out["sizes"] = np.bincount(labels[labels >= 0], minlength=k).tolist()
     return out, labels
 
 
@@ -171,6 +174,13 @@ def format_summary(s, source):
             )
         )
     rows.append(("sizes", ", ".join(str(v) for v in s["sizes"])))
+    if "noise_rows" in s:
+        rows.append(
+            (
+                "noise",
+                f"{s['noise_rows']} rows (label -1), weight {s['noise_weight']:.4f}",
+            )
+        )
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
@@ -328,6 +338,18 @@ def _with(options):
     help="With --bayesian: > n_features - 1 [default: n_features].",
 )
 @click.option(
+    "--noise",
+    is_flag=True,
+    help="Add a uniform noise component (Gaussian mixtures): outliers get label "
+    "-1 and do not inflate the clusters.",
+)
+@click.option(
+    "--noise-volume",
+    type=click.FloatRange(min=0, min_open=True),
+    help="With --noise: the volume V of the noise density 1/V [default: mclust's "
+    "hypvol, the smaller of the bounding and principal-axes boxes].",
+)
+@click.option(
     "--memory-budget",
     type=click.IntRange(min=1),
     default=2048,
@@ -360,6 +382,8 @@ def fit(
     weight_concentration_prior,
     mean_precision_prior,
     degrees_of_freedom_prior,
+    noise,
+    noise_volume,
     memory_budget,
     columns,
     drop_nan,
@@ -390,6 +414,10 @@ def fit(
         if model not in ("gmm", "bayesian"):
             raise OptionError(f"--bayesian is a Gaussian mixture; not --model {model}")
         model = "bayesian"
+    if noise_volume is not None and not noise:
+        raise OptionError("--noise-volume applies with --noise")
+    if noise and model != "gmm":
+        raise OptionError(f"--noise is a Gaussian mixture's; not --model {model}")
     est = estimator(
         model,
         k,
@@ -407,6 +435,8 @@ def fit(
         weight_concentration_prior=weight_concentration_prior,
         mean_precision_prior=mean_precision_prior,
         degrees_of_freedom_prior=degrees_of_freedom_prior,
+        noise=True if noise else None,
+        noise_volume=noise_volume,
     )
     run_fit(
         ds,

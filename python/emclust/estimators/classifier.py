@@ -24,7 +24,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .. import _core
+from .. import _core, io
 from .._validation import check_n_threads
 from ..exceptions import SingularCovarianceWarning
 from ..models import gaussian, masked
@@ -448,6 +448,21 @@ class GaussianMixtureClassifier(CachedParamValidation, ClassifierMixin, BaseEsti
                 stacklevel=3,
             )
 
+    def save(self, path):
+        """Write the fitted classifier to a JSON model file (see ``emclust.load``).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write, atomically.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
+        return io.save(self, path)
+
     # -- inference --
 
     def predict_log_proba(self, X):
@@ -529,5 +544,7 @@ def _tied_as(tied, covariance_type, k, d):
         return np.broadcast_to(np.diag(tied), (k, d)).copy()
     return np.full(k, np.trace(tied) / d)
 
+
+io.register_kind(GaussianMixtureClassifier)
 
 __all__ = ["GaussianMixtureClassifier"]
