@@ -146,7 +146,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         (Banfield and Raftery, 1993), which absorbs outliers. ``predict``
         returns -1 for rows the noise explains best, ``predict_proba`` has a
         last column for it, ``score_samples``, ``bic`` and ``aic`` include it
-        (one more parameter, as mclust counts). ``weights_`` and
+        (two more parameters, the proportion and V, as mclust's nMclustParams counts). ``weights_`` and
         ``noise_weight_`` then sum to 1. In-memory batch EM on complete rows
         only (no Dask, streaming, warm start or missing values).
     noise_volume : float, optional
@@ -666,8 +666,9 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
     def _n_parameters(self):
         k, d = self.means_.shape
         # mclust's nMclustParams; scikit-learn's four count as their aliases.
-        # The noise adds its proportion (mclust's nMclustParams(noise=TRUE)).
-        return n_parameters(self.covariance_type, k, d) + int(self._has_noise())
+        # The noise adds its proportion and its volume: mclust's
+        # nMclustParams(noise=TRUE) counts 2 (also when V is given).
+        return n_parameters(self.covariance_type, k, d) + 2 * int(self._has_noise())
 
     def sample(self, n_samples=1):
         """Draw samples from the fitted mixture.
