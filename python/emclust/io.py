@@ -42,6 +42,7 @@ from .models.gaussian import (
     precision_cholesky,
     precisions_from_cholesky,
 )
+from .models.prior import ConjugatePrior
 
 FORMAT = "emclust-model"
 FORMAT_VERSION = 2
@@ -170,9 +171,15 @@ def _encode_array(a):
 
 def _encode_param(value):
     """A constructor parameter as JSON, or _DROP when it has no JSON form
-    (a RandomState or Generator passed as random_state)."""
+    (a RandomState or Generator passed as random_state). A ConjugatePrior is
+    {"ConjugatePrior": {its four fields}}."""
     if value is None or isinstance(value, (bool, str)):
         return value
+    if isinstance(value, ConjugatePrior):
+        fields = {k: _encode_param(v) for k, v in value.get_params().items()}
+        if any(v is _DROP for v in fields.values()):
+            return _DROP
+        return {"ConjugatePrior": fields}
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):
@@ -211,7 +218,8 @@ def to_dict(model):
     if not hasattr(model, main):
         raise NotFittedError(f"This {kind} instance is not fitted yet; call fit first")
     params, dropped = {}, []
-    for name, value in model.get_params().items():
+    # deep=False: a ConjugatePrior is one parameter, not four nested ones.
+    for name, value in model.get_params(deep=False).items():
         encoded = _encode_param(value)
         if encoded is _DROP:
             params[name] = None
@@ -594,6 +602,25 @@ _ARRAYS = {
 }
 
 
+def _decode_prior(value, name):
+    """{"ConjugatePrior": {fields}} back to the ConjugatePrior it encodes."""
+    fields = value.get("ConjugatePrior") if len(value) == 1 else None
+    if not isinstance(fields, dict) or set(fields) - {
+        "shrinkage",
+        "mean",
+        "dof",
+        "scale",
+    }:
+        _fail(f"{name} must be null, a string or {{'ConjugatePrior': {{fields}}}}")
+    for key, v in fields.items():
+        ok = v is None or (
+            isinstance(v, (int, float, list)) and not isinstance(v, bool)
+        )
+        if not ok:
+            _fail(f"{name}.{key} must be null, a number or a list of numbers")
+    return ConjugatePrior(**fields)
+
+
 def _decode_params(cls, params):
     if not isinstance(params, dict):
         _fail("params must be an object")
@@ -606,6 +633,8 @@ def _decode_params(cls, params):
     return {
         name: _decode_float(value, f"params.{name}")
         if isinstance(value, str) and isinstance(defaults[name], float)
+        else _decode_prior(value, f"params.{name}")
+        if isinstance(value, dict)
         else value
         for name, value in params.items()
     }

@@ -24,7 +24,7 @@ from .._validation import (
 from ..drivers import dask as dask_driver
 from ..drivers import memory
 from ..drivers.dask import is_dask_collection
-from ..drivers.streaming import GaussianModel, GaussianParams
+from ..drivers.streaming import GaussianModel, GaussianParams, is_block_source
 from ..exceptions import SingularCovarianceWarning
 from ..models import gaussian
 from ..models.algebra import full_covariances, mixture_moments, sum_of_mixtures
@@ -47,6 +47,7 @@ from ..models.gaussian import (
     to_core,
 )
 from ..models.kmeans import sample_size
+from ..models.prior import IN_MEMORY_ONLY, ConjugatePrior, core_prior
 from ..models.singular import is_singular
 from ._mixture import MixtureMixin, check_n_samples, explain_ill_defined
 from ._noise import NoiseMixin
@@ -156,6 +157,19 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         The rows the noise starts with; None uses the nearest-neighbour
         clutter rule of Byers and Raftery (1998). The other rows are
         initialised by ``init_params``.
+    prior : None, "conjugate" or emclust.ConjugatePrior, default=None
+        The conjugate prior of mclust (Fraley and Raftery 2007): EM becomes MAP EM,
+        whose M-step is mclust 6.0's. "conjugate" is ``priorControl()``'s
+        defaults from X and n_components (shrinkage 0.01, the data mean,
+        n_features + 2 degrees of freedom, scale var(X) / G^(2/d)); a
+        ConjugatePrior's None fields take those defaults. For the models
+        EII, VII, EEI, VEI, EVI, VVI, EEE, EEV, VEV, VVV and scikit-learn's
+        four (full = VVV, tied = EEE, diag = VVI, spherical = VII); the
+        in-memory fit only (missing values included: the defaults then use
+        the complete rows). ``lower_bound_`` is then the mean log posterior
+        (up to a constant; see ``emclust.reference.prior.log_density``),
+        which never decreases; ``bic``, ``aic`` and ``icl`` use the
+        log-likelihood at the MAP estimate, as mclust does.
 
     Attributes
     ----------
@@ -180,7 +194,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         EM iterations of the best initialisation.
     lower_bound_ : float
         Mean log-likelihood per sample of the best initialisation, as
-        computed in its last E-step.
+        computed in its last E-step (with ``prior``: the mean log posterior).
     lower_bounds_ : list of float
         lower_bound at every iteration of the best initialisation. After
         ``partial_fit``: every batch's mean log-likelihood before its step
@@ -221,6 +235,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         noise=False,
         noise_volume=None,
         noise_init=None,
+        prior=None,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -244,6 +259,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         self.noise = noise
         self.noise_volume = noise_volume
         self.noise_init = noise_init
+        self.prior = prior
 
     _parameter_constraints: ClassVar[dict] = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -268,6 +284,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         "noise": ["boolean"],
         "noise_volume": [Real, None],
         "noise_init": ["array-like", None],
+        "prior": [None, StrOptions({"conjugate"}), ConjugatePrior],
     }
 
     # -- fitting --
@@ -345,6 +362,14 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
     def _fit(self, X, sample_weight, callback=None):
         self._validate_params()
         self._drop_noise()
+        if self.prior is not None and (
+            self.noise
+            or self.batch_size is not None
+            or is_dask_collection(X)
+            or is_dask_collection(sample_weight)
+            or is_block_source(X)
+        ):
+            raise ValueError(IN_MEMORY_ONLY)
         if self.noise:  # the separate path of estimators/_noise.py
             return self._fit_noise(X, sample_weight, callback)
         streamed = self._fit_streamed(X, sample_weight, callback)
@@ -443,6 +468,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         weights_init, means_init, precisions_init = self._check_parameters(X.shape[1])
         w = check_sample_weight(sample_weight, X.shape[0])
         warm = self._warm_parameters(X.shape[1])
+        prior = core_prior(self.prior, X, n_components, self.covariance_type)
         result = memory.fit_gaussian_mixture(
             X,
             w,
@@ -463,6 +489,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
             progress=self._progress(callback)
             if self.verbose or callback is not None
             else None,
+            prior=prior,
         )
         return X, result
 
@@ -577,6 +604,8 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         # NaN entries are missing values here as in fit: the streaming
         # statistics are the marginal E-step's (gmm_statistics), so each step
         # is exact online EM on the observed entries.
+        if self.prior is not None:
+            raise ValueError(IN_MEMORY_ONLY)
         return check_data(X, self, reset=reset, allow_nan=self._allow_nan())
 
     def _online_initial(self, X, sample_weight, seed=None):
