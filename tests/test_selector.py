@@ -201,9 +201,9 @@ def test_unfitted_predict_raises():
 
 
 def test_one_feature_uses_e_and_v():
-    X = np.concatenate(
-        [np.random.default_rng(0).normal(m, 1, 80) for m in (0, 8)]
-    )[:, None]
+    X = np.concatenate([np.random.default_rng(0).normal(m, 1, 80) for m in (0, 8)])[
+        :, None
+    ]
     s = GaussianMixtureSelector(n_components=range(1, 4)).fit(X)
     assert sorted(set(s.results_["covariance_type"])) == ["E", "V"]
     assert s.best_params_["n_components"] == 2
