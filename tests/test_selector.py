@@ -218,3 +218,35 @@ def test_hc_start_is_deterministic_and_mclusts_start(faithful):
         b.fit(faithful)
     np.testing.assert_array_equal(a.means_, b.means_)
     assert a.n_iter_ == b.n_iter_
+
+
+def test_save_and_load(faithful, tmp_path):
+    import json
+
+    import emclust
+
+    s = GaussianMixtureSelector(n_components=range(1, 5), random_state=0)
+    s.fit(faithful.astype(np.float32))
+    path = s.save(tmp_path / "selector.json")
+    again = emclust.load(path)
+    assert again.get_params() == {**s.get_params(), "n_components": [1, 2, 3, 4]}
+    assert again.best_params_ == s.best_params_
+    assert again.best_score_ == s.best_score_
+    for key, value in s.results_.items():
+        np.testing.assert_array_equal(again.results_[key], value, err_msg=key)
+    assert again.best_estimator_.means_.dtype == np.float32
+    np.testing.assert_array_equal(again.predict(faithful), s.predict(faithful))
+
+    # a file whose chosen fit is not the one its table names is refused
+    content = json.loads(path.read_text())
+    singular = (
+        int(np.nonzero(s.results_["status"] == "singular")[0][0])
+        if (s.results_["status"] == "singular").any()
+        else (s.best_index_ + 1)
+    )
+    content["attributes"]["best_index_"] = singular
+    body = {k: content[k] for k in ("kind", "dtype", "params", "attributes")}
+    content["checksum"] = emclust.io._checksum(body)
+    path.write_text(json.dumps(content))
+    with pytest.raises(ValueError, match=r"best_index_|best_estimator_"):
+        emclust.load(path)

@@ -25,6 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .. import io
 from .._validation import (
     check_data,
     check_n_threads,
@@ -332,12 +333,7 @@ class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator
         best = int(np.nanargmin(scores))
         self.best_index_ = best
         self.best_estimator_ = runs[best][1]
-        self.best_params_ = {
-            "n_components": int(self.results_["n_components"][best]),
-            "covariance_type": str(self.results_["covariance_type"][best]),
-        }
-        self.best_score_ = float(scores[best])
-        self.n_iter_ = int(self.best_estimator_.n_iter_)
+        self._from_model_file()
         self.labels_ = self.best_estimator_.predict(X)
         not_converged = [
             f"(G={r['n_components']}, {r['covariance_type']})"
@@ -352,6 +348,32 @@ class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator
                 stacklevel=2,
             )
         return self
+
+    def _from_model_file(self):
+        """The attributes that follow from results_, best_index_ and
+        best_estimator_ (after fit, and after io.load)."""
+        best = self.best_index_
+        self.best_params_ = {
+            "n_components": int(self.results_["n_components"][best]),
+            "covariance_type": str(self.results_["covariance_type"][best]),
+        }
+        self.best_score_ = float(self.results_[self.criterion][best])
+        self.n_iter_ = int(self.best_estimator_.n_iter_)
+
+    def save(self, path):
+        """Write the fitted selector to a JSON model file (see emclust.save).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write, atomically.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
+        return io.save(self, path)
 
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit the grid and return the chosen fit's labels of X.
@@ -500,3 +522,5 @@ def _core_threads():
 
 
 __all__ = ["GaussianMixtureSelector"]
+
+io.register_kind(GaussianMixtureSelector)
