@@ -87,16 +87,7 @@ py::dict gmm_fit(const CArray<T>& X_, const py::object& sample_weight_,
     o.seed = seed;
     o.n_threads = n_threads;
     o.on_iteration = python_callback(on_iteration);
-    if (!prior.is_none()) {
-        // (shrinkage, mean (d), dof, scale (d, d)), resolved by models/prior.py
-        auto t = py::cast<py::tuple>(prior);
-        ConjugatePrior cp;
-        cp.shrinkage = py::cast<double>(t[0]);
-        cp.mean = param_vector(t[1]);
-        cp.dof = py::cast<double>(t[2]);
-        cp.scale = param_matrix(t[3]);
-        o.prior = std::move(cp);
-    }
+    o.prior = bind::conjugate_prior(prior);
     GaussianMixtureFit result;
     {
         // Every Python object is converted above; the core reads only the
