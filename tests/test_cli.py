@@ -13,6 +13,7 @@ from pathlib import Path
 import emclust
 import numpy as np
 import pytest
+from emclust.models.covariance_models import MODELS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -245,8 +246,6 @@ def test_select_prints_the_bic_table_and_writes_the_best(files, X, tmp_path):
         files / "header.csv",
         "-k",
         "1..4",
-        "--covariance-type",
-        "all",
         "-o",
         tmp_path / "best.json",
         "--plot",
@@ -255,24 +254,92 @@ def test_select_prints_the_bic_table_and_writes_the_best(files, X, tmp_path):
     )
     out = json.loads(r.stdout)
     assert out["k"] == [1, 2, 3, 4]
-    assert set(out["bic"]) == {"full", "tied", "diag", "spherical"}
+    assert list(out["bic"]) == list(MODELS)  # mclust's 14 by default
     best = out["best"]
-    assert best["bic"] == min(min(v) for v in out["bic"].values())
+    assert best["bic"] == min(v for vals in out["bic"].values() for v in vals if v)
+    assert [t["bic"] for t in out["top"]] == sorted(t["bic"] for t in out["top"])
+    assert out["top"][0]["bic"] == best["bic"]
     model = emclust.load(tmp_path / "best.json")
-    assert model.n_components == best["k"] == 3
+    assert model.n_components == best["k"]
     assert model.covariance_type == best["covariance_type"]
+    # the selector's cells: a hierarchical start, reg_covar=0, tol=1e-5
     gm = emclust.GaussianMixture(
-        best["k"], covariance_type=best["covariance_type"], random_state=0
+        1,
+        covariance_type="VVV",
+        init_params="hc",
+        reg_covar=0.0,
+        tol=1e-5,
+        max_iter=1000,
     )
-    assert out["bic"]["full"][0] == pytest.approx(
-        emclust.GaussianMixture(1, random_state=0).fit(X).bic(X), rel=1e-12
-    )
-    assert model.bic(X) == pytest.approx(gm.fit(X).bic(X), rel=1e-12)
+    assert out["bic"]["VVV"][0] == pytest.approx(gm.fit(X).bic(X), rel=1e-12)
+    assert model.bic(X) == pytest.approx(best["bic"], rel=1e-12)
     assert (tmp_path / "bic.png").read_bytes()[:8] == PNG_SIGNATURE
 
-    text = ok("select", files / "header.csv", "-k", "2,3").stdout
-    assert text.splitlines()[0].startswith("BIC")
-    assert "best: k=3, covariance_type=full" in text
+    text = ok(
+        "select", files / "header.csv", "-k", "2,3", "--covariance-type", "full,VEV"
+    ).stdout
+    lines = text.splitlines()
+    assert lines[0].startswith("BIC")
+    assert lines[1].split() == ["G", "full", "VEV"]
+    assert [line.split()[0] for line in lines[2:4]] == ["2", "3"]
+    assert "*" in text and lines[4].startswith("Top 3 by BIC: ")
+    assert "best: k=3, covariance_type=" in text
+
+
+def test_select_by_icl_and_with_noise(files, X):
+    out = json.loads(
+        ok(
+            "select",
+            files / "header.csv",
+            "-k",
+            "1..3",
+            "--criterion",
+            "icl",
+            "--covariance-type",
+            "VVV,EII",
+            "--json",
+        ).stdout
+    )
+    assert out["criterion"] == "icl" and set(out["icl"]) == {"VVV", "EII"}
+    expected = emclust.GaussianMixtureSelector(
+        n_components=[1, 2, 3],
+        covariance_types=["VVV", "EII"],
+        criterion="icl",
+        random_state=0,
+    ).fit(X)
+    assert out["best"]["icl"] == pytest.approx(expected.best_score_, rel=1e-12)
+    text = ok(
+        "select",
+        files / "header.csv",
+        "-k",
+        "2,3",
+        "--noise",
+        "--covariance-type",
+        "VVV",
+    ).stdout
+    assert "best: k=" in text
+
+
+def test_select_refuses_missing_values(tmp_path):
+    path = tmp_path / "gaps.csv"
+    rows = "\n".join(f"{i % 7}.5,{(i * 3) % 11}" for i in range(30))
+    path.write_text("a,b\n" + rows + "\n1.0,\n")
+    fails("select", path, "-k", "1..2", "--missing", "keep", match="--drop-nan")
+
+
+def test_fit_takes_mclusts_model_names(files, X, tmp_path):
+    ok(
+        "fit",
+        files / "header.csv",
+        "-k",
+        3,
+        "--covariance-type",
+        "VEV",
+        "-o",
+        tmp_path / "m.json",
+    )
+    model = emclust.load(tmp_path / "m.json")
+    assert model.covariance_type == "VEV" and model.volumes_.shape == (3,)
 
 
 def test_fit_plot_is_a_png(files, tmp_path):

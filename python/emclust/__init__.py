@@ -14,6 +14,7 @@ _LAZY = {
     "BernoulliMixture": ".estimators.bernoulli_mixture",
     "GaussianMixture": ".estimators.gaussian_mixture",
     "GaussianMixtureClassifier": ".estimators.classifier",
+    "GaussianMixtureSelector": ".estimators.selector",
     "KMeans": ".estimators.kmeans",
     "KMedians": ".estimators.kmeans",
     "k_means": ".estimators.kmeans",

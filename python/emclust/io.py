@@ -112,6 +112,14 @@ _FITTED = {
         "n_iter_": "int",
         "converged_": "bool",
     },
+    # The grid's table and the chosen fit, a GaussianMixture model document
+    # of its own (with its own checksum): predict needs the fit, and the
+    # table is what the selection was.
+    "GaussianMixtureSelector": {
+        "best_estimator_": "model",
+        "results_": "results",
+        "best_index_": "int",
+    },
 }
 # A GaussianMixture fitted with noise=True also stores its noise.
 _NOISE = {"noise_weight_": "float", "log_noise_volume_": "float"}
@@ -124,8 +132,28 @@ _MAIN_ARRAY = {
     "BernoulliMixture": "probabilities_",
     "BayesianGaussianMixture": "means_",
     "GaussianMixtureClassifier": "means_",
+    "GaussianMixtureSelector": "best_estimator_",
 }
 KINDS = tuple(_FITTED)
+# Kinds whose main attribute is a nested model: the array of it that has the dtype.
+_MAIN_IS_MODEL = {"GaussianMixtureSelector": "means_"}
+_RESULT_TEXT = ("covariance_type", "status")
+_RESULT_INT = ("n_components", "n_iter")
+
+
+def _encode_results(results):
+    out = {}
+    for key, column in results.items():
+        if key in _RESULT_TEXT:
+            out[key] = [str(v) for v in column]
+        elif key in _RESULT_INT:
+            out[key] = [int(v) for v in column]
+        elif key == "converged":
+            out[key] = [bool(v) for v in column]
+        else:
+            out[key] = [_encode_float(v) for v in column]
+    return out
+
 
 # kind -> estimator class; the estimators register themselves (register_kind),
 # so that this module never imports one.
@@ -177,6 +205,14 @@ def _encode_param(value):
         return int(value)
     if isinstance(value, (float, np.floating)):
         return _encode_float(value)
+    if isinstance(value, (list, tuple, range)) and all(
+        isinstance(v, str) for v in value
+    ):
+        return list(value)  # names: GaussianMixtureSelector's covariance_types
+    if isinstance(value, (list, tuple, range, np.ndarray)) and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value
+    ):
+        return [int(v) for v in value]
     if isinstance(value, (list, tuple, np.ndarray)):
         try:
             return np.asarray(value, dtype=np.float64).tolist()
@@ -230,6 +266,10 @@ def to_dict(model):
             ]
         elif how == "ints":
             attributes[name] = [int(v) for v in value]
+        elif how == "model":
+            attributes[name] = to_dict(value)
+        elif how == "results":
+            attributes[name] = _encode_results(value)
         elif how == "array":
             attributes[name] = _encode_array(value)
         elif how == "int":
@@ -240,9 +280,13 @@ def to_dict(model):
             attributes[name] = _encode_float(value)
         else:
             attributes[name] = [_encode_float(v) for v in value]
+    if how_main := _MAIN_IS_MODEL.get(kind):
+        dtype = np.asarray(getattr(getattr(model, main), how_main)).dtype.name
+    else:
+        dtype = np.asarray(getattr(model, main)).dtype.name
     body = {
         "kind": kind,
-        "dtype": np.asarray(getattr(model, main)).dtype.name,
+        "dtype": dtype,
         "params": params,
         "attributes": attributes,
     }
@@ -594,6 +638,57 @@ _ARRAYS = {
 }
 
 
+def _decode_results(raw, keys):
+    if not isinstance(raw, dict) or list(raw) != list(keys):
+        _fail(f"results_ must be an object with the keys {list(keys)}")
+    lengths = {len(v) if isinstance(v, list) else -1 for v in raw.values()}
+    if len(lengths) != 1 or lengths == {-1} or lengths == {0}:
+        _fail("results_ must hold lists of one non-zero length")
+    out = {}
+    for key, column in raw.items():
+        if key in _RESULT_TEXT:
+            if not all(isinstance(v, str) for v in column):
+                _fail(f"results_.{key} must be strings")
+            out[key] = np.array(column, dtype=object)
+        elif key in _RESULT_INT:
+            out[key] = np.array(
+                [_decode_int(v, f"results_.{key}") for v in column], dtype=np.int64
+            )
+        elif key == "converged":
+            if not all(isinstance(v, bool) for v in column):
+                _fail("results_.converged must be true or false")
+            out[key] = np.array(column, dtype=bool)
+        else:
+            values = []
+            for i, v in enumerate(column):
+                values.append(
+                    math.nan if v == "nan" else _decode_float(v, f"results_.{key}[{i}]")
+                )
+            out[key] = np.array(values, dtype=np.float64)
+    return out
+
+
+def _selector_attributes(params, raw, d):
+    from .estimators.selector import RESULT_KEYS
+
+    best = from_dict(raw["best_estimator_"])
+    if type(best).__name__ != "GaussianMixture" or best.n_features_in_ != d:
+        _fail(f"best_estimator_ must be a GaussianMixture of {d} features")
+    results = _decode_results(raw["results_"], RESULT_KEYS)
+    index = _decode_int(raw["best_index_"], "best_index_")
+    if index >= results["bic"].size or results["status"][index] != "ok":
+        _fail("best_index_ must name a valid fit of results_")
+    if (
+        results["n_components"][index] != best.n_components
+        or results["covariance_type"][index] != best.covariance_type
+    ):
+        _fail("best_estimator_ is not the fit results_ names at best_index_")
+    return {"best_estimator_": best, "results_": results}
+
+
+_ARRAYS["GaussianMixtureSelector"] = _selector_attributes
+
+
 def _decode_params(cls, params):
     if not isinstance(params, dict):
         _fail("params must be an object")
@@ -688,6 +783,10 @@ def from_dict(content):
         _check_trace(attributes)
     if "inertia_" in attributes and not attributes["inertia_"] >= 0:
         _fail("inertia_ must be a non-negative number")
+    if kind in _MAIN_IS_MODEL:
+        main = np.asarray(getattr(attributes[_MAIN_ARRAY[kind]], _MAIN_IS_MODEL[kind]))
+        if main.dtype.name != content["dtype"]:
+            _fail(f"the nested model's dtype is not the file's {content['dtype']}")
     for name, how in _FITTED[kind].items():
         if how == "array" and attributes[name].dtype.name != content["dtype"]:
             _fail(
@@ -716,6 +815,8 @@ def from_dict(content):
         )
     if names is not None:
         model.feature_names_in_ = names
+    if kind == "GaussianMixtureSelector":
+        model._from_model_file()
     if kind == "BayesianGaussianMixture":
         model._from_model_file()
     if noise:

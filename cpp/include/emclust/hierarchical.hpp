@@ -188,7 +188,7 @@ struct HcCluster {
 };
 
 /// mclust's VVV term of a cluster of l rows with scatter W (trace tr):
-/// l log(sqrt(det(W / l)) + beta (tr + alpha) / l), with the trace part alone
+/// l log(det(W / l) + beta (tr + alpha) / l), with the trace part alone
 /// while W cannot be of full rank (l <= p) or its Cholesky factor has a zero
 /// pivot. The log-sum is taken as mclust does, by the larger of the two parts.
 inline double vvv_term(double l, const Eigen::MatrixXd& W, double tr, double alpha,
@@ -204,7 +204,7 @@ inline double vvv_term(double l, const Eigen::MatrixXd& W, double tr, double alp
     for (Index k = 0; k < p; ++k) {
         const double q = L(k, k);
         if (!(std::abs(q) > 0.0)) return l * std::log(trace_part);
-        detlog += std::log(std::abs(q));
+        detlog += 2.0 * std::log(std::abs(q));  // log det = 2 sum log L_kk
     }
     if (detlog <= 0.0) return l * std::log(std::exp(detlog) + trace_part);
     return l * (std::log1p(std::exp(-detlog) * trace_part) + detlog);

@@ -247,13 +247,30 @@ def plot_fit(path, X, labels, model, names, title):
     _save(fig, path)
 
 
-def plot_bic(path, ks, table, best):
-    """BIC against k, one line per covariance type; ``table[ct][i]`` is the
-    BIC for ks[i] (NaN where the fit failed); ``best`` = (ct, k)."""
+def plot_bic(path, ks, table, best, label="BIC"):
+    """The criterion against k, one line per covariance model; ``table[ct][i]``
+    is its value for ks[i] (NaN where the fit is singular or failed, drawn
+    as a cross on the axis); ``best`` = (ct, k)."""
     plt = require_matplotlib()
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
-    for ct, values in table.items():
-        ax.plot(ks, values, marker="o", label=ct)
+    fig, ax = plt.subplots(figsize=(7.2, 4.8))
+    finite = [v for values in table.values() for v in values if v == v]
+    floor = max(finite) if finite else 0.0
+    cmap = plt.get_cmap("tab20")
+    singular_drawn = False
+    for j, (ct, values) in enumerate(table.items()):
+        colour = cmap(j % 20)
+        ax.plot(ks, values, marker="o", ms=4, label=ct, color=colour)
+        bad = [k for k, v in zip(ks, values) if v != v]
+        if bad:
+            ax.plot(
+                bad,
+                [floor] * len(bad),
+                marker="x",
+                ls="none",
+                color=colour,
+                label=None if singular_drawn else "singular (x)",
+            )
+            singular_drawn = True
     ct, k = best
     ax.plot(
         [k],
@@ -264,10 +281,16 @@ def plot_bic(path, ks, table, best):
         ls="none",
         label=f"best: k={k}, {ct}",
     )
-    ax.set_xlabel("number of components k")
-    ax.set_ylabel("BIC (lower is better)")
+    ax.set_xlabel("number of components G")
+    ax.set_ylabel(f"{label} (lower is better)")
     ax.set_xticks(ks)
     ax.grid(alpha=0.3)
-    ax.legend(frameon=False)
+    ax.legend(
+        frameon=False,
+        fontsize="small",
+        ncol=2 if len(table) > 6 else 1,
+        loc="center left",
+        bbox_to_anchor=(1.0, 0.5),
+    )
     fig.tight_layout()
     _save(fig, path)

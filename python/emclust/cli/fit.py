@@ -16,7 +16,7 @@ from . import _plot, _progress, cli
 from ._data import read_data, write_table
 from ._errors import CLIError, OptionError
 from ._options import (
-    COVARIANCE_TYPES,
+    ALL_COVARIANCE_TYPES,
     INT_MAX,
     MODELS,
     check_k,
@@ -283,8 +283,9 @@ def _with(options):
 )
 @click.option(
     "--covariance-type",
-    type=click.Choice(COVARIANCE_TYPES),
-    help="Gaussian mixtures only [default: full].",
+    type=click.Choice(ALL_COVARIANCE_TYPES),
+    help="Gaussian mixtures only: scikit-learn's four or mclust's 14 models "
+    "(EII ... VVV) [default: full].",
 )
 @fit_options
 @click.option(
@@ -572,7 +573,7 @@ def demo(output, plot, as_json, quiet, progress):
 )
 @click.option(
     "--covariance-type",
-    type=click.Choice(COVARIANCE_TYPES),
+    type=click.Choice(ALL_COVARIANCE_TYPES),
     help="[default: full]",
 )
 @click.option(

@@ -84,7 +84,7 @@ class NoiseMixin:
             )
         return mask
 
-    def _fit_noise(self, X, sample_weight, callback=None):
+    def _fit_noise(self, X, sample_weight, callback=None, hc_tree=None):
         self._check_noise_input(X)
         X = check_data(X, self, reset=True)
         k, t = self.n_components, self.covariance_type
@@ -106,26 +106,20 @@ class NoiseMixin:
         n_threads = check_n_threads(self.n_threads)
         progress = self._progress(callback) if self.verbose or callback else None
         best = None
-        for r in range(self.n_init):
-            start = memory.fit_gaussian_mixture(
-                np.ascontiguousarray(X[~mask]),
-                None if w is None else np.ascontiguousarray(w[~mask]),
-                n_components=k,
-                covariance_type=t,
-                tol=0.0,
-                reg_covar=self.reg_covar,
-                max_iter=0,
-                n_init=1,
-                init_params=self.init_params,
-                weights_init=given[0],
-                means_init=given[1],
-                precisions_init=given[2],
-                warm=None,
-                warm_lower_bound=-np.inf,
-                seed=(seed + r) % 2**64,
-                n_threads=n_threads,
-                progress=None,
-            )
+        hc = self.init_params == "hc"
+        for r in range(1 if hc else self.n_init):
+            if hc:
+                # mclust's noise start: the tree of the rows the noise does
+                # not start with (a shared tree is of all rows: not used).
+                keep = np.ascontiguousarray(X[~mask])
+                start = dict(
+                    zip(
+                        ("weights", "means", "covariances", "precisions_cholesky"),
+                        self._hc_start(keep, None if w is None else w[~mask]),
+                    )
+                )
+            else:
+                start = self._cluster_start(X, w, mask, given, seed, r, n_threads)
             weights = np.asarray(start["weights"], dtype=np.float64)
             weights = weights / weights.sum() * (1.0 - f)
             result = masked.fit_masked(
@@ -158,6 +152,29 @@ class NoiseMixin:
         self._set_status(X, sample_weight)
         self._warn_if_not_converged()
         return X
+
+    def _cluster_start(self, X, w, mask, given, seed, restart, n_threads):
+        """The clusters' starting parameters (core layout) from the rows the
+        noise does not start with, drawn by init_params (max_iter=0)."""
+        return memory.fit_gaussian_mixture(
+            np.ascontiguousarray(X[~mask]),
+            None if w is None else np.ascontiguousarray(w[~mask]),
+            n_components=self.n_components,
+            covariance_type=self.covariance_type,
+            tol=0.0,
+            reg_covar=self.reg_covar,
+            max_iter=0,
+            n_init=1,
+            init_params=self.init_params,
+            weights_init=given[0],
+            means_init=given[1],
+            precisions_init=given[2],
+            warm=None,
+            warm_lower_bound=-np.inf,
+            seed=(seed + restart) % 2**64,
+            n_threads=n_threads,
+            progress=None,
+        )
 
     def _noise_e_step(self, X, want_resp, want_log_prob, log_resp):
         lr, lp = gaussian.infer(

@@ -46,6 +46,7 @@ from ..models.gaussian import (
     precisions_from_cholesky,
     to_core,
 )
+from ..models.hierarchical import hc_start, hierarchical_tree
 from ..models.kmeans import sample_size
 from ..models.singular import is_singular
 from ._mixture import MixtureMixin, check_n_samples, explain_ill_defined
@@ -59,7 +60,7 @@ from ._shared import (
     float_result,
 )
 
-INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
+INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data", "hc")
 
 
 class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
@@ -98,7 +99,17 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         Largest number of iterations of one initialisation.
     n_init : int, default=1
         Restarts; the one with the largest final lower bound is kept.
-    init_params : {"kmeans", "k-means++", "random", "random_from_data"}, default="kmeans"
+    init_params : {"kmeans", "k-means++", "random", "random_from_data", "hc"}, default="kmeans"
+        How the starting responsibilities are chosen. "hc" is mclust's
+        default start: model-based agglomerative hierarchical clustering
+        (VVV merges on SVD-transformed data; Banfield and Raftery 1993,
+        Fraley 1998), cut at ``n_components`` clusters, then an M-step of
+        ``covariance_type`` from that partition. It is deterministic (the
+        restarts of ``n_init`` would repeat it, so it runs once), and above
+        ``hc_max_samples`` rows the tree is built on a seeded uniform subset
+        of that many rows, whose M-step starts EM on all rows (as mclust's
+        ``subset``). It needs complete rows. With a Dask array the subset is
+        a seeded sample of its rows.
     weights_init : array-like of shape (n_components,), optional
         Initial mixing weights; None lets ``init_params`` choose them.
     means_init : array-like of shape (n_components, n_features), optional
@@ -127,6 +138,9 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         entry missing, or a feature missing in every row, is an error; X
         without NaN is fitted exactly as before. None: NaN is an error.
         ``partial_fit`` and ``batch_size`` need complete rows.
+    hc_max_samples : int, default=2000
+        With ``init_params="hc"``: the most rows the tree is built from (its
+        cost is quadratic in them).
     batch_size : int, optional
         None: ``fit`` runs batch EM (exact). An int: ``fit`` runs online
         (stepwise) EM over X in batches of this many rows, in row order, for
@@ -221,6 +235,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         noise=False,
         noise_volume=None,
         noise_init=None,
+        hc_max_samples=2000,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -244,6 +259,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         self.noise = noise
         self.noise_volume = noise_volume
         self.noise_init = noise_init
+        self.hc_max_samples = hc_max_samples
 
     _parameter_constraints: ClassVar[dict] = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -268,6 +284,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         "noise": ["boolean"],
         "noise_volume": [Real, None],
         "noise_init": ["array-like", None],
+        "hc_max_samples": [Interval(Integral, 1, None, closed="left")],
     }
 
     # -- fitting --
@@ -342,11 +359,13 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         self._fit(X, sample_weight, callback)
         return self
 
-    def _fit(self, X, sample_weight, callback=None):
+    def _fit(self, X, sample_weight, callback=None, hc_tree=None):
+        # hc_tree: a HierarchicalTree of X's rows for init_params="hc", built
+        # once by GaussianMixtureSelector and cut for every n_components.
         self._validate_params()
         self._drop_noise()
         if self.noise:  # the separate path of estimators/_noise.py
-            return self._fit_noise(X, sample_weight, callback)
+            return self._fit_noise(X, sample_weight, callback, hc_tree)
         streamed = self._fit_streamed(X, sample_weight, callback)
         if streamed is not NOT_STREAMED:
             return streamed
@@ -355,7 +374,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
                 X, result = self._fit_dask(X, sample_weight, callback)
                 self.n_features_in_ = X.shape[1]
             else:
-                X, result = self._fit_in_memory(X, sample_weight, callback)
+                X, result = self._fit_in_memory(X, sample_weight, callback, hc_tree)
         except ValueError as exc:
             if str(exc).startswith("Fitting the mixture failed"):
                 raise explain_ill_defined(exc) from None
@@ -429,7 +448,43 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
             to_core(self.precisions_cholesky_, self.covariance_type, d),
         )
 
-    def _fit_in_memory(self, X, sample_weight, callback=None):
+    def _hc_start(self, X, sample_weight, tree=None):
+        """The starting parameters of init_params="hc" (core layout), with
+        any given ``*_init`` in place of their part; ``tree`` is built from X
+        when None."""
+        if not np.isfinite(X).all():
+            raise ValueError(
+                "init_params='hc' needs complete rows: X contains NaN (missing "
+                "values); use init_params='kmeans' for incomplete data"
+            )
+        n_threads = check_n_threads(self.n_threads)
+        if tree is None:
+            tree = hierarchical_tree(
+                X, self.hc_max_samples, self.random_state, self.n_threads
+            )
+        weights, means, covariances, chol = hc_start(
+            X,
+            sample_weight,
+            self.n_components,
+            self.covariance_type,
+            self.reg_covar,
+            tree,
+            n_threads,
+        )
+        d, t = X.shape[1], self.covariance_type
+        weights_init, means_init, precisions_init = self._check_parameters(d)
+        if weights_init is not None:
+            weights = np.asarray(weights_init, dtype=np.float64)
+        if means_init is not None:
+            means = np.ascontiguousarray(means_init, dtype=np.float64)
+        if precisions_init is not None:
+            chol = gaussian.precisions_cholesky_from_precisions(
+                to_core(precisions_init, t, d), t, d
+            )
+            covariances = gaussian.covariances_from_cholesky(chol, t, d)
+        return weights, means, covariances, chol
+
+    def _fit_in_memory(self, X, sample_weight, callback=None, hc_tree=None):
         n_components = self.n_components
         # A warm start checks that X has the features of the fit it continues.
         X = check_data(
@@ -443,6 +498,9 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         weights_init, means_init, precisions_init = self._check_parameters(X.shape[1])
         w = check_sample_weight(sample_weight, X.shape[0])
         warm = self._warm_parameters(X.shape[1])
+        warm_lower_bound = -np.inf if warm is None else self.lower_bound_
+        if warm is None and self.init_params == "hc":
+            warm = self._hc_start(X, w, hc_tree)  # one run from it
         result = memory.fit_gaussian_mixture(
             X,
             w,
@@ -452,12 +510,13 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
             reg_covar=self.reg_covar,
             max_iter=self.max_iter,
             n_init=self.n_init,
-            init_params=self.init_params,
+            # With "hc" the core continues from its start (warm), unused here.
+            init_params="kmeans" if self.init_params == "hc" else self.init_params,
             weights_init=weights_init,
             means_init=means_init,
             precisions_init=precisions_init,
             warm=warm,
-            warm_lower_bound=-np.inf if warm is None else self.lower_bound_,
+            warm_lower_bound=warm_lower_bound,
             seed=seed_from_random_state(self.random_state),
             n_threads=check_n_threads(self.n_threads),
             progress=self._progress(callback)
@@ -491,6 +550,18 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         # by its column's (weighted) observed mean, as the in-memory fit's.
         start = data.mean_filled(weighted=True) if allow_nan else data
         sample = dask_driver.cached_sample(start, sample_size(k), seed)
+        warm_lower_bound = -np.inf if warm is None else self.lower_bound_
+        if warm is None and self.init_params == "hc":
+            # The tree's subset is a seeded sample of the array's rows.
+            rows, row_weights = dask_driver.cached_sample(
+                data, min(self.hc_max_samples, data.n_samples), seed
+            )()
+            warm = dict(
+                zip(
+                    ("weights", "means", "covariances", "precisions_cholesky"),
+                    self._hc_start(rows, row_weights),
+                )
+            )
         result = dask_driver.fit_em(
             data,
             n_init=self.n_init,
@@ -504,7 +575,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
             ),
             m_step=lambda stats: stats._m_step_flat(reg_covar),
             warm=warm,
-            warm_lower_bound=-np.inf if warm is None else self.lower_bound_,
+            warm_lower_bound=warm_lower_bound,
             progress=self._progress(callback)
             if self.verbose or callback is not None
             else None,
@@ -590,6 +661,14 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
                 np.array(self.means_, dtype=np.float64),
                 np.array(self.covariances_, dtype=np.float64),
                 np.array(self.precisions_cholesky_, dtype=np.float64),
+            )
+        if self.init_params == "hc":
+            weights, means, covariances, chol = self._hc_start(X, sample_weight)
+            return GaussianParams(
+                np.asarray(weights, dtype=np.float64),
+                np.asarray(means, dtype=np.float64),
+                from_core(covariances, t, k, d),
+                from_core(chol, t, k, d),
             )
         weights_init, means_init, precisions_init = self._check_parameters(d)
         result = memory.fit_gaussian_mixture(

@@ -111,3 +111,43 @@ def hierarchical_tree(
         X, max_samples, seed, check_n_threads(n_threads)
     )
     return HierarchicalTree(idx, initial, merges, costs)
+
+
+def hc_start(
+    X, sample_weight, n_components, covariance_type, reg_covar, tree, n_threads
+):
+    """The starting parameters of mclust's hierarchical start, in the core's
+    layout: an M-step of ``covariance_type`` from the tree cut at
+    ``n_components`` clusters, over the tree's rows only (mclust's ``mstep``
+    on its ``subset``); EM then runs on every row. ``tree`` is a
+    HierarchicalTree of X's rows. The M-step raises ValueError where a
+    cluster of the cut is too small for its covariance (with reg_covar=0, a
+    singleton), as mclust's start fails there too.
+
+    Returns
+    -------
+    (weights, means, covariances, precisions_cholesky)
+    """
+    rows = tree.sample_indices
+    labels = tree.partition(n_components)
+    resp = np.zeros((rows.size, n_components), dtype=X.dtype)
+    resp[np.arange(rows.size), labels] = 1
+    w = None if sample_weight is None else np.ascontiguousarray(sample_weight[rows])
+    try:
+        out = _core.gmm_m_step(
+            np.ascontiguousarray(X[rows]),
+            resp,
+            w,
+            covariance_type,
+            reg_covar,
+            n_threads,
+        )
+        chol = _core.gmm_precision_cholesky(
+            out["covariances"], covariance_type, X.shape[1]
+        )
+    except (ValueError, ArithmeticError) as exc:
+        raise ValueError(
+            f"the hierarchical start with n_components={n_components} and "
+            f"covariance_type={covariance_type!r} has no valid covariance: {exc}"
+        ) from None
+    return out["weights"], out["means"], out["covariances"], chol
