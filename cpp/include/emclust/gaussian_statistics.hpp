@@ -5,6 +5,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "block.hpp"
@@ -71,7 +72,28 @@ namespace detail {
 
 /// Scratch of one chunk task: the tile, and the weights of its rows.
 template <class T>
-struct StatScratch : TileScratch<T> {
+struct StatScratch;
+
+/// float32 data have their sums formed in double (widen): the
+/// tile's rows, responsibilities and weights widened into a double scratch
+/// of the same shape. A float32 scatter product or sum carries an error of
+/// eps32 * |x - c|^2, 4e-3 at scale 270, which makes the scatter of
+/// rank-deficient data indefinite against a reg_covar of 1e-7; the rounded
+/// differences of double sums are the exact scatter of slightly moved rows,
+/// positive semi-definite.
+template <class T>
+struct WideScratch {
+    explicit WideScratch(Index, Index, Index) {}
+};
+template <>
+struct WideScratch<float> {
+    std::unique_ptr<StatScratch<double>> wide;
+    WideScratch(Index d, Index k, Index rows)
+        : wide(std::make_unique<StatScratch<double>>(d, k, rows)) {}
+};
+
+template <class T>
+struct StatScratch : TileScratch<T>, WideScratch<T> {
     Eigen::Array<T, 1, Eigen::Dynamic> weights;  ///< (B)
     Eigen::Array<T, 1, Eigen::Dynamic> wresp;    ///< (B)
     Eigen::Array<T, 1, Eigen::Dynamic> root;     ///< (B) sqrt(wresp)
@@ -82,6 +104,7 @@ struct StatScratch : TileScratch<T> {
     RowMatrix<T> wd, dm;
     StatScratch(Index d, Index k, Index rows)
         : TileScratch<T>(d, k, rows),
+          WideScratch<T>(d, k, rows),
           weights(rows),
           wresp(rows),
           root(rows),
@@ -114,6 +137,17 @@ void accumulate_scatter_syrk(const RowMatrix<T>& shift, Index k, Index n,
     // lower triangle at the end): a contiguous, vectorised sum, where Eigen's
     // triangular += walked the row-major storage column by column.
     as_square(st.second, k, d) += s.outer.template cast<double>();
+}
+
+/// The first n columns of a float tile's rows, responsibilities (or the
+/// lane kernels' exponentials), row weights and scales in double.
+inline StatScratch<double>& widen(StatScratch<float>& s, Index n, bool weighted) {
+    StatScratch<double>& w = *s.wide;
+    w.x.leftCols(n) = s.x.leftCols(n).cast<double>();
+    w.logp.leftCols(n) = s.logp.leftCols(n).cast<double>();
+    w.wresp.head(n) = s.wresp.head(n).cast<double>();
+    if (weighted) w.weights.head(n) = s.weights.head(n).cast<double>();
+    return w;
 }
 
 /// Adds the tile's contribution to `st`. s.logp(:, 0:n) holds responsibilities,
@@ -205,7 +239,9 @@ GaussianStatistics chunked_statistics_with(
                                           proto);
     const RowMatrix<T> shift_t = shift.template cast<T>();
 
-    const bool kept = fill_keeps_diffs && keep_diffs<T>(k, d, plan.block_rows);
+    // float sums are formed from the rows again, in double (widen).
+    const bool kept = fill_keeps_diffs && !std::is_same_v<T, float> &&
+                      keep_diffs<T>(k, d, plan.block_rows);
     ScratchPool<detail::StatScratch<T>> scratch([&] {
         auto s = std::make_unique<detail::StatScratch<T>>(d, k, plan.block_rows);
         if (kept)
@@ -276,9 +312,16 @@ GaussianStatistics chunked_statistics(
         [&](Index begin, Index rows, detail::StatScratch<T>& s) {
             return fill(begin, rows, static_cast<TileScratch<T>&>(s));
         },
-        [&](const RowMatrix<T>& shift_t, Index rows, detail::StatScratch<T>& s,
-            GaussianStatistics& st) {
-            detail::accumulate_tile(shift_t, weighted, with_second, rows, s, st);
+        [&]([[maybe_unused]] const RowMatrix<T>& shift_t, Index rows,
+            detail::StatScratch<T>& s, GaussianStatistics& st) {
+            if constexpr (std::is_same_v<T, float>) {
+                // Products and sums in double (WideScratch), about the double
+                // shift itself.
+                detail::accumulate_tile<double>(shift, weighted, with_second, rows,
+                                                detail::widen(s, rows, weighted), st);
+            } else {
+                detail::accumulate_tile(shift_t, weighted, with_second, rows, s, st);
+            }
         });
     if (is_matrix_type(type) && with_second) {
         for (Index c = 0; c < k; ++c) {
@@ -334,6 +377,11 @@ GaussianStatistics lane_e_step_statistics(
         lm.precisions = precisions.data();
     }
     lm.full = full;
+    // What the statistics kernels read of the model (float data: in double).
+    lanes::LaneModel<double> lm_wide;
+    lm_wide.n_components = K;
+    lm_wide.n_features = d;
+    lm_wide.full = full;
     const dispatch::KernelTable<T>& kernels = dispatch::table<T>();
     const Index width = kernels.lanes;
     GaussianStatistics total = chunked_statistics_with<T>(
@@ -351,14 +399,25 @@ GaussianStatistics lane_e_step_statistics(
                               weighted ? s.weights.data() : nullptr, s.acc.data());
             return true;
         },
-        [&](const RowMatrix<T>& shift_t, Index rows, detail::StatScratch<T>& s,
-            GaussianStatistics& st) {
+        [&]([[maybe_unused]] const RowMatrix<T>& shift_t, Index rows,
+            detail::StatScratch<T>& s, GaussianStatistics& st) {
             // The table's packet width, which a dispatched table may not share
             // with this translation unit.
             const Index ld = s.x.cols(), n_pad = (rows + width - 1) / width * width;
-            kernels.statistics(lm, shift_t.data(), s.x.data(), ld, n_pad, s.logp.data(),
-                               s.wresp.data(), s.wd.data(), s.dm.data(),
-                               st.resp_sum.data(), st.first.data(), st.second.data());
+            if constexpr (std::is_same_v<T, float>) {
+                // The double kernels on the widened tile (WideScratch), about
+                // the double means; n_pad is a multiple of their packet too.
+                detail::StatScratch<double>& w = detail::widen(s, n_pad, false);
+                dispatch::table<double>().statistics(
+                    lm_wide, means.data(), w.x.data(), ld, n_pad, w.logp.data(),
+                    w.wresp.data(), w.wd.data(), w.dm.data(), st.resp_sum.data(),
+                    st.first.data(), st.second.data());
+            } else {
+                kernels.statistics(lm, shift_t.data(), s.x.data(), ld, n_pad,
+                                   s.logp.data(), s.wresp.data(), s.wd.data(),
+                                   s.dm.data(), st.resp_sum.data(), st.first.data(),
+                                   st.second.data());
+            }
         });
     if (full) {
         for (Index c = 0; c < K; ++c) {

@@ -305,7 +305,7 @@ class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator
         seed = seed_from_random_state(self.random_state) % 2**32
         tree = None
         if self.init_params == "hc" and not self.noise:
-            tree = hierarchical_tree(X, self.hc_max_samples, seed, 1)
+            tree = hierarchical_tree(X, self.hc_max_samples, seed, self.n_threads)
         n_workers = check_n_threads(self.n_threads) or _core_threads()
         with warnings.catch_warnings():
             # Every cell's warnings are summarised below, by cell.
