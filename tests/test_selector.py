@@ -268,3 +268,14 @@ def test_noise_selector_finds_the_clusters_and_the_outliers():
     means = s.best_estimator_.means_
     err = np.abs(means[:, None, :] - centres[None]).max(axis=2).min(axis=0)
     assert err.max() < 0.2
+
+
+def test_prior_grid_is_the_models_with_a_prior(faithful):
+    from emclust.models.prior import PRIOR_MODELS
+
+    s = GaussianMixtureSelector(n_components=[1, 2], prior="conjugate").fit(faithful)
+    assert list(dict.fromkeys(s.results_["covariance_type"])) == list(PRIOR_MODELS)
+    with pytest.raises(ValueError, match="'VVE' has no conjugate prior"):
+        GaussianMixtureSelector(
+            n_components=[2], covariance_types=["VVV", "VVE"], prior="conjugate"
+        ).fit(faithful)

@@ -35,6 +35,7 @@ from .._validation import (
 from ..exceptions import SingularCovarianceWarning
 from ..models.covariance_models import MODELS, canonical_model
 from ..models.hierarchical import hierarchical_tree
+from ..models.prior import PRIOR_MODELS
 from ._shared import N_THREADS, RANDOM_STATE, CachedParamValidation
 from .gaussian_mixture import GaussianMixture
 
@@ -66,7 +67,8 @@ class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator
     n_components : int or iterable of int, optional
         The numbers of components to try; None tries 1 to 9 (mclust's G).
     covariance_types : "all" or list of str, default="all"
-        "all" is mclust's 14 models (with one feature, "E" and "V"); a list may
+        "all" is mclust's 14 models (with one feature, "E" and "V"; with a
+        prior, the 10 that have one); a list may
         mix mclust's names and scikit-learn's four ("spherical" = VII, "diag" =
         VVI, "tied" = EEE, "full" = VVV). A name that repeats a model already
         listed is dropped.
@@ -202,6 +204,9 @@ class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator
                 )
         if isinstance(self.covariance_types, str):
             names = ["E", "V"] if n_features == 1 else list(MODELS)
+            if self.prior is not None and n_features > 1:
+                # mclust's prior covers 10 of the 14 models
+                names = [m for m in names if m in PRIOR_MODELS]
         else:
             names = list(self.covariance_types)
             if not names:
@@ -212,6 +217,11 @@ class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator
                 model = canonical_model(name, n_features)
             except ValueError as exc:
                 raise ValueError(f"covariance_types: {exc}") from None
+            if self.prior is not None and n_features > 1 and model not in PRIOR_MODELS:
+                raise ValueError(
+                    f"covariance_types: {name!r} has no conjugate prior; with prior= "
+                    f"use the models {', '.join(PRIOR_MODELS)}"
+                )
             if model not in seen:
                 seen.add(model)
                 models.append(name)
