@@ -138,6 +138,19 @@ _MAIN_ARRAY = {
 KINDS = tuple(_FITTED)
 # Kinds whose main attribute is a nested model: the array of it that has the dtype.
 _MAIN_IS_MODEL = {"GaussianMixtureSelector": "means_"}
+# The columns of GaussianMixtureSelector.results_, in order (the selector
+# takes them from here: io sits below the estimators).
+RESULT_KEYS = (
+    "n_components",
+    "covariance_type",
+    "bic",
+    "icl",
+    "log_likelihood",
+    "n_parameters",
+    "n_iter",
+    "converged",
+    "status",
+)
 _RESULT_TEXT = ("covariance_type", "status")
 _RESULT_INT = ("n_components", "n_iter")
 
@@ -696,8 +709,6 @@ def _decode_results(raw, keys):
 
 
 def _selector_attributes(params, raw, d):
-    from .estimators.selector import RESULT_KEYS
-
     best = from_dict(raw["best_estimator_"])
     if type(best).__name__ != "GaussianMixture" or best.n_features_in_ != d:
         _fail(f"best_estimator_ must be a GaussianMixture of {d} features")

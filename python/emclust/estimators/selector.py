@@ -40,17 +40,7 @@ from ._shared import N_THREADS, RANDOM_STATE, CachedParamValidation
 from .gaussian_mixture import GaussianMixture
 
 #: The columns of ``results_``, in order.
-RESULT_KEYS = (
-    "n_components",
-    "covariance_type",
-    "bic",
-    "icl",
-    "log_likelihood",
-    "n_parameters",
-    "n_iter",
-    "converged",
-    "status",
-)
+RESULT_KEYS = io.RESULT_KEYS
 
 
 class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator):
