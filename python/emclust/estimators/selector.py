@@ -36,14 +36,16 @@ from ..exceptions import SingularCovarianceWarning
 from ..models.covariance_models import MODELS, canonical_model
 from ..models.hierarchical import hierarchical_tree
 from ..models.prior import PRIOR_MODELS
-from ._shared import N_THREADS, RANDOM_STATE, CachedParamValidation
+from ._shared import N_THREADS, RANDOM_STATE, CachedParamValidation, ModelFileMixin
 from .gaussian_mixture import GaussianMixture
 
 #: The columns of ``results_``, in order.
 RESULT_KEYS = io.RESULT_KEYS
 
 
-class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator):
+class GaussianMixtureSelector(
+    ModelFileMixin, CachedParamValidation, ClusterMixin, BaseEstimator
+):
     """Gaussian mixture whose size and covariance model are chosen by BIC or ICL.
 
     Fits a GaussianMixture for every number of components in
@@ -265,15 +267,8 @@ class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator
         )
         if gm.status_ != "ok":
             return row, None
-        total = float(np.sum(w)) if w is not None else float(X.shape[0])
-        log_lik = float(gm.score(X, sample_weight=w)) * total
-        bic = -2.0 * log_lik + p * np.log(total)
-        row.update(
-            status="ok",
-            log_likelihood=log_lik,
-            bic=bic,
-            icl=float(gm.icl(X, w)),
-        )
+        log_lik, bic, icl = gm._criteria(X, w)
+        row.update(status="ok", log_likelihood=log_lik, bic=bic, icl=icl)
         return row, gm
 
     def fit(self, X, y=None, sample_weight=None):
@@ -359,21 +354,6 @@ class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator
         }
         self.best_score_ = float(self.results_[self.criterion][best])
         self.n_iter_ = int(self.best_estimator_.n_iter_)
-
-    def save(self, path):
-        """Write the fitted selector to a JSON model file (see emclust.save).
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            The file to write, atomically.
-
-        Returns
-        -------
-        pathlib.Path
-            The file written.
-        """
-        return io.save(self, path)
 
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit the grid and return the chosen fit's labels of X.
