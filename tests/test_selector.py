@@ -279,3 +279,11 @@ def test_prior_grid_is_the_models_with_a_prior(faithful):
         GaussianMixtureSelector(
             n_components=[2], covariance_types=["VVV", "VVE"], prior="conjugate"
         ).fit(faithful)
+
+
+def test_every_cell_failing_names_the_first_reason():
+    # Squares near 1e308 overflow every M-step: the error says so (it was an
+    # IndexError from the hierarchical cut).
+    X = np.random.default_rng(0).normal(size=(20, 2)) * 1e154
+    with pytest.raises(ValueError, match=r"every fit .* G=1 EII: .*scale the data"):
+        GaussianMixtureSelector(n_components=[1, 2]).fit(X)

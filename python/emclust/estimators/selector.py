@@ -241,7 +241,8 @@ class GaussianMixtureSelector(
         return GaussianMixture(**params)
 
     def _run(self, X, w, cell, seed, tree):
-        """(row of results_, fitted estimator or None) of one cell."""
+        """(row of results_, fitted estimator or None, why it failed or None)
+        of one cell."""
         G, name = cell
         gm = self._estimator(G, name, seed)
         row = dict(
@@ -257,19 +258,19 @@ class GaussianMixtureSelector(
         )
         try:
             gm._fit(X, w, None, tree)
-        except ValueError:
+        except ValueError as exc:
             # A start or an EM iteration with a singular covariance (the
             # core refuses it): mclust reports such a cell as NA too.
-            return row, None
+            return row, None, str(exc)
         p = gm._n_parameters()
         row.update(
             n_parameters=p, n_iter=int(gm.n_iter_), converged=bool(gm.converged_)
         )
         if gm.status_ != "ok":
-            return row, None
+            return row, None, f"status_={gm.status_!r}"
         log_lik, bic, icl = gm._criteria(X, w)
         row.update(status="ok", log_likelihood=log_lik, bic=bic, icl=icl)
-        return row, gm
+        return row, gm, None
 
     def fit(self, X, y=None, sample_weight=None):
         """Fit every cell of the grid and keep the best by the criterion.
@@ -310,7 +311,7 @@ class GaussianMixtureSelector(
                 runs = list(
                     pool.map(lambda cell: self._run(X, w, cell, seed, tree), cells)
                 )
-        rows = [row for row, _ in runs]
+        rows = [row for row, _, _ in runs]
         self.results_ = {
             key: np.array(
                 [row[key] for row in rows],
@@ -320,9 +321,16 @@ class GaussianMixtureSelector(
         }
         scores = np.asarray(self.results_[self.criterion], dtype=np.float64)
         if not np.isfinite(scores).any():
+            # The first cell's reason tells a scale problem (overflow) from
+            # collapsed components.
+            (G, name), why = next(
+                ((c, r[2]) for c, r in zip(cells, runs) if r[2]),
+                (cells[0], "no finite criterion"),
+            )
             raise ValueError(
                 "every fit of the grid is singular; try fewer components, "
-                "simpler covariance models, or reg_covar > 0"
+                "simpler covariance models, or reg_covar > 0 (the first, "
+                f"G={G} {name}: {why})"
             )
         # The first of equal minima, in grid order (smaller G first).
         best = int(np.nanargmin(scores))
