@@ -1,6 +1,7 @@
-// Helpers shared by the register_*.cpp files: NumPy <-> Eigen views, the
-// interrupt check, and result conversion. Bindings only convert and check
-// shapes; all validation of values lives in the Python layer or the core.
+// Helpers shared by the register_*.cpp files: NumPy <-> Eigen views, integer
+// arguments, the interrupt check and the GIL release around a core call.
+// Bindings only convert and check shapes; all validation of values lives in
+// the Python layer or the core.
 #pragma once
 
 #include <pybind11/numpy.h>
@@ -13,6 +14,8 @@
 #include <emclust/types.hpp>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 // The dispatched AVX-512 kernels read scratch that these translation units
@@ -56,6 +59,13 @@ inline Eigen::Map<const Eigen::VectorXd> view_vector(const py::object& a,
                                     " must be a 1-D C-contiguous float64 array");
     }
     return {static_cast<const double*>(arr.data()), static_cast<Index>(arr.shape(0))};
+}
+
+/// sample_weight (viewed by view_vector) must be empty or have one weight a row.
+template <class Weights>
+void check_sample_weight(const Weights& w, Index n_samples) {
+    if (w.size() != 0 && w.size() != n_samples)
+        throw std::invalid_argument("sample_weight must have shape (n_samples,)");
 }
 
 /// Copies a row-major matrix into a new NumPy array of the given shape.
@@ -114,6 +124,35 @@ inline InterruptCheck python_interrupt_check() {
         py::gil_scoped_acquire gil;
         return PyErr_CheckSignals() != 0;
     };
+}
+
+/// Runs f() without the GIL. Everything f reads must be converted before:
+/// plain memory (Eigen views of arguments alive for the call, copies), no
+/// Python object.
+template <class F>
+auto without_gil(F&& f) {
+    py::gil_scoped_release release;
+    return f();
+}
+
+/// Runs f(pool, interrupt) without the GIL, on a pool of n_threads and with
+/// the Python interrupt check: the shape of almost every core call.
+template <class F>
+auto on_pool(int n_threads, F&& f) {
+    py::gil_scoped_release release;
+    ThreadPool pool(n_threads);
+    return f(pool, python_interrupt_check());
+}
+
+/// m.def with its py::arg list held in a tuple, so that the bindings of one
+/// concept (a model's fit on dense, missing-value and sparse data) name
+/// their arguments in one place.
+template <class F, class... Args, class... Extra>
+void def(py::module_& m, const char* name, F&& f, const std::tuple<Args...>& args,
+         const Extra&... extra) {
+    std::apply(
+        [&](const auto&... a) { m.def(name, std::forward<F>(f), a..., extra...); },
+        args);
 }
 
 }  // namespace emclust::bind

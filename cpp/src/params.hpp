@@ -1,7 +1,6 @@
 // Conversions the model bindings share: small parameter arrays from Python
 // (copied: they are K x d at most, so any float array-like is accepted), the
-// parameters of each mixture, the per-iteration Python callback, and a fit's
-// trace into its result dict.
+// parameters of each mixture, and the per-iteration Python callback.
 #pragma once
 
 #include <pybind11/pybind11.h>
@@ -20,10 +19,11 @@
 namespace emclust::bind {
 
 /// A 1-D (one column) or 2-D float64 parameter array as a matrix; None gives
-/// an empty one.
-inline RowMatrixXd param_matrix(const py::object& a) {
+/// an empty one. Given a name, the array must be 2-D, and the error names it.
+inline RowMatrixXd param_matrix(const py::object& a, const char* name = nullptr) {
     if (a.is_none()) return {};
     auto arr = py::cast<CArray<double>>(a);
+    if (name != nullptr) return view_matrix<double>(arr, name);
     if (arr.ndim() == 1)
         return Eigen::Map<const RowMatrixXd>(arr.data(), arr.shape(0), 1);
     if (arr.ndim() != 2)
@@ -89,14 +89,6 @@ inline IterationCallback python_callback(const py::object& on_iteration) {
         py::gil_scoped_acquire gil;
         on_iteration(r, it, lb, change);
     };
-}
-
-/// A fit's trace into its result dict.
-inline void add_trace(py::dict& out, const EmTrace& trace) {
-    out["converged"] = trace.converged;
-    out["n_iter"] = trace.n_iter;
-    out["lower_bound"] = trace.lower_bound;
-    out["lower_bounds"] = trace.lower_bounds;
 }
 
 }  // namespace emclust::bind

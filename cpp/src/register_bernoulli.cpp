@@ -7,7 +7,9 @@
 #include <emclust/bernoulli_mixture.hpp>
 
 #include "bindings.hpp"
+#include "fit_options.hpp"
 #include "params.hpp"
+#include "results.hpp"
 
 namespace py = pybind11;
 using namespace emclust;
@@ -16,8 +18,6 @@ using emclust::bind::CArray;
 namespace {
 
 using bind::bernoulli_params;
-using bind::param_matrix;
-using bind::param_vector;
 
 template <class T>
 py::dict fit(const CArray<T>& X_, const py::object& sample_weight_, Index n_components,
@@ -26,35 +26,17 @@ py::dict fit(const CArray<T>& X_, const py::object& sample_weight_, Index n_comp
              const py::object& weights_init, const py::object& probabilities_init,
              std::uint64_t seed, const py::object& n_threads_,
              const py::object& on_iteration) {
-    const int n_init = bind::int_arg(n_init_, "n_init");
-    const int max_iter = bind::int_arg(max_iter_, "max_iter");
-    const int n_threads = bind::n_threads_arg(n_threads_);
+    const bind::FitCounts counts = bind::fit_counts(n_init_, max_iter_, n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
-    BernoulliMixtureOptions o;
-    o.n_components = n_components;
-    o.tol = tol;
-    o.alpha = alpha;
-    o.max_iter = max_iter;
-    o.n_init = n_init;
-    o.init = parse_bernoulli_init(init_params);
-    o.weights_init = param_vector(weights_init);
-    o.probabilities_init = param_matrix(probabilities_init);
-    o.seed = seed;
-    o.n_threads = n_threads;
-    o.on_iteration = bind::python_callback(on_iteration);
-    BernoulliMixtureFit result;
-    {
-        // Every Python object is converted above; the core touches only the
-        // Eigen views, whose arrays the caller keeps alive for this call.
-        py::gil_scoped_release release;
-        result = fit_bernoulli_mixture<T>(X, w, o, bind::python_interrupt_check());
-    }
-    py::dict out;
-    out["weights"] = bind::to_numpy<double>(result.params.weights);
-    out["probabilities"] = bind::to_numpy<double>(result.params.probabilities);
-    bind::add_trace(out, result.trace);
-    return out;
+    const BernoulliMixtureOptions o =
+        bind::bernoulli_options(n_components, tol, alpha, counts, init_params,
+                                weights_init, probabilities_init, seed, on_iteration);
+    // Every Python object is converted above; the core touches only the Eigen
+    // views, whose arrays the caller keeps alive for this call.
+    return bind::fit_dict(bind::without_gil([&] {
+        return fit_bernoulli_mixture<T>(X, w, o, bind::python_interrupt_check());
+    }));
 }
 
 template <class T>
@@ -64,29 +46,13 @@ py::tuple e_step(const CArray<T>& X_, const py::object& weights,
     const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const BernoulliMixtureParams p = bernoulli_params(weights, probabilities);
-    const auto n = static_cast<py::ssize_t>(X.rows());
-    const auto k = static_cast<py::ssize_t>(p.n_components());
-    py::object resp = py::none(), log_prob = py::none();
-    T* resp_ptr = nullptr;
-    T* log_prob_ptr = nullptr;
-    if (want_resp) {
-        py::array_t<T> a({n, k});
-        resp_ptr = a.mutable_data();
-        resp = a;
-    }
-    if (want_log_prob) {
-        py::array_t<T> a(n);
-        log_prob_ptr = a.mutable_data();
-        log_prob = a;
-    }
-    {
-        // The output arrays are owned by this frame and written only here.
-        py::gil_scoped_release release;
-        ThreadPool pool(n_threads);
-        bernoulli_e_step<T>(X, p, resp_ptr, log_prob_ptr, log_resp, pool,
-                            bind::python_interrupt_check());
-    }
-    return py::make_tuple(resp, log_prob);
+    const bind::EStepArrays<T> a(X.rows(), p.n_components(), want_resp, want_log_prob);
+    // The output arrays are owned by this frame and written only here.
+    bind::on_pool(n_threads, [&](ThreadPool& pool, const InterruptCheck& interrupt) {
+        bernoulli_e_step<T>(X, p, a.resp_ptr, a.log_prob_ptr, log_resp, pool,
+                            interrupt);
+    });
+    return a.tuple();
 }
 
 /// Statistics of the E-step under the given mixture: N (K), S (K, d), the
@@ -99,30 +65,18 @@ py::dict statistics(const CArray<T>& X_, const py::object& sample_weight_,
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
     const BernoulliMixtureParams p = bernoulli_params(weights, probabilities);
-    if (w.size() != 0 && w.size() != X.rows())
-        throw std::invalid_argument("sample_weight must have shape (n_samples,)");
-    BernoulliStatistics st;
-    {
-        // X, sample_weight and the parameters are converted above; the core
-        // reads only them and touches no Python object (the interrupt check
-        // takes the GIL itself).
-        py::gil_scoped_release release;
-        ThreadPool pool(n_threads);
-        st = bernoulli_e_step_statistics<T>(X, w, p, pool,
-                                            bind::python_interrupt_check());
-    }
-    py::dict out;
-    out["resp_sum"] = bind::to_numpy<double>(st.resp_sum);
-    out["x_sum"] = bind::to_numpy<double>(st.x_sum);
-    out["log_likelihood"] = st.log_likelihood;
-    out["weight_sum"] = st.weight_sum;
-    return out;
+    bind::check_sample_weight(w, X.rows());
+    // X, sample_weight and the parameters are converted above; the core reads
+    // only them and touches no Python object.
+    return bind::statistics_dict(bind::on_pool(
+        n_threads, [&](ThreadPool& pool, const InterruptCheck& interrupt) {
+            return bernoulli_e_step_statistics<T>(X, w, p, pool, interrupt);
+        }));
 }
 
 /// The M-step from summed statistics (bernoulli_m_step).
-py::dict m_step_from_statistics(const CArray<double>& resp_sum,
-                                const CArray<double>& x_sum, double alpha,
-                                double nk_eps) {
+py::dict m_step_from_sums(const CArray<double>& resp_sum, const CArray<double>& x_sum,
+                          double alpha, double nk_eps) {
     if (resp_sum.ndim() != 1)
         throw std::invalid_argument("resp_sum must have shape (n_components,)");
     const Index k = resp_sum.shape(0);
@@ -133,20 +87,13 @@ py::dict m_step_from_statistics(const CArray<double>& resp_sum,
     st.resp_sum = Eigen::Map<const Eigen::VectorXd>(resp_sum.data(), k);
     st.x_sum = s;
     // K x d numbers: too little work to be worth releasing the GIL.
-    const BernoulliMixtureParams p = bernoulli_m_step(st, alpha, nk_eps);
-    py::dict out;
-    out["weights"] = bind::to_numpy<double>(p.weights);
-    out["probabilities"] = bind::to_numpy<double>(p.probabilities);
-    return out;
+    return bind::params_dict(bernoulli_m_step(st, alpha, nk_eps));
 }
 
 template <class T>
 void def_for(py::module_& m) {
-    m.def("bernoulli_fit", &fit<T>, py::arg("X").noconvert(), py::arg("sample_weight"),
-          py::arg("n_components"), py::arg("tol"), py::arg("alpha"),
-          py::arg("max_iter"), py::arg("n_init"), py::arg("init_params"),
-          py::arg("weights_init"), py::arg("probabilities_init"), py::arg("seed"),
-          py::arg("n_threads"), py::arg("on_iteration"));
+    bind::def(m, "bernoulli_fit", &fit<T>,
+              std::tuple_cat(bind::dense_x_arg(), bind::bernoulli_fit_args()));
     m.def("bernoulli_e_step", &e_step<T>, py::arg("X").noconvert(), py::arg("weights"),
           py::arg("probabilities"), py::arg("want_resp"), py::arg("want_log_prob"),
           py::arg("log_resp"), py::arg("n_threads"));
@@ -160,7 +107,7 @@ void def_for(py::module_& m) {
 void register_bernoulli(py::module_& m) {
     def_for<double>(m);
     def_for<float>(m);
-    m.def("bernoulli_m_step_from_statistics", &m_step_from_statistics,
+    m.def("bernoulli_m_step_from_statistics", &m_step_from_sums,
           py::arg("resp_sum").noconvert(), py::arg("x_sum").noconvert(),
           py::arg("alpha"), py::arg("nk_eps"));
 }

@@ -5,7 +5,9 @@
 #include <emclust/gaussian_mixture.hpp>
 
 #include "bindings.hpp"
+#include "fit_options.hpp"
 #include "params.hpp"
+#include "results.hpp"
 
 namespace py = pybind11;
 using namespace emclust;
@@ -14,16 +16,6 @@ using emclust::bind::CArray;
 namespace {
 
 using bind::param_matrix;
-using bind::param_vector;
-
-py::dict params_to_dict(const GaussianMixtureParams& p) {
-    py::dict out;
-    out["weights"] = bind::to_numpy<double>(p.weights);
-    out["means"] = bind::to_numpy<double>(p.means);
-    out["covariances"] = bind::to_numpy<double>(p.covariances);
-    out["precisions_cholesky"] = bind::to_numpy<double>(p.precisions_cholesky);
-    return out;
-}
 
 template <class T>
 py::dict fit(const CArray<T>& X_, const py::object& sample_weight_, Index n_components,
@@ -34,41 +26,18 @@ py::dict fit(const CArray<T>& X_, const py::object& sample_weight_, Index n_comp
              const py::object& warm_start, double warm_start_lower_bound,
              std::uint64_t seed, const py::object& n_threads_,
              const py::object& on_iteration) {
-    const int n_init = bind::int_arg(n_init_, "n_init");
-    const int max_iter = bind::int_arg(max_iter_, "max_iter");
-    const int n_threads = bind::n_threads_arg(n_threads_);
+    const bind::FitCounts counts = bind::fit_counts(n_init_, max_iter_, n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
-    GaussianMixtureOptions o;
-    o.n_components = n_components;
-    o.covariance_type = parse_covariance_type(covariance_type);
-    o.covariance_model = parse_covariance_model(covariance_type);
-    o.tol = tol;
-    o.reg_covar = reg_covar;
-    o.max_iter = max_iter;
-    o.n_init = n_init;
-    o.init = parse_gaussian_init(init_params);
-    o.weights_init = param_vector(weights_init);
-    o.means_init = param_matrix(means_init);
-    o.precisions_init = param_matrix(precisions_init);
-    if (!warm_start.is_none()) {
-        auto t = py::cast<py::tuple>(warm_start);
-        o.warm_start = bind::gaussian_params(covariance_type, t[0], t[1], t[3], t[2]);
-        o.warm_start_lower_bound = warm_start_lower_bound;
-    }
-    o.seed = seed;
-    o.n_threads = n_threads;
-    o.on_iteration = bind::python_callback(on_iteration);
-    GaussianMixtureFit result;
-    {
-        // Every Python object is converted above; the core touches only the
-        // Eigen views, whose arrays the caller keeps alive for this call.
-        py::gil_scoped_release release;
-        result = fit_gaussian_mixture<T>(X, w, o, bind::python_interrupt_check());
-    }
-    py::dict out = params_to_dict(result.params);
-    bind::add_trace(out, result.trace);
-    return out;
+    const GaussianMixtureOptions o =
+        bind::gaussian_options(n_components, covariance_type, tol, reg_covar, counts,
+                               init_params, weights_init, means_init, precisions_init,
+                               warm_start, warm_start_lower_bound, seed, on_iteration);
+    // Every Python object is converted above; the core touches only the Eigen
+    // views, whose arrays the caller keeps alive for this call.
+    return bind::fit_dict(bind::without_gil([&] {
+        return fit_gaussian_mixture<T>(X, w, o, bind::python_interrupt_check());
+    }));
 }
 
 template <class T>
@@ -80,29 +49,12 @@ py::tuple e_step(const CArray<T>& X_, const py::object& weights,
     const auto X = bind::view_matrix(X_, "X");
     const GaussianMixtureParams p =
         bind::gaussian_params(covariance_type, weights, means, precisions_cholesky);
-    const auto n = static_cast<py::ssize_t>(X.rows());
-    const auto k = static_cast<py::ssize_t>(p.n_components());
-    py::object resp = py::none(), log_prob = py::none();
-    T* resp_ptr = nullptr;
-    T* log_prob_ptr = nullptr;
-    if (want_resp) {
-        py::array_t<T> a({n, k});
-        resp_ptr = a.mutable_data();
-        resp = a;
-    }
-    if (want_log_prob) {
-        py::array_t<T> a(n);
-        log_prob_ptr = a.mutable_data();
-        log_prob = a;
-    }
-    {
-        // The output arrays are owned by this frame and written only here.
-        py::gil_scoped_release release;
-        ThreadPool pool(n_threads);
-        gaussian_e_step<T>(X, p, resp_ptr, log_prob_ptr, log_resp, pool,
-                           bind::python_interrupt_check());
-    }
-    return py::make_tuple(resp, log_prob);
+    const bind::EStepArrays<T> a(X.rows(), p.n_components(), want_resp, want_log_prob);
+    // The output arrays are owned by this frame and written only here.
+    bind::on_pool(n_threads, [&](ThreadPool& pool, const InterruptCheck& interrupt) {
+        gaussian_e_step<T>(X, p, a.resp_ptr, a.log_prob_ptr, log_resp, pool, interrupt);
+    });
+    return a.tuple();
 }
 
 template <class T>
@@ -117,21 +69,19 @@ py::dict m_step(const CArray<T>& X_, const CArray<T>& resp_,
     if (prior) prior->validate(X.cols());
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
     const CovarianceType type = parse_covariance_type(covariance_type);
-    GaussianMixtureParams p;
-    {
-        py::gil_scoped_release release;
-        ThreadPool pool(n_threads);
-        const auto interrupt = bind::python_interrupt_check();
-        p = two_pass_m_step(
-            [&](const RowMatrixXd& shift, bool second) {
-                return resp_statistics<T>(X, resp, w, type, shift, second, pool,
-                                          interrupt);
-            },
-            resp.cols(), X.cols(), reg_covar, component_eps<T>(),
-            WeightNormalization::by_total_responsibility, false,
-            parse_covariance_model(covariance_type), prior ? &*prior : nullptr);
-    }
-    return params_to_dict(p);
+    const auto model = parse_covariance_model(covariance_type);
+    const GaussianMixtureParams p = bind::on_pool(
+        n_threads, [&](ThreadPool& pool, const InterruptCheck& interrupt) {
+            return two_pass_m_step(
+                [&](const RowMatrixXd& shift, bool second) {
+                    return resp_statistics<T>(X, resp, w, type, shift, second, pool,
+                                              interrupt);
+                },
+                resp.cols(), X.cols(), reg_covar, component_eps<T>(),
+                WeightNormalization::by_total_responsibility, false, model,
+                prior ? &*prior : nullptr);
+        });
+    return bind::params_dict(p);
 }
 
 py::array_t<double> precision_cholesky(const py::object& covariances,
@@ -143,13 +93,8 @@ py::array_t<double> precision_cholesky(const py::object& covariances,
 
 template <class T>
 void def_for(py::module_& m) {
-    m.def("gmm_fit", &fit<T>, py::arg("X").noconvert(), py::arg("sample_weight"),
-          py::arg("n_components"), py::arg("covariance_type"), py::arg("tol"),
-          py::arg("reg_covar"), py::arg("max_iter"), py::arg("n_init"),
-          py::arg("init_params"), py::arg("weights_init"), py::arg("means_init"),
-          py::arg("precisions_init"), py::arg("warm_start"),
-          py::arg("warm_start_lower_bound"), py::arg("seed"), py::arg("n_threads"),
-          py::arg("on_iteration"));
+    bind::def(m, "gmm_fit", &fit<T>,
+              std::tuple_cat(bind::dense_x_arg(), bind::gaussian_fit_args()));
     m.def("gmm_e_step", &e_step<T>, py::arg("X").noconvert(), py::arg("weights"),
           py::arg("means"), py::arg("precisions_cholesky"), py::arg("covariance_type"),
           py::arg("want_resp"), py::arg("want_log_prob"), py::arg("log_resp"),

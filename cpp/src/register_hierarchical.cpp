@@ -6,19 +6,13 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "results.hpp"
 
 namespace py = pybind11;
 using namespace emclust;
 using emclust::bind::CArray;
 
 namespace {
-
-py::array_t<std::int64_t> int_array(const std::vector<Index>& v) {
-    py::array_t<std::int64_t> out(static_cast<py::ssize_t>(v.size()));
-    auto* p = out.mutable_data();
-    for (std::size_t i = 0; i < v.size(); ++i) p[i] = static_cast<std::int64_t>(v[i]);
-    return out;
-}
 
 py::tuple tree(const CArray<double>& X_arr, const py::object& max_samples_,
                std::uint64_t seed, const py::object& n_threads_) {
@@ -48,7 +42,8 @@ py::tuple tree(const CArray<double>& X_arr, const py::object& max_samples_,
     }
     py::array_t<double> costs(static_cast<py::ssize_t>(result.costs.size()));
     std::copy(result.costs.begin(), result.costs.end(), costs.mutable_data());
-    return py::make_tuple(int_array(subset), int_array(result.initial), merges, costs);
+    return py::make_tuple(bind::index_array(subset), bind::index_array(result.initial),
+                          merges, costs);
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <string>
 
 #include "bindings.hpp"
+#include "fit_options.hpp"
+#include "results.hpp"
 
 namespace py = pybind11;
 using namespace emclust;
@@ -27,33 +29,23 @@ py::tuple fit(const CArray<T>& X_arr, const py::object& sample_weight,
     const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix<T>(X_arr, "X");
     const auto w = bind::view_vector(sample_weight, "sample_weight");
-    KMeansOptions options;
-    options.n_clusters = n_clusters;
-    options.max_iter = max_iter;
-    options.tol = tol;
-    options.n_init = n_init;
-    options.init = parse_kmeans_init(init);
+    KMeansOptions options =
+        bind::kmeans_options(n_clusters, max_iter, tol, n_init, init);
     if (options.init == KMeansInit::array) {
         const auto centers = py::cast<CArray<double>>(init_centers);
         options.initial_centers = bind::view_matrix<double>(centers, "init");
     }
     const Distance distance = parse_distance(metric);
-    const InterruptCheck interrupt = bind::python_interrupt_check();
-    KMeansResult result;
-    {
-        // Safe without the GIL: X, sample_weight and the options are plain
-        // memory owned by arguments that live until the call returns, and the
-        // core touches no Python object (the interrupt check takes the GIL).
-        py::gil_scoped_release release;
-        ThreadPool pool(n_threads);
-        Rng rng(seed);
-        result = distance == Distance::squared_euclidean
-                     ? kmeans_fit<T>(X, w, options, pool, rng, interrupt)
-                     : kmedians_fit<T>(X, w, options, pool, rng, interrupt);
-    }
-    return py::make_tuple(bind::to_numpy<double>(result.centers),
-                          bind::to_numpy<std::int64_t>(result.labels), result.inertia,
-                          result.n_iter);
+    // Safe without the GIL: X, sample_weight and the options are plain memory
+    // owned by arguments that live until the call returns, and the core
+    // touches no Python object (the interrupt check takes the GIL).
+    return bind::kmeans_tuple(bind::on_pool(
+        n_threads, [&](ThreadPool& pool, const InterruptCheck& interrupt) {
+            Rng rng(seed);
+            return distance == Distance::squared_euclidean
+                       ? kmeans_fit<T>(X, w, options, pool, rng, interrupt)
+                       : kmedians_fit<T>(X, w, options, pool, rng, interrupt);
+        }));
 }
 
 template <class T>
@@ -65,20 +57,14 @@ py::array_t<std::int64_t> plusplus(const CArray<T>& X_arr,
     const auto X = bind::view_matrix<T>(X_arr, "X");
     const auto w = bind::view_vector(sample_weight, "sample_weight");
     const Distance distance = parse_distance(metric);
-    const InterruptCheck interrupt = bind::python_interrupt_check();
-    std::vector<Index> rows;
-    {
-        // Safe without the GIL: see fit().
-        py::gil_scoped_release release;
-        ThreadPool pool(n_threads);
-        Rng rng(seed);
-        rows = distance == Distance::squared_euclidean
-                   ? kmeans_plusplus<T>(X, w, n_clusters, rng, pool, interrupt)
-                   : kmedians_plusplus<T>(X, w, n_clusters, rng, pool, interrupt);
-    }
-    py::array_t<std::int64_t> out(static_cast<py::ssize_t>(rows.size()));
-    for (std::size_t i = 0; i < rows.size(); ++i) out.mutable_data()[i] = rows[i];
-    return out;
+    // Safe without the GIL: see fit().
+    return bind::index_array(bind::on_pool(
+        n_threads, [&](ThreadPool& pool, const InterruptCheck& interrupt) {
+            Rng rng(seed);
+            return distance == Distance::squared_euclidean
+                       ? kmeans_plusplus<T>(X, w, n_clusters, rng, pool, interrupt)
+                       : kmedians_plusplus<T>(X, w, n_clusters, rng, pool, interrupt);
+        }));
 }
 
 template <class T>
@@ -90,15 +76,11 @@ py::tuple assign(const CArray<T>& X_arr, const py::object& sample_weight,
     const auto w = bind::view_vector(sample_weight, "sample_weight");
     const RowMatrixXd centers = bind::view_matrix<double>(centers_arr, "centers");
     const Distance distance = parse_distance(metric);
-    const InterruptCheck interrupt = bind::python_interrupt_check();
-    KMeansAssignment result;
-    {
-        // Safe without the GIL: see fit().
-        py::gil_scoped_release release;
-        ThreadPool pool(n_threads);
-        result = kmeans_assign<T>(X, w, centers, distance, pool, interrupt);
-    }
-    return py::make_tuple(bind::to_numpy<std::int64_t>(result.labels), result.inertia);
+    // Safe without the GIL: see fit().
+    return bind::assignment_tuple(bind::on_pool(
+        n_threads, [&](ThreadPool& pool, const InterruptCheck& interrupt) {
+            return kmeans_assign<T>(X, w, centers, distance, pool, interrupt);
+        }));
 }
 
 template <class T>
@@ -108,15 +90,11 @@ py::array_t<T> distances(const CArray<T>& X_arr, const CArray<double>& centers_a
     const auto X = bind::view_matrix<T>(X_arr, "X");
     const RowMatrixXd centers = bind::view_matrix<double>(centers_arr, "centers");
     const Distance distance = parse_distance(metric);
-    const InterruptCheck interrupt = bind::python_interrupt_check();
-    RowMatrixXd result;
-    {
-        // Safe without the GIL: see fit().
-        py::gil_scoped_release release;
-        ThreadPool pool(n_threads);
-        result = kmeans_distances<T>(X, centers, distance, pool, interrupt);
-    }
-    return bind::to_numpy<T>(result);
+    // Safe without the GIL: see fit().
+    return bind::to_numpy<T>(bind::on_pool(
+        n_threads, [&](ThreadPool& pool, const InterruptCheck& interrupt) {
+            return kmeans_distances<T>(X, centers, distance, pool, interrupt);
+        }));
 }
 
 template <class T>

@@ -8,6 +8,7 @@
 
 #include "bindings.hpp"
 #include "params.hpp"
+#include "results.hpp"
 
 namespace py = pybind11;
 using namespace emclust;
@@ -50,19 +51,12 @@ py::dict fit(const CArray<T>& X_, const py::object& sample_weight_,
     o.noise = noise;
     o.log_noise_density = log_noise_density;
     o.on_iteration = bind::python_callback(on_iteration);
-    MaskedEmFit result;
-    {
-        // Every Python object is converted above; the core reads only the
-        // Eigen views of X and sample_weight, arguments alive for the call.
-        py::gil_scoped_release release;
-        result = fit_masked_em<T>(X, w, start, o, bind::python_interrupt_check());
-    }
-    const GaussianMixtureParams& p = result.params.gaussian;
-    py::dict out;
-    out["weights"] = bind::to_numpy<double>(p.weights);
-    out["means"] = bind::to_numpy<double>(p.means);
-    out["covariances"] = bind::to_numpy<double>(p.covariances);
-    out["precisions_cholesky"] = bind::to_numpy<double>(p.precisions_cholesky);
+    // Every Python object is converted above; the core reads only the Eigen
+    // views of X and sample_weight, arguments alive for the call.
+    const MaskedEmFit result = bind::without_gil([&] {
+        return fit_masked_em<T>(X, w, start, o, bind::python_interrupt_check());
+    });
+    py::dict out = bind::params_dict(result.params.gaussian);
     out["noise_weight"] = result.params.noise_weight;
     bind::add_trace(out, result.trace);
     return out;

@@ -12,6 +12,9 @@
 #include <string>
 
 #include "bindings.hpp"
+#include "fit_options.hpp"
+#include "params.hpp"
+#include "results.hpp"
 
 namespace py = pybind11;
 using namespace emclust;
@@ -49,17 +52,25 @@ struct Csr {
     void check() const { check_csr(view, stored); }
 };
 
-RowMatrixXd param_matrix(const py::object& a, const char* name) {
-    if (a.is_none()) return {};
-    auto arr = py::cast<CArray<double>>(a);
-    return bind::view_matrix<double>(arr, name);
+using bind::param_matrix;
+using bind::param_vector;
+
+/// A mixture of Bernoullis, checked; unlike the dense bindings' it names a
+/// probabilities array that is not 2-D before reading the weights.
+BernoulliMixtureParams mixture(const py::object& weights,
+                               const py::object& probabilities) {
+    BernoulliMixtureParams p;
+    p.weights = param_vector(weights);
+    p.probabilities = param_matrix(probabilities, "probabilities");
+    check_bernoulli_params(p);
+    return p;
 }
 
-Eigen::VectorXd param_vector(const py::object& a) {
-    if (a.is_none()) return {};
-    auto arr = py::cast<CArray<double>>(a);
-    return Eigen::Map<const Eigen::VectorXd>(arr.data(), arr.size());
-}
+// Every binding below converts its Python objects first, then releases the
+// GIL: the CSR arrays are owned by arguments that live until the call
+// returns, the outputs by its frame, and the core touches no Python object
+// (the interrupt check takes the GIL itself). check_csr reads every stored
+// entry, so it runs without the GIL too.
 
 template <class T, class I>
 py::tuple kmeans_fit(const CArray<I>& indptr, const CArray<I>& indices,
@@ -70,33 +81,21 @@ py::tuple kmeans_fit(const CArray<I>& indptr, const CArray<I>& indices,
                      int n_init, std::uint64_t seed, int n_threads) {
     const Csr<T, I> X(indptr, indices, data, n_features);
     const auto w = bind::view_vector(sample_weight, "sample_weight");
-    KMeansOptions options;
-    options.n_clusters = n_clusters;
-    options.max_iter = max_iter;
-    options.tol = tol;
-    options.n_init = n_init;
-    options.init = parse_kmeans_init(init);
+    KMeansOptions options =
+        bind::kmeans_options(n_clusters, max_iter, tol, n_init, init);
     if (options.init == KMeansInit::array)
         options.initial_centers = param_matrix(init_centers, "init");
     const Distance distance = parse_distance(metric);
-    const InterruptCheck interrupt = bind::python_interrupt_check();
-    KMeansResult result;
-    {
-        // Safe without the GIL: the arrays are owned by arguments that live
-        // until the call returns; the core touches no Python object (the
-        // interrupt check takes the GIL itself).
-        py::gil_scoped_release release;
-        X.check();
-        ThreadPool pool(n_threads);
-        Rng rng(seed);
-        result =
-            distance == Distance::squared_euclidean
-                ? sparse_kmeans_fit<T, I>(X.view, w, options, pool, rng, interrupt)
-                : sparse_kmedians_fit<T, I>(X.view, w, options, pool, rng, interrupt);
-    }
-    return py::make_tuple(bind::to_numpy<double>(result.centers),
-                          bind::to_numpy<std::int64_t>(result.labels), result.inertia,
-                          result.n_iter);
+    return bind::kmeans_tuple(bind::on_pool(
+        n_threads, [&](ThreadPool& pool, const InterruptCheck& interrupt) {
+            X.check();
+            Rng rng(seed);
+            return distance == Distance::squared_euclidean
+                       ? sparse_kmeans_fit<T, I>(X.view, w, options, pool, rng,
+                                                 interrupt)
+                       : sparse_kmedians_fit<T, I>(X.view, w, options, pool, rng,
+                                                   interrupt);
+        }));
 }
 
 template <class T, class I>
@@ -108,20 +107,13 @@ py::array_t<std::int64_t> plusplus(const CArray<I>& indptr, const CArray<I>& ind
     const Csr<T, I> X(indptr, indices, data, n_features);
     const auto w = bind::view_vector(sample_weight, "sample_weight");
     const Distance distance = parse_distance(metric);
-    const InterruptCheck interrupt = bind::python_interrupt_check();
-    std::vector<Index> rows;
-    {
-        // Safe without the GIL: see kmeans_fit().
-        py::gil_scoped_release release;
-        X.check();
-        ThreadPool pool(n_threads);
-        Rng rng(seed);
-        rows = sparse_plusplus<T, I>(X.view, w, n_clusters, distance, rng, pool,
-                                     interrupt);
-    }
-    py::array_t<std::int64_t> out(static_cast<py::ssize_t>(rows.size()));
-    for (std::size_t i = 0; i < rows.size(); ++i) out.mutable_data()[i] = rows[i];
-    return out;
+    return bind::index_array(bind::on_pool(
+        n_threads, [&](ThreadPool& pool, const InterruptCheck& interrupt) {
+            X.check();
+            Rng rng(seed);
+            return sparse_plusplus<T, I>(X.view, w, n_clusters, distance, rng, pool,
+                                         interrupt);
+        }));
 }
 
 template <class T, class I>
@@ -133,17 +125,12 @@ py::tuple assign(const CArray<I>& indptr, const CArray<I>& indices,
     const auto w = bind::view_vector(sample_weight, "sample_weight");
     const RowMatrixXd centers = bind::view_matrix<double>(centers_arr, "centers");
     const Distance distance = parse_distance(metric);
-    const InterruptCheck interrupt = bind::python_interrupt_check();
-    KMeansAssignment result;
-    {
-        // Safe without the GIL: see kmeans_fit().
-        py::gil_scoped_release release;
-        X.check();
-        ThreadPool pool(n_threads);
-        result =
-            sparse_kmeans_assign<T, I>(X.view, w, centers, distance, pool, interrupt);
-    }
-    return py::make_tuple(bind::to_numpy<std::int64_t>(result.labels), result.inertia);
+    return bind::assignment_tuple(bind::on_pool(
+        n_threads, [&](ThreadPool& pool, const InterruptCheck& interrupt) {
+            X.check();
+            return sparse_kmeans_assign<T, I>(X.view, w, centers, distance, pool,
+                                              interrupt);
+        }));
 }
 
 template <class T, class I>
@@ -154,17 +141,12 @@ py::array_t<T> distances(const CArray<I>& indptr, const CArray<I>& indices,
     const Csr<T, I> X(indptr, indices, data, n_features);
     const RowMatrixXd centers = bind::view_matrix<double>(centers_arr, "centers");
     const Distance distance = parse_distance(metric);
-    const InterruptCheck interrupt = bind::python_interrupt_check();
-    RowMatrixXd result;
-    {
-        // Safe without the GIL: see kmeans_fit().
-        py::gil_scoped_release release;
-        X.check();
-        ThreadPool pool(n_threads);
-        result =
-            sparse_kmeans_distances<T, I>(X.view, centers, distance, pool, interrupt);
-    }
-    return bind::to_numpy<T>(result);
+    return bind::to_numpy<T>(bind::on_pool(
+        n_threads, [&](ThreadPool& pool, const InterruptCheck& interrupt) {
+            X.check();
+            return sparse_kmeans_distances<T, I>(X.view, centers, distance, pool,
+                                                 interrupt);
+        }));
 }
 
 template <class T, class I>
@@ -177,42 +159,15 @@ py::dict bernoulli_fit(const CArray<I>& indptr, const CArray<I>& indices,
                        int n_threads, const py::object& on_iteration) {
     const Csr<T, I> X(indptr, indices, data, n_features);
     const auto w = bind::view_vector(sample_weight, "sample_weight");
-    BernoulliMixtureOptions o;
-    o.n_components = n_components;
-    o.tol = tol;
-    o.alpha = alpha;
-    o.max_iter = max_iter;
-    o.n_init = n_init;
-    o.init = parse_bernoulli_init(init_params);
-    o.weights_init = param_vector(weights_init);
-    o.probabilities_init = param_matrix(probabilities_init, "probabilities_init");
-    o.seed = seed;
-    o.n_threads = n_threads;
-    if (!on_iteration.is_none()) {
-        // Runs on the calling thread between iterations; takes the GIL for the
-        // Python call only.
-        o.on_iteration = [on_iteration](int r, int it, double lb, double change) {
-            py::gil_scoped_acquire gil;
-            on_iteration(r, it, lb, change);
-        };
-    }
-    BernoulliMixtureFit result;
-    {
-        // Every Python object is converted above; the core reads only the
-        // arrays, which the caller keeps alive for this call.
-        py::gil_scoped_release release;
+    const BernoulliMixtureOptions o = bind::bernoulli_options(
+        n_components, tol, alpha, bind::FitCounts{n_init, max_iter, n_threads},
+        init_params, weights_init, probabilities_init, seed, on_iteration,
+        "probabilities_init");
+    return bind::fit_dict(bind::without_gil([&] {
         X.check();
-        result = sparse_fit_bernoulli_mixture<T, I>(X.view, w, o,
-                                                    bind::python_interrupt_check());
-    }
-    py::dict out;
-    out["weights"] = bind::to_numpy<double>(result.params.weights);
-    out["probabilities"] = bind::to_numpy<double>(result.params.probabilities);
-    out["converged"] = result.trace.converged;
-    out["n_iter"] = result.trace.n_iter;
-    out["lower_bound"] = result.trace.lower_bound;
-    out["lower_bounds"] = result.trace.lower_bounds;
-    return out;
+        return sparse_fit_bernoulli_mixture<T, I>(X.view, w, o,
+                                                  bind::python_interrupt_check());
+    }));
 }
 
 template <class T, class I>
@@ -222,34 +177,15 @@ py::tuple bernoulli_e_step(const CArray<I>& indptr, const CArray<I>& indices,
                            bool want_resp, bool want_log_prob, bool log_resp,
                            int n_threads) {
     const Csr<T, I> X(indptr, indices, data, n_features);
-    BernoulliMixtureParams p;
-    p.weights = param_vector(weights);
-    p.probabilities = param_matrix(probabilities, "probabilities");
-    check_bernoulli_params(p);
-    const auto n = static_cast<py::ssize_t>(X.view.rows);
-    const auto k = static_cast<py::ssize_t>(p.n_components());
-    py::object resp = py::none(), log_prob = py::none();
-    T* resp_ptr = nullptr;
-    T* log_prob_ptr = nullptr;
-    if (want_resp) {
-        py::array_t<T> a({n, k});
-        resp_ptr = a.mutable_data();
-        resp = a;
-    }
-    if (want_log_prob) {
-        py::array_t<T> a(n);
-        log_prob_ptr = a.mutable_data();
-        log_prob = a;
-    }
-    {
-        // The output arrays are owned by this frame and written only here.
-        py::gil_scoped_release release;
+    const BernoulliMixtureParams p = mixture(weights, probabilities);
+    const bind::EStepArrays<T> a(X.view.rows, p.n_components(), want_resp,
+                                 want_log_prob);
+    bind::on_pool(n_threads, [&](ThreadPool& pool, const InterruptCheck& interrupt) {
         X.check();
-        ThreadPool pool(n_threads);
-        sparse_bernoulli_e_step<T, I>(X.view, p, resp_ptr, log_prob_ptr, log_resp, pool,
-                                      bind::python_interrupt_check());
-    }
-    return py::make_tuple(resp, log_prob);
+        sparse_bernoulli_e_step<T, I>(X.view, p, a.resp_ptr, a.log_prob_ptr, log_resp,
+                                      pool, interrupt);
+    });
+    return a.tuple();
 }
 
 template <class T, class I>
@@ -260,25 +196,13 @@ py::dict bernoulli_statistics(const CArray<I>& indptr, const CArray<I>& indices,
                               const py::object& probabilities, int n_threads) {
     const Csr<T, I> X(indptr, indices, data, n_features);
     const auto w = bind::view_vector(sample_weight, "sample_weight");
-    BernoulliMixtureParams p;
-    p.weights = param_vector(weights);
-    p.probabilities = param_matrix(probabilities, "probabilities");
-    check_bernoulli_params(p);
-    BernoulliStatistics st;
-    {
-        // See bernoulli_fit().
-        py::gil_scoped_release release;
-        X.check();
-        ThreadPool pool(n_threads);
-        st = sparse_bernoulli_e_step_statistics<T, I>(X.view, w, p, pool,
-                                                      bind::python_interrupt_check());
-    }
-    py::dict out;
-    out["resp_sum"] = bind::to_numpy<double>(st.resp_sum);
-    out["x_sum"] = bind::to_numpy<double>(st.x_sum);
-    out["log_likelihood"] = st.log_likelihood;
-    out["weight_sum"] = st.weight_sum;
-    return out;
+    const BernoulliMixtureParams p = mixture(weights, probabilities);
+    return bind::statistics_dict(bind::on_pool(
+        n_threads, [&](ThreadPool& pool, const InterruptCheck& interrupt) {
+            X.check();
+            return sparse_bernoulli_e_step_statistics<T, I>(X.view, w, p, pool,
+                                                            interrupt);
+        }));
 }
 
 #define EMCLUST_CSR_ARGS                                           \
@@ -304,12 +228,9 @@ void define(py::module_& m) {
     m.def("sparse_kmeans_distances", &distances<T, I>, EMCLUST_CSR_ARGS,
           py::arg("centers").noconvert(), py::arg("metric"), py::arg("n_threads"),
           "Euclidean ('l2') or Manhattan ('l1') distances of CSR rows, (n, k).");
-    m.def("sparse_bernoulli_fit", &bernoulli_fit<T, I>, EMCLUST_CSR_ARGS,
-          py::arg("sample_weight"), py::arg("n_components"), py::arg("tol"),
-          py::arg("alpha"), py::arg("max_iter"), py::arg("n_init"),
-          py::arg("init_params"), py::arg("weights_init"),
-          py::arg("probabilities_init"), py::arg("seed"), py::arg("n_threads"),
-          py::arg("on_iteration"));
+    bind::def(
+        m, "sparse_bernoulli_fit", &bernoulli_fit<T, I>,
+        std::tuple_cat(std::make_tuple(EMCLUST_CSR_ARGS), bind::bernoulli_fit_args()));
     m.def("sparse_bernoulli_e_step", &bernoulli_e_step<T, I>, EMCLUST_CSR_ARGS,
           py::arg("weights"), py::arg("probabilities"), py::arg("want_resp"),
           py::arg("want_log_prob"), py::arg("log_resp"), py::arg("n_threads"));

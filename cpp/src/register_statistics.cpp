@@ -11,6 +11,7 @@
 #include <string>
 
 #include "bindings.hpp"
+#include "results.hpp"
 
 namespace py = pybind11;
 using namespace emclust;
@@ -25,14 +26,14 @@ RowMatrixXd small_matrix(const CArray<double>& a, const char* name) {
     return bind::view_matrix<double>(a, name);
 }
 
-py::dict statistics_to_dict(const GaussianStatistics& s) {
-    py::dict out;
-    out["resp_sum"] = bind::to_numpy<double>(s.resp_sum);
-    out["first"] = bind::to_numpy<double>(s.first);
-    out["second"] = bind::to_numpy<double>(s.second);
-    out["log_likelihood"] = s.log_likelihood;
-    out["weight_sum"] = s.weight_sum;
-    return out;
+/// K-means centres for the rows of X: (n_clusters >= 1, n_features).
+RowMatrixXd centers_arg(const CArray<double>& centers_, Index n_features) {
+    RowMatrixXd centers = bind::view_matrix<double>(centers_, "centers");
+    if (centers.cols() != n_features || centers.rows() < 1) {
+        throw std::invalid_argument("centers must have shape (n_clusters, " +
+                                    std::to_string(n_features) + ")");
+    }
+    return centers;
 }
 
 /// Statistics of the E-step under the given mixture, about its means.
@@ -51,16 +52,12 @@ py::dict gmm_statistics(const CArray<T>& X_, const py::object& sample_weight_,
     p.means = bind::view_matrix<double>(means, "means");
     p.precisions_cholesky = small_matrix(precisions_cholesky, "precisions_cholesky");
     check_params_shape(p);
-    GaussianStatistics st;
-    {
-        // X, sample_weight and the parameters are converted above; the core
-        // reads only them and touches no Python object (the interrupt check
-        // takes the GIL itself).
-        py::gil_scoped_release release;
-        ThreadPool pool(n_threads);
-        st = e_step_statistics<T>(X, w, p, pool, bind::python_interrupt_check());
-    }
-    return statistics_to_dict(st);
+    // X, sample_weight and the parameters are converted above; the core reads
+    // only them and touches no Python object.
+    return bind::statistics_dict(bind::on_pool(
+        n_threads, [&](ThreadPool& pool, const InterruptCheck& interrupt) {
+            return e_step_statistics<T>(X, w, p, pool, interrupt);
+        }));
 }
 
 /// Statistics of hard labels (one-hot responsibilities) about `shift`.
@@ -77,15 +74,12 @@ py::dict gmm_label_statistics(const CArray<T>& X_, const CArray<std::int64_t>& l
     const Eigen::Map<const Labels> labels(labels_.data(), labels_.shape(0));
     const RowMatrixXd shift = bind::view_matrix<double>(shift_, "shift");
     const CovarianceType type = parse_covariance_type(covariance_type);
-    GaussianStatistics st;
-    {
-        // As in gmm_statistics: only converted memory is read.
-        py::gil_scoped_release release;
-        ThreadPool pool(n_threads);
-        st = label_statistics<T>(X, labels, w, type, shift, with_second, pool,
-                                 bind::python_interrupt_check());
-    }
-    return statistics_to_dict(st);
+    // As in gmm_statistics: only converted memory is read.
+    return bind::statistics_dict(bind::on_pool(
+        n_threads, [&](ThreadPool& pool, const InterruptCheck& interrupt) {
+            return label_statistics<T>(X, labels, w, type, shift, with_second, pool,
+                                       interrupt);
+        }));
 }
 
 /// The M-step from summed statistics. Returns the parameters in the core's
@@ -123,12 +117,7 @@ py::dict gmm_m_step_from_statistics(const std::string& covariance_type,
         normalize_by_sample_weight ? WeightNormalization::by_sample_weight
                                    : WeightNormalization::by_total_responsibility,
         true, parse_covariance_model(covariance_type));
-    py::dict out;
-    out["weights"] = bind::to_numpy<double>(p.weights);
-    out["means"] = bind::to_numpy<double>(p.means);
-    out["covariances"] = bind::to_numpy<double>(p.covariances);
-    out["precisions_cholesky"] = bind::to_numpy<double>(p.precisions_cholesky);
-    return out;
+    return bind::params_dict(p);
 }
 
 /// K-means statistics of one chunk against `centers`: per-centre weighted
@@ -144,32 +133,25 @@ py::dict kmeans_statistics(const CArray<T>& X_, const py::object& sample_weight_
     const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
-    const RowMatrixXd centers = bind::view_matrix<double>(centers_, "centers");
-    if (centers.cols() != X.cols() || centers.rows() < 1) {
-        throw std::invalid_argument("centers must have shape (n_clusters, " +
-                                    std::to_string(X.cols()) + ")");
-    }
+    const RowMatrixXd centers = centers_arg(centers_, X.cols());
     if (shift_.ndim() != 1 || shift_.shape(0) != X.cols())
         throw std::invalid_argument("shift must have shape (n_features,)");
-    if (w.size() != 0 && w.size() != X.rows())
-        throw std::invalid_argument("sample_weight must have shape (n_samples,)");
+    bind::check_sample_weight(w, X.rows());
     const Eigen::VectorXd shift =
         Eigen::Map<const Eigen::VectorXd>(shift_.data(), shift_.shape(0));
     Labels labels = Labels::Constant(X.rows(), -1);
-    kmeans_detail::ClusterStats st;
-    {
-        // As in gmm_statistics: only converted memory is read, and `labels`
-        // is owned by this frame.
-        py::gil_scoped_release release;
-        ThreadPool pool(n_threads);
-        kmeans_detail::PassOptions what;
-        what.accumulate_sums = true;
-        what.count = true;
-        what.inertia = true;
-        st = kmeans_detail::assign_pass<T>(X, w, centers, shift,
-                                           Distance::squared_euclidean, labels, what,
-                                           pool, bind::python_interrupt_check());
-    }
+    kmeans_detail::PassOptions what;
+    what.accumulate_sums = true;
+    what.count = true;
+    what.inertia = true;
+    // As in gmm_statistics: only converted memory is read, and `labels` is
+    // owned by this frame.
+    const kmeans_detail::ClusterStats st = bind::on_pool(
+        n_threads, [&](ThreadPool& pool, const InterruptCheck& interrupt) {
+            return kmeans_detail::assign_pass<T>(X, w, centers, shift,
+                                                 Distance::squared_euclidean, labels,
+                                                 what, pool, interrupt);
+        });
     py::dict out;
     out["sums"] = bind::to_numpy<double>(st.sums);
     out["weights"] = bind::to_numpy<double>(st.weights);
@@ -192,27 +174,19 @@ py::array_t<double> kmeans_own_distances(const CArray<T>& X_,
     const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
-    const RowMatrixXd centers = bind::view_matrix<double>(centers_, "centers");
-    if (centers.cols() != X.cols() || centers.rows() < 1) {
-        throw std::invalid_argument("centers must have shape (n_clusters, " +
-                                    std::to_string(X.cols()) + ")");
-    }
-    if (w.size() != 0 && w.size() != X.rows())
-        throw std::invalid_argument("sample_weight must have shape (n_samples,)");
+    const RowMatrixXd centers = centers_arg(centers_, X.cols());
+    bind::check_sample_weight(w, X.rows());
     if (labels_.ndim() != 1 || labels_.shape(0) != X.rows())
         throw std::invalid_argument("labels must have shape (n_samples,)");
     const Eigen::Map<const Labels> labels(labels_.data(), labels_.shape(0));
     if (X.rows() > 0 && (labels.minCoeff() < 0 || labels.maxCoeff() >= centers.rows()))
         throw std::invalid_argument("labels must lie in [0, n_clusters)");
-    Eigen::VectorXd dist;
-    {
-        // As in gmm_statistics: only converted memory is read.
-        py::gil_scoped_release release;
-        ThreadPool pool(n_threads);
-        dist = kmeans_detail::own_centre_distances<T>(X, w, centers, labels,
-                                                      Distance::squared_euclidean, pool,
-                                                      bind::python_interrupt_check());
-    }
+    // As in gmm_statistics: only converted memory is read.
+    const Eigen::VectorXd dist = bind::on_pool(
+        n_threads, [&](ThreadPool& pool, const InterruptCheck& interrupt) {
+            return kmeans_detail::own_centre_distances<T>(
+                X, w, centers, labels, Distance::squared_euclidean, pool, interrupt);
+        });
     return bind::to_numpy<double>(dist);
 }
 

@@ -14,6 +14,7 @@
 
 #include "bindings.hpp"
 #include "params.hpp"
+#include "results.hpp"
 
 namespace py = pybind11;
 using namespace emclust;
@@ -158,14 +159,12 @@ py::dict fit(const CArray<T>& X_, const py::object& sample_weight_,
     o.warm_lower_bound = warm_lower_bound;
     o.n_threads = bind::n_threads_arg(n_threads_);
     o.on_iteration = bind::python_callback(on_iteration);
-    VariationalFit result;
-    {
-        // Every Python object is converted above; the core reads only the
-        // converted copies and the views of X and sample_weight.
-        py::gil_scoped_release release;
-        result = fit_variational_mixture<T>(X, w, starts, priors, o,
-                                            bind::python_interrupt_check());
-    }
+    // Every Python object is converted above; the core reads only the
+    // converted copies and the views of X and sample_weight.
+    const VariationalFit result = bind::without_gil([&] {
+        return fit_variational_mixture<T>(X, w, starts, priors, o,
+                                          bind::python_interrupt_check());
+    });
     py::dict out = state_dict(result.state, prior);
     bind::add_trace(out, result.trace);
     return out;
@@ -183,11 +182,8 @@ py::dict m_step_from_moments(const py::object& nk, const py::object& xk,
     m.sk = storage_arg(sk, type, k, d, "sk");
     const VariationalPriors priors =
         priors_arg(priors_, covariance_type, prior_type, d);
-    VariationalState s;
-    {
-        py::gil_scoped_release release;
-        s = variational_m_step(m, type, priors);
-    }
+    const VariationalState s =
+        bind::without_gil([&] { return variational_m_step(m, type, priors); });
     return state_dict(s, priors.weight_prior);
 }
 
@@ -201,11 +197,8 @@ py::dict m_step(const py::object& shift_, const py::object& resp_sum,
         statistics_arg(type, shift, resp_sum, first, second, 0.0, 0.0);
     const VariationalPriors priors =
         priors_arg(priors_, covariance_type, prior_type, shift.cols());
-    VariationalState s;
-    {
-        py::gil_scoped_release release;
-        s = variational_m_step(st, reg_covar, nk_eps, priors);
-    }
+    const VariationalState s = bind::without_gil(
+        [&] { return variational_m_step(st, reg_covar, nk_eps, priors); });
     return state_dict(s, priors.weight_prior);
 }
 
