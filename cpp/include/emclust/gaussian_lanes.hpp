@@ -192,6 +192,22 @@ EIGEN_ALWAYS_INLINE Packet<T> exp_nonpositive(const Packet<T>& x) {
     return pmul(p, detail::pow2_from_bits<T>(t));
 }
 
+/// out[i] = exp_nonpositive(x[i]) for i < n, a packet at a time (the last
+/// one padded with zeros): the exponential normalize computes, on its own.
+template <class T>
+void exp_array(const T* x, Index n, T* out) {
+    using Pk = Packet<T>;
+    constexpr int V = kLanes<T>;
+    Index i = 0;
+    for (; i + V <= n; i += V) pstoreu(out + i, exp_nonpositive<T>(ploadu<Pk>(x + i)));
+    if (i < n) {
+        T in[V] = {}, res[V];
+        std::copy(x + i, x + n, in);
+        pstoreu(res, exp_nonpositive<T>(ploadu<Pk>(in)));
+        std::copy(res, res + (n - i), out + i);
+    }
+}
+
 using emclust_dispatch::LaneModel;
 
 /// Calls f(std::integral_constant<int, D>) for the compile-time D == d, or
