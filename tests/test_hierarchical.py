@@ -74,3 +74,22 @@ def test_bad_input():
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         hierarchical_tree(bad)
+
+
+@pytest.mark.parametrize("exponent", [-1000, -300, 300, 600, 1000])
+def test_tree_does_not_depend_on_a_power_of_two_scale(exponent):
+    # Squares of data near 1e154 overflowed the standard deviation of the
+    # SVD transform: every column was dropped and the tree had no merges, so
+    # a cut at 1 cluster gave 20 labels (the CLI's select crashed on it).
+    X = _data("faithful")
+    ref = hierarchical_tree(X)
+    tree = hierarchical_tree(np.ldexp(X, exponent))
+    np.testing.assert_array_equal(tree.merges, ref.merges)
+    np.testing.assert_array_equal(tree.partition(3), ref.partition(3))
+
+
+def test_identical_rows_are_one_cluster():
+    tree = hierarchical_tree(np.full((7, 3), 2.5))
+    np.testing.assert_array_equal(tree.partition(1), np.zeros(7, dtype=int))
+    with pytest.raises(ValueError, match="1 distinct rows"):
+        tree.partition(2)

@@ -250,3 +250,40 @@ def test_save_and_load(faithful, tmp_path):
     path.write_text(json.dumps(content))
     with pytest.raises(ValueError, match=r"best_index_|best_estimator_"):
         emclust.load(path)
+
+
+def test_noise_selector_finds_the_clusters_and_the_outliers():
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])
+    X = np.concatenate(
+        [rng.normal(c, 0.8, (150, 2)) for c in centres] + [rng.uniform(-5, 11, (50, 2))]
+    )
+    s = GaussianMixtureSelector(n_components=range(1, 6), noise=True, random_state=0)
+    s.fit(X)
+    assert s.best_params_["n_components"] == 3
+    noise = s.labels_ == -1
+    truth = np.r_[np.zeros(450, bool), np.ones(50, bool)]
+    f1 = 2 * (noise & truth).sum() / (noise.sum() + truth.sum())
+    assert f1 >= 0.8
+    means = s.best_estimator_.means_
+    err = np.abs(means[:, None, :] - centres[None]).max(axis=2).min(axis=0)
+    assert err.max() < 0.2
+
+
+def test_prior_grid_is_the_models_with_a_prior(faithful):
+    from emclust.models.prior import PRIOR_MODELS
+
+    s = GaussianMixtureSelector(n_components=[1, 2], prior="conjugate").fit(faithful)
+    assert list(dict.fromkeys(s.results_["covariance_type"])) == list(PRIOR_MODELS)
+    with pytest.raises(ValueError, match="'VVE' has no conjugate prior"):
+        GaussianMixtureSelector(
+            n_components=[2], covariance_types=["VVV", "VVE"], prior="conjugate"
+        ).fit(faithful)
+
+
+def test_every_cell_failing_names_the_first_reason():
+    # Squares near 1e308 overflow every M-step: the error says so (it was an
+    # IndexError from the hierarchical cut).
+    X = np.random.default_rng(0).normal(size=(20, 2)) * 1e154
+    with pytest.raises(ValueError, match=r"every fit .* G=1 EII: .*scale the data"):
+        GaussianMixtureSelector(n_components=[1, 2]).fit(X)

@@ -18,6 +18,7 @@ void register_missing(py::module_& m);
 void register_sparse(py::module_& m);
 void register_hierarchical(py::module_& m);
 void register_masked(py::module_& m);
+void register_variational(py::module_& m);
 
 namespace {
 
@@ -88,4 +89,5 @@ PYBIND11_MODULE(_core, m) {
     register_sparse(m);
     register_hierarchical(m);
     register_masked(m);
+    register_variational(m);
 }

@@ -8,8 +8,10 @@
 #include <pybind11/stl.h>
 
 #include <emclust/bernoulli_params.hpp>
+#include <emclust/conjugate_prior.hpp>
 #include <emclust/em.hpp>
 #include <emclust/gaussian_mixture_params.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -34,6 +36,21 @@ inline Eigen::VectorXd param_vector(const py::object& a) {
     if (a.is_none()) return {};
     auto arr = py::cast<CArray<double>>(a);
     return Eigen::Map<const Eigen::VectorXd>(arr.data(), arr.size());
+}
+
+/// mclust's conjugate prior from (shrinkage, mean (d), dof, scale (d, d)), as
+/// models/prior.py's core_prior resolves it; None gives none.
+inline std::optional<ConjugatePrior> conjugate_prior(const py::object& prior) {
+    if (prior.is_none()) return std::nullopt;
+    auto t = py::cast<py::tuple>(prior);
+    if (t.size() != 4)
+        throw std::invalid_argument("prior must be (shrinkage, mean, dof, scale)");
+    ConjugatePrior cp;
+    cp.shrinkage = py::cast<double>(t[0]);
+    cp.mean = param_vector(t[1]);
+    cp.dof = py::cast<double>(t[2]);
+    cp.scale = param_matrix(t[3]);
+    return cp;
 }
 
 /// A Gaussian mixture in the core's flat layout, shapes checked.

@@ -108,10 +108,13 @@ py::tuple e_step(const CArray<T>& X_, const py::object& weights,
 template <class T>
 py::dict m_step(const CArray<T>& X_, const CArray<T>& resp_,
                 const py::object& sample_weight_, const std::string& covariance_type,
-                double reg_covar, const py::object& n_threads_) {
+                double reg_covar, const py::object& n_threads_,
+                const py::object& prior_) {
     const int n_threads = bind::n_threads_arg(n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto resp = bind::view_matrix(resp_, "resp");
+    const std::optional<ConjugatePrior> prior = bind::conjugate_prior(prior_);
+    if (prior) prior->validate(X.cols());
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
     const CovarianceType type = parse_covariance_type(covariance_type);
     GaussianMixtureParams p;
@@ -126,7 +129,7 @@ py::dict m_step(const CArray<T>& X_, const CArray<T>& resp_,
             },
             resp.cols(), X.cols(), reg_covar, component_eps<T>(),
             WeightNormalization::by_total_responsibility, false,
-            parse_covariance_model(covariance_type));
+            parse_covariance_model(covariance_type), prior ? &*prior : nullptr);
     }
     return params_to_dict(p);
 }
@@ -153,7 +156,8 @@ void def_for(py::module_& m) {
           py::arg("n_threads"));
     m.def("gmm_m_step", &m_step<T>, py::arg("X").noconvert(),
           py::arg("resp").noconvert(), py::arg("sample_weight"),
-          py::arg("covariance_type"), py::arg("reg_covar"), py::arg("n_threads"));
+          py::arg("covariance_type"), py::arg("reg_covar"), py::arg("n_threads"),
+          py::arg("prior") = py::none());
 }
 
 }  // namespace

@@ -60,7 +60,8 @@ py::dict gmm_fit(const CArray<T>& X_, const py::object& sample_weight_,
                  const py::object& weights_init, const py::object& means_init,
                  const py::object& precisions_init, const py::object& warm_start,
                  double warm_start_lower_bound, std::uint64_t seed,
-                 const py::object& n_threads_, const py::object& on_iteration) {
+                 const py::object& n_threads_, const py::object& on_iteration,
+                 const py::object& prior) {
     const int n_init = bind::int_arg(n_init_, "n_init");
     const int max_iter = bind::int_arg(max_iter_, "max_iter");
     const int n_threads = bind::n_threads_arg(n_threads_);
@@ -86,6 +87,7 @@ py::dict gmm_fit(const CArray<T>& X_, const py::object& sample_weight_,
     o.seed = seed;
     o.n_threads = n_threads;
     o.on_iteration = python_callback(on_iteration);
+    o.prior = bind::conjugate_prior(prior);
     GaussianMixtureFit result;
     {
         // Every Python object is converted above; the core reads only the
@@ -271,7 +273,7 @@ void def_for(py::module_& m) {
           py::arg("init_params"), py::arg("weights_init"), py::arg("means_init"),
           py::arg("precisions_init"), py::arg("warm_start"),
           py::arg("warm_start_lower_bound"), py::arg("seed"), py::arg("n_threads"),
-          py::arg("on_iteration"));
+          py::arg("on_iteration"), py::arg("prior") = py::none());
     m.def("gmm_missing_e_step", &gmm_e_step<T>, py::arg("X").noconvert(),
           py::arg("weights"), py::arg("means"), py::arg("precisions_cholesky"),
           py::arg("covariance_type"), py::arg("want_resp"), py::arg("want_log_prob"),

@@ -42,6 +42,7 @@ from .models.gaussian import (
     precision_cholesky,
     precisions_from_cholesky,
 )
+from .models.prior import ConjugatePrior
 
 FORMAT = "emclust-model"
 FORMAT_VERSION = 2
@@ -137,6 +138,19 @@ _MAIN_ARRAY = {
 KINDS = tuple(_FITTED)
 # Kinds whose main attribute is a nested model: the array of it that has the dtype.
 _MAIN_IS_MODEL = {"GaussianMixtureSelector": "means_"}
+# The columns of GaussianMixtureSelector.results_, in order (the selector
+# takes them from here: io sits below the estimators).
+RESULT_KEYS = (
+    "n_components",
+    "covariance_type",
+    "bic",
+    "icl",
+    "log_likelihood",
+    "n_parameters",
+    "n_iter",
+    "converged",
+    "status",
+)
 _RESULT_TEXT = ("covariance_type", "status")
 _RESULT_INT = ("n_components", "n_iter")
 
@@ -198,9 +212,15 @@ def _encode_array(a):
 
 def _encode_param(value):
     """A constructor parameter as JSON, or _DROP when it has no JSON form
-    (a RandomState or Generator passed as random_state)."""
+    (a RandomState or Generator passed as random_state). A ConjugatePrior is
+    {"ConjugatePrior": {its four fields}}."""
     if value is None or isinstance(value, (bool, str)):
         return value
+    if isinstance(value, ConjugatePrior):
+        fields = {k: _encode_param(v) for k, v in value.get_params().items()}
+        if any(v is _DROP for v in fields.values()):
+            return _DROP
+        return {"ConjugatePrior": fields}
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):
@@ -247,7 +267,8 @@ def to_dict(model):
     if not hasattr(model, main):
         raise NotFittedError(f"This {kind} instance is not fitted yet; call fit first")
     params, dropped = {}, []
-    for name, value in model.get_params().items():
+    # deep=False: a ConjugatePrior is one parameter, not four nested ones.
+    for name, value in model.get_params(deep=False).items():
         encoded = _encode_param(value)
         if encoded is _DROP:
             params[name] = None
@@ -638,6 +659,25 @@ _ARRAYS = {
 }
 
 
+def _decode_prior(value, name):
+    """{"ConjugatePrior": {fields}} back to the ConjugatePrior it encodes."""
+    fields = value.get("ConjugatePrior") if len(value) == 1 else None
+    if not isinstance(fields, dict) or set(fields) - {
+        "shrinkage",
+        "mean",
+        "dof",
+        "scale",
+    }:
+        _fail(f"{name} must be null, a string or {{'ConjugatePrior': {{fields}}}}")
+    for key, v in fields.items():
+        ok = v is None or (
+            isinstance(v, (int, float, list)) and not isinstance(v, bool)
+        )
+        if not ok:
+            _fail(f"{name}.{key} must be null, a number or a list of numbers")
+    return ConjugatePrior(**fields)
+
+
 def _decode_results(raw, keys):
     if not isinstance(raw, dict) or list(raw) != list(keys):
         _fail(f"results_ must be an object with the keys {list(keys)}")
@@ -669,8 +709,6 @@ def _decode_results(raw, keys):
 
 
 def _selector_attributes(params, raw, d):
-    from .estimators.selector import RESULT_KEYS
-
     best = from_dict(raw["best_estimator_"])
     if type(best).__name__ != "GaussianMixture" or best.n_features_in_ != d:
         _fail(f"best_estimator_ must be a GaussianMixture of {d} features")
@@ -701,6 +739,8 @@ def _decode_params(cls, params):
     return {
         name: _decode_float(value, f"params.{name}")
         if isinstance(value, str) and isinstance(defaults[name], float)
+        else _decode_prior(value, f"params.{name}")
+        if isinstance(value, dict)
         else value
         for name, value in params.items()
     }

@@ -9,8 +9,10 @@
 // oracle these must agree with to 1e-10.
 #pragma once
 
+#include <Eigen/Cholesky>
 #include <Eigen/Core>
 #include <Eigen/Eigenvalues>
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -138,6 +140,71 @@ inline bool prior_supported(const std::string& model) {
     for (const char* m : kModels)
         if (model == m) return true;
     return false;
+}
+
+/// log p(mu, Sigma) of the prior, up to a constant: the objective MAP EM
+/// increases is log-likelihood + this. The density is the one whose maximiser
+/// (with the likelihood) is map_m_step's formula for `model`, so that each
+/// power of |Sigma_k| matches that formula's denominator:
+///   mean term  -kappa/2 sum_k (mu_k - mu_P)^T Sigma_k^-1 (mu_k - mu_P)
+///              (absent for EEV, whose shrinkage mclust zeroes);
+///   scale term -1/2 sum over the distinct covariances of tr(L Sigma^-1), L the
+///              scale (its scalar s = tr/d times I for the diagonal models;
+///              s / sigma_k^2 for VII, none for EII);
+///   volume     -c/2 log|Sigma| per distinct volume, c = nu+d+1+[k] (VVV),
+///              nu+d+1+[k]G (EEE), nu+d+1 (EEV), (nu+2+[k]d)/d (VII),
+///              (nu+2+[k]Gd)/d (EII), nu+2+[k] (VVI), nu+2+[k]G (EEI, EVI),
+///              (nu+2+[k])/d (VEI), 0 (VEV).
+/// For EII and EEI mclust's formulas are not the exact maximiser (EII's extra
+/// n_k|xbar_k - mu_k|^2, EEI's unshrunk means: O(kappa / n_k) departures), so
+/// there the increase is up to those.
+inline double log_prior_density(const std::string& model, const ConjugatePrior& prior,
+                                const RowMatrixXd& means,
+                                const std::vector<Eigen::MatrixXd>& covariances) {
+    if (!prior_supported(model))
+        throw InvalidArgument("model " + model + " has no conjugate prior");
+    const Index g = means.rows(), d = means.cols();
+    prior.validate(d);
+    const double kappa = model == "EEV" ? 0.0 : std::max(prior.shrinkage, 0.0);
+    const double has = kappa > 0 ? 1.0 : 0.0;
+    const double nu = prior.dof, dd = static_cast<double>(d),
+                 gg = static_cast<double>(g);
+    const bool diagonal = model == "EII" || model == "VII" || model == "EEI" ||
+                          model == "VEI" || model == "EVI" || model == "VVI";
+    const Eigen::MatrixXd scale = diagonal
+                                      ? Eigen::MatrixXd(prior.scale.trace() / dd *
+                                                        Eigen::MatrixXd::Identity(d, d))
+                                      : prior.scale;
+    // Models whose Sigma_k are one matrix count its scale and volume once,
+    // those with one volume (EVI, EEV) count the volume once.
+    const bool one_matrix = model == "EII" || model == "EEI" || model == "EEE";
+    const bool one_volume = one_matrix || model == "EVI" || model == "EEV";
+    double c = 0;
+    if (model == "VVV") c = nu + dd + 1 + has;
+    if (model == "EEE") c = nu + dd + 1 + has * gg;
+    if (model == "EEV") c = nu + dd + 1;
+    if (model == "VII") c = (nu + 2 + has * dd) / dd;
+    if (model == "EII") c = (nu + 2 + has * gg * dd) / dd;
+    if (model == "VVI") c = nu + 2 + has;
+    if (model == "EEI" || model == "EVI") c = nu + 2 + has * gg;
+    if (model == "VEI") c = (nu + 2 + has) / dd;
+    double out = 0;
+    for (Index k = 0; k < g; ++k) {
+        const Eigen::LLT<Eigen::MatrixXd> llt(covariances[static_cast<std::size_t>(k)]);
+        if (llt.info() != Eigen::Success)
+            throw NumericalError(
+                "log_prior_density: a covariance is not positive definite");
+        const Eigen::MatrixXd lower = llt.matrixL();
+        const double logdet = 2.0 * lower.diagonal().array().log().sum();
+        const Eigen::VectorXd diff = means.row(k).transpose() - prior.mean;
+        out -= 0.5 * kappa * diff.dot(llt.solve(diff));
+        if (!one_volume || k == 0) out -= 0.5 * c * logdet;
+        // VII's sigma_k^2 takes the scalar scale once, not once per feature
+        const double per = model == "VII" ? 1.0 / dd : 1.0;
+        if ((!one_matrix || k == 0) && model != "EII")
+            out -= 0.5 * per * llt.solve(scale).trace();
+    }
+    return out;
 }
 
 /// MAP M-step of `model` from the statistics about the component means:

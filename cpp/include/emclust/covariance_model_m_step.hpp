@@ -45,8 +45,6 @@
 
 namespace emclust {
 
-struct ConjugatePrior;  // conjugate_prior.hpp: the MAP M-step's hook
-
 inline constexpr double kModelTolerance = 1e-12;
 inline constexpr int kModelMaxIterations = 1000;
 
@@ -172,15 +170,14 @@ inline std::vector<MatrixXd> common_orientation(const std::vector<MatrixXd>& w,
 
 /// The covariances Sigma_k of `model` from the scatter matrices W_k about the
 /// means and the component sizes n_k (> 0). Diagonal models read only the
-/// diagonal of W_k. `prior` is the hook of the conjugate-prior MAP M-step
-/// (not yet supported here: must be null). Throws NumericalError when the
-/// scatter is too degenerate for the model (a zero determinant or volume).
+/// diagonal of W_k. (With a conjugate prior m_step_from_statistics calls
+/// map_m_step of conjugate_prior.hpp instead: the means change too.) Throws
+/// NumericalError when the scatter is too degenerate for the model (a zero
+/// determinant or volume).
 inline std::vector<Eigen::MatrixXd> constrained_covariances(
     CovarianceModel model, const std::vector<Eigen::MatrixXd>& w,
-    const Eigen::VectorXd& nk, const ConjugatePrior* prior = nullptr) {
+    const Eigen::VectorXd& nk) {
     using namespace model_detail;
-    if (prior != nullptr)
-        throw InvalidArgument("a conjugate prior is not supported by this M-step yet");
     const Index k = nk.size(), d = w[0].rows();
     const double n = nk.sum(), dd = static_cast<double>(d);
     std::vector<MatrixXd> sigma(static_cast<std::size_t>(k), MatrixXd::Zero(d, d));

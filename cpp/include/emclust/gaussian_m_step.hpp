@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "covariance_model_m_step.hpp"
+#include "gaussian_map_m_step.hpp"
 #include "gaussian_mixture_params.hpp"
 #include "gaussian_statistics.hpp"
 
@@ -38,10 +39,13 @@ constexpr double component_eps() {
 /// With one of mclust's models (full statistics), the scatter matrices are
 /// constrained by constrained_covariances first and reg_covar is added after,
 /// so the constraints hold exactly at reg_covar = 0.
+/// With a conjugate `prior` the means and covariances are the MAP ones of
+/// the model (map_parameters_from_statistics); the weights are unchanged.
 inline GaussianMixtureParams m_step_from_statistics(
     const GaussianStatistics& s, double reg_covar, double nk_eps,
     WeightNormalization normalization = WeightNormalization::by_total_responsibility,
-    bool with_precisions = true, std::optional<CovarianceModel> model = std::nullopt) {
+    bool with_precisions = true, std::optional<CovarianceModel> model = std::nullopt,
+    const ConjugatePrior* prior = nullptr) {
     const Index k = s.n_components(), d = s.n_features();
     GaussianMixtureParams p;
     p.covariance_type = s.covariance_type;
@@ -54,6 +58,14 @@ inline GaussianMixtureParams m_step_from_statistics(
 
     auto [rows, cols] = covariance_storage_shape(s.covariance_type, k, d);
     p.covariances = RowMatrixXd::Zero(rows, cols);
+    if (prior != nullptr) {
+        map_parameters_from_statistics(s, nk, model, *prior, reg_covar, p);
+        if (with_precisions) {
+            p.precisions_cholesky = precision_cholesky_from_covariances(
+                p.covariances, p.covariance_type, d);
+        }
+        return p;
+    }
     switch (s.covariance_type) {
         case CovarianceType::full:
         case CovarianceType::tied: {
@@ -128,13 +140,14 @@ template <class Statistics>
 GaussianMixtureParams two_pass_m_step(
     Statistics&& statistics, Index n_components, Index n_features, double reg_covar,
     double nk_eps, WeightNormalization normalization, bool with_precisions = true,
-    std::optional<CovarianceModel> model = std::nullopt) {
+    std::optional<CovarianceModel> model = std::nullopt,
+    const ConjugatePrior* prior = nullptr) {
     const GaussianStatistics first =
         statistics(RowMatrixXd::Zero(n_components, n_features), false);
     const RowMatrixXd means =
         first.first.array().colwise() / (first.resp_sum.array() + nk_eps);
     return m_step_from_statistics(statistics(means, true), reg_covar, nk_eps,
-                                  normalization, with_precisions, model);
+                                  normalization, with_precisions, model, prior);
 }
 
 }  // namespace emclust

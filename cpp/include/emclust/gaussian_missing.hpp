@@ -596,12 +596,18 @@ GaussianMixtureFit fit_gaussian_mixture_missing(
     auto step = [&](const GaussianMixtureParams& p) {
         const GaussianStatistics st = missing_detail::missing_pass<T>(
             X, sample_weight, p, patterns, out, pool, interrupt);
+        // With a prior: MAP EM on the expected statistics, and the observed
+        // log-likelihood + log prior as the objective.
+        const ConjugatePrior* prior = options.prior ? &*options.prior : nullptr;
         GaussianMixtureParams next =
             m_step_from_statistics(st, options.reg_covar, component_eps<T>(),
                                    WeightNormalization::by_total_responsibility, true,
-                                   options.covariance_model);
-        return std::pair<GaussianMixtureParams, double>{
-            std::move(next), st.log_likelihood / st.weight_sum};
+                                   options.covariance_model, prior);
+        double objective = st.log_likelihood;
+        if (prior != nullptr)
+            objective += log_prior_of(p, *prior, options.covariance_model);
+        return std::pair<GaussianMixtureParams, double>{std::move(next),
+                                                        objective / st.weight_sum};
     };
     const GaussianMixtureParams* warm =
         options.warm_start ? &*options.warm_start : nullptr;

@@ -43,6 +43,9 @@ struct GaussianMixtureOptions {
     CovarianceType covariance_type = CovarianceType::full;
     /// One of mclust's models (covariance_type is then full), or none.
     std::optional<CovarianceModel> covariance_model;
+    /// mclust's conjugate prior: MAP EM, the lower bound then the mean log
+    /// posterior (log-likelihood + log_prior_of, up to a constant).
+    std::optional<ConjugatePrior> prior;
     double tol = 1e-3;
     double reg_covar = 1e-6;
     int max_iter = 100;
@@ -106,8 +109,10 @@ GaussianMixtureParams initial_params(const ConstRowMatrixRef<T>& X,
         }
         // No model constraint here: every covariance is reg_covar I, which
         // satisfies all 14 models, and the zero scatter has no shape to solve.
-        p = m_step_from_statistics(st, o.reg_covar, eps,
-                                   WeightNormalization::by_sample_weight);
+        // With a prior the MAP step of the model keeps them positive definite.
+        p = m_step_from_statistics(
+            st, o.reg_covar, eps, WeightNormalization::by_sample_weight, true,
+            o.prior ? o.covariance_model : std::nullopt, o.prior ? &*o.prior : nullptr);
     } else {
         // Statistics of the starting responsibilities, in two passes.
         const auto normalization = WeightNormalization::by_sample_weight;
@@ -120,7 +125,8 @@ GaussianMixtureParams initial_params(const ConstRowMatrixRef<T>& X,
                     return label_statistics<T>(X, km.labels, w, o.covariance_type,
                                                shift, second, pool, interrupt);
                 },
-                k, d, o.reg_covar, eps, normalization, true, o.covariance_model);
+                k, d, o.reg_covar, eps, normalization, true, o.covariance_model,
+                o.prior ? &*o.prior : nullptr);
         } else {
             RowMatrix<T> resp(n, k);
             for (Index i = 0; i < n; ++i) {
@@ -133,7 +139,8 @@ GaussianMixtureParams initial_params(const ConstRowMatrixRef<T>& X,
                     return resp_statistics<T>(X, resp, w, o.covariance_type, shift,
                                               second, pool, interrupt);
                 },
-                k, d, o.reg_covar, eps, normalization, true, o.covariance_model);
+                k, d, o.reg_covar, eps, normalization, true, o.covariance_model,
+                o.prior ? &*o.prior : nullptr);
         }
     }
     if (o.weights_init.size() > 0) p.weights = o.weights_init;
@@ -155,6 +162,15 @@ inline void check_options(const GaussianMixtureOptions& o, Index n, Index d) {
             " must be >= n_components=" + std::to_string(o.n_components));
     }
     if (!(o.reg_covar >= 0)) throw InvalidArgument("reg_covar must be >= 0");
+    if (o.prior) {
+        const std::string model =
+            prior_model_name(o.covariance_type, o.covariance_model);
+        if (!prior_supported(model))
+            throw InvalidArgument("prior: covariance model " + model +
+                                  " has no conjugate prior (models with one: EII, VII, "
+                                  "EEI, VEI, EVI, VVI, EEE, EEV, VEV, VVV)");
+        o.prior->validate(d);
+    }
     const Index k = o.n_components;
     if (o.weights_init.size() > 0 && o.weights_init.size() != k) {
         throw InvalidArgument("weights_init must have shape (n_components,)");
@@ -177,20 +193,24 @@ inline void check_options(const GaussianMixtureOptions& o, Index n, Index d) {
 
 /// One EM iteration from `params`: E-step fused with the statistics, then the
 /// M-step. Returns the new parameters and the mean log-likelihood under
-/// `params` (scikit-learn's lower bound).
+/// `params` (scikit-learn's lower bound); with a `prior`, the MAP M-step and
+/// the mean log posterior under `params`.
 template <class T>
 std::pair<GaussianMixtureParams, double> gaussian_em_step(
     const ConstRowMatrixRef<T>& X,
     const Eigen::Ref<const Eigen::VectorXd>& sample_weight,
     const GaussianMixtureParams& params, double reg_covar, ThreadPool& pool,
     const InterruptCheck& interrupt = {},
-    std::optional<CovarianceModel> model = std::nullopt) {
+    std::optional<CovarianceModel> model = std::nullopt,
+    const ConjugatePrior* prior = nullptr) {
     const GaussianStatistics st =
         e_step_statistics<T>(X, sample_weight, params, pool, interrupt);
     GaussianMixtureParams next = m_step_from_statistics(
         st, reg_covar, component_eps<T>(), WeightNormalization::by_total_responsibility,
-        true, model);
-    return {std::move(next), st.log_likelihood / st.weight_sum};
+        true, model, prior);
+    double objective = st.log_likelihood;
+    if (prior != nullptr) objective += log_prior_of(params, *prior, model);
+    return {std::move(next), objective / st.weight_sum};
 }
 
 /// Fits a Gaussian mixture to the rows of X by EM.
@@ -213,7 +233,8 @@ GaussianMixtureFit fit_gaussian_mixture(
     };
     auto step = [&](const GaussianMixtureParams& p) {
         return gaussian_em_step<T>(X, sample_weight, p, options.reg_covar, pool,
-                                   interrupt, options.covariance_model);
+                                   interrupt, options.covariance_model,
+                                   options.prior ? &*options.prior : nullptr);
     };
     const GaussianMixtureParams* warm =
         options.warm_start ? &*options.warm_start : nullptr;

@@ -107,7 +107,17 @@ RowMatrixXd svd_transform(const Eigen::MatrixBase<Derived>& X) {
     RowMatrixXd S(n, d);
     std::vector<Index> keep;
     for (Index j = 0; j < d; ++j) {
-        const Eigen::VectorXd col = X.col(j).template cast<double>();
+        Eigen::VectorXd col = X.col(j).template cast<double>();
+        // Scaled by a power of two near 1 / max |x|, exact in binary, so the
+        // standardised column is the same bit for bit, and squares of data
+        // near 1e154 and beyond no longer overflow the standard deviation.
+        const double top_abs = col.cwiseAbs().maxCoeff();
+        if (top_abs > 0.0) {
+            int exponent = 0;
+            std::frexp(top_abs, &exponent);
+            col = col.unaryExpr(
+                [exponent](double v) { return std::ldexp(v, -exponent); });
+        }
         const double mean = col.mean();
         const double ss = (col.array() - mean).square().sum();
         const double sd = n > 1 ? std::sqrt(ss / static_cast<double>(n - 1)) : 0.0;
@@ -435,8 +445,8 @@ HierarchicalTree hierarchical_tree(const Eigen::MatrixBase<Derived>& X,
     if (Z.cols() == 0) {
         // Every column constant: all rows identical, one initial cluster.
         HierarchicalTree tree;
-        tree.initial = std::move(initial);
-        tree.n_initial = ng;
+        tree.initial.assign(static_cast<std::size_t>(ng), 0);
+        tree.n_initial = 1;
         return tree;
     }
     return hierarchical_vvv(Z, std::move(initial), ng, pool, interrupt);

@@ -8,16 +8,11 @@ import warnings
 import click
 
 import emclust
-from emclust.models.covariance_models import MODELS as _MCLUST_MODELS
-from emclust.models.covariance_models import ONE_FEATURE_MODELS
 
+# numpy only: the CLI imports no estimator before it runs one
 from .._core import MAX_THREADS
 from ._errors import CLIError, OptionError
 
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-# scikit-learn's four, mclust's 14 and its two of one feature (numpy only:
-# the CLI imports no estimator before it runs one).
-ALL_COVARIANCE_TYPES = (*COVARIANCE_TYPES, *_MCLUST_MODELS, *ONE_FEATURE_MODELS)
 MODELS = {
     "gmm": "GaussianMixture",
     "kmeans": "KMeans",

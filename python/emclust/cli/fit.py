@@ -12,11 +12,13 @@ import numpy as np
 
 import emclust
 
+# numpy only: the CLI imports no estimator before it runs one
+from emclust.models.covariance_models import ALL_COVARIANCE_TYPES
+
 from . import _plot, _progress, cli
 from ._data import read_data, write_table
 from ._errors import CLIError, OptionError
 from ._options import (
-    ALL_COVARIANCE_TYPES,
     INT_MAX,
     MODELS,
     check_k,

@@ -9,14 +9,18 @@ import click
 import numpy as np
 
 import emclust
-from emclust.models.covariance_models import MODELS
+
+# numpy only: the CLI imports no estimator before it runs one
+from emclust.models.covariance_models import (
+    ALL_COVARIANCE_TYPES,
+    COVARIANCE_TYPES,
+    MODELS,
+)
 
 from . import _plot, _progress, cli
 from ._data import read_data
 from ._errors import CLIError
 from ._options import (
-    ALL_COVARIANCE_TYPES,
-    COVARIANCE_TYPES,
     check_k,
     data_options,
     fit_model,

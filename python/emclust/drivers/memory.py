@@ -38,12 +38,15 @@ def fit_gaussian_mixture(
     seed,
     n_threads,
     progress,
+    prior=None,
 ):
     """EM of a Gaussian mixture; a dict of the best restart's parameters (in
     the core's flat layout) and trace. ``warm`` is None or (weights, means,
     covariances, precisions_cholesky) to continue from; ``progress`` None or
     ``progress(init, n_iter, lower_bound, change)``. NaN entries of X are
-    missing values (exact EM); X without NaN runs today's fit, bit for bit."""
+    missing values (exact EM); X without NaN runs today's fit, bit for bit.
+    ``prior`` is None or (shrinkage, mean, dof, scale) (models/prior.py's
+    core_prior): MAP EM, whose lower bound is the mean log posterior."""
     return _core.gmm_missing_fit(
         X,
         sample_weight,
@@ -62,6 +65,7 @@ def fit_gaussian_mixture(
         seed,
         n_threads,
         progress,
+        prior,
     )
 
 

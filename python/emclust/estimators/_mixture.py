@@ -21,12 +21,11 @@ from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from .. import io
 from .._validation import check_sample_weight
 from ..drivers import dask as dask_driver
 from ..drivers.dask import is_dask_collection
 from ..drivers.streaming import is_block_source
-from ._shared import CachedParamValidation, check_dask_n_features
+from ._shared import CachedParamValidation, ModelFileMixin, check_dask_n_features
 
 _ILL_DEFINED = (
     "Fitting the mixture model failed because some components have ill-defined "
@@ -54,7 +53,7 @@ def check_n_samples(n_samples):
     return int(n_samples)
 
 
-class MixtureMixin(CachedParamValidation, DensityMixin, BaseEstimator):
+class MixtureMixin(ModelFileMixin, CachedParamValidation, DensityMixin, BaseEstimator):
     # -- missing values: NaN entries when missing_values is np.nan --
 
     def _allow_nan(self):
@@ -137,21 +136,6 @@ class MixtureMixin(CachedParamValidation, DensityMixin, BaseEstimator):
         if is_dask_collection(X):
             return self.predict(X)
         return self._infer(X, "predict", validated=True)
-
-    def save(self, path):
-        """Write the fitted model to a JSON model file (see ``emclust.load``).
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            The file to write, atomically.
-
-        Returns
-        -------
-        pathlib.Path
-            The file written.
-        """
-        return io.save(self, path)
 
     def _infer(self, X, what, validated=False):
         if is_dask_collection(X):
@@ -332,13 +316,22 @@ class MixtureMixin(CachedParamValidation, DensityMixin, BaseEstimator):
         float
             The ICL.
         """
-        bic = self.bic(X, sample_weight)
-        log_map = np.log(
-            np.asarray(self.predict_proba(X), dtype=np.float64).max(axis=1)
-        )
-        if sample_weight is not None:
-            log_map = log_map * np.asarray(sample_weight, dtype=np.float64)
-        return bic - 2.0 * float(log_map.sum())
+        return self._criteria(X, sample_weight)[2]
+
+    def _criteria(self, X, sample_weight=None):
+        """(Σ w log p(x), BIC, ICL) of in-memory X from one E-step: the
+        log-densities and the responsibilities come from the same pass."""
+        X = self._validate_fitted(X)
+        resp, log_prob = self._e_step(X, True, True)
+        log_prob = log_prob.astype(np.float64)
+        log_map = np.log(np.asarray(resp, dtype=np.float64).max(axis=1))
+        w = check_sample_weight(sample_weight, X.shape[0])
+        if w is None:
+            ll, n, hard = float(log_prob.sum()), float(X.shape[0]), float(log_map.sum())
+        else:
+            ll, n, hard = float(w @ log_prob), float(w.sum()), float(w @ log_map)
+        bic = -2.0 * ll + self._n_parameters() * np.log(n)
+        return ll, bic, bic - 2.0 * hard
 
 
 def _infer_block(block, est, what):

@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from .. import io
 from .._validation import check_data
 
 # Parameter constraints every estimator uses in the same sense.
@@ -20,6 +21,26 @@ RANDOM_STATE = [
     np.random.Generator,
     Interval(Integral, 0, None, closed="left"),
 ]
+
+
+class ModelFileMixin:
+    """``save``: the estimator's model file (emclust.io), for every estimator
+    whose kind io knows."""
+
+    def save(self, path):
+        """Write the fitted estimator to a JSON model file (see ``emclust.load``).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write, atomically.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
+        return io.save(self, path)
 
 
 class CachedParamValidation:

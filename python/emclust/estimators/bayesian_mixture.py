@@ -36,6 +36,20 @@ STATE = (
     "covariances",
     "precisions_cholesky",
 )
+# Why NaN is refused: under the Normal-Wishart posterior the precision of a
+# marginal Sigma_oo^-1 is Wishart with nu - d + |o| degrees of freedom, so the
+# expected quadratic form and log-determinant of a row depend on which of its
+# features are observed, and the M-step would need conditional moments under
+# the posterior, not the plug-in completion: the marginal E-step of
+# GaussianMixture (a Gaussian with the expected precision) is not exact here.
+NO_MISSING_VALUES = (
+    "BayesianGaussianMixture does not support missing values (NaN) in X: the "
+    "variational E-step's digamma, log-determinant and quadratic terms of a "
+    "row depend on which of its features are observed, so GaussianMixture's "
+    "marginal E-step is not exact for it. Impute X first, or use "
+    "GaussianMixture (which fits NaN exactly)."
+)
+
 PRIORS = (
     "weight_concentration_prior",
     "mean_precision_prior",
@@ -62,9 +76,11 @@ class BayesianGaussianMixture(MixtureMixin):
     ``fit`` (an exact batch fit, the statistics summed over the chunks) and in
     the inference methods.
 
-    Missing values (NaN) are refused: the digamma and log-determinant terms
-    of the variational E-step depend on which coordinates are observed, so
-    GaussianMixture's marginal E-step does not carry over unchanged.
+    Missing values (NaN) are refused with a ValueError (in fit, partial_fit
+    and the inference methods): the digamma, log-determinant and quadratic
+    terms of the variational E-step depend on which coordinates are
+    observed, so GaussianMixture's marginal E-step does not carry over
+    exactly.
 
     Parameters
     ----------
@@ -253,7 +269,7 @@ default="dirichlet_process"
                 "n_components and covariance_type are fixed after the first "
                 "partial_fit; call fit to start over"
             )
-        X = check_data(X, self, reset=svi is None and not self._continues())
+        X = self._check_X(X, reset=svi is None and not self._continues())
         w = check_sample_weight(sample_weight, X.shape[0])
         n_threads = check_n_threads(self.n_threads)
         if svi is None:
@@ -270,8 +286,13 @@ default="dirichlet_process"
         svi["seen"] += stats.weight_sum
         n = float(self.total_samples or svi["seen"])
         scaled = scale_statistics(running, n / running.weight_sum)
-        svi["state"] = self._m_step(
-            native.moments(scaled, self.reg_covar), svi["priors"]
+        svi["state"] = self._guard(
+            native.m_step,
+            scaled,
+            svi["priors"],
+            self.covariance_type,
+            self._prior_type,
+            self.reg_covar,
         )
         svi["bounds"].append(float(bound))
         self._set_state(svi["state"], svi["priors"])
@@ -280,6 +301,14 @@ default="dirichlet_process"
         self.lower_bound_ = svi["bounds"][-1]
         self.lower_bounds_ = list(svi["bounds"])
         return self
+
+    def _check_X(self, X, *, reset, min_samples=1):
+        """check_data, with NaN refused in this estimator's words (infinity
+        keeps scikit-learn's error)."""
+        X = check_data(X, self, reset=reset, min_samples=min_samples, allow_nan=True)
+        if np.isnan(X).any():
+            raise ValueError(NO_MISSING_VALUES)
+        return X
 
     def _continues(self):
         return self.warm_start and hasattr(self, "precisions_cholesky_")
@@ -311,25 +340,75 @@ default="dirichlet_process"
         self._svi = None
         if is_dask_collection(X):
             return self._fit_dask(X, sample_weight)
-        X = check_data(X, self, reset=True, min_samples=2)
+        X = self._check_X(X, reset=True, min_samples=2)
         w = check_sample_weight(sample_weight, X.shape[0])
         self._check_n_samples(X.shape[0])
         priors = self._priors(X, w)
         rs = check_random_state(self.random_state)
         n_threads = check_n_threads(self.n_threads)
-
-        def e_step(state):
-            return native.statistics(
-                X, w, state, self.covariance_type, self._prior_type, n_threads
-            )
-
-        def initial_state():
-            resp = self._initial_resp(X, w, rs)
-            stats = ref.statistics(X, resp, self.covariance_type, self.reg_covar, w)
-            return self._m_step(stats, priors)
-
-        self._run(e_step, initial_state, priors, X.shape[1])
+        do_init = not (self.warm_start and hasattr(self, "converged_"))
+        if do_init:
+            # scikit-learn's init_params, in its order of random draws; the
+            # loop over the starts (iterations, convergence, the best lower
+            # bound) is the core's.
+            starts = []
+            for _ in range(self.n_init):
+                resp = self._initial_resp(X, w, rs)
+                stats = ref.statistics(X, resp, self.covariance_type, self.reg_covar, w)
+                starts.append(self._m_step(stats, priors))
+            warm_lb = -np.inf
+        else:
+            starts = [self._current_state()]
+            warm_lb = np.asarray(self.lower_bound_, dtype=np.float64).item()
+        progress = self._progress()
+        state, trace = self._guard(
+            native.fit,
+            X,
+            w,
+            starts,
+            priors,
+            self.covariance_type,
+            self._prior_type,
+            tol=self.tol,
+            reg_covar=self.reg_covar,
+            max_iter=self.max_iter,
+            warm_start=not do_init,
+            warm_lower_bound=warm_lb,
+            n_threads=n_threads,
+            on_iteration=progress,
+        )
+        if progress is not None:
+            progress.close()
+        if trace["n_iter"] == 0:  # max_iter=0: the start, and its bound
+            trace["lower_bound"] = warm_lb
+        self._finish(state, priors, trace)
         return X
+
+    def _progress(self):
+        """The core's per-iteration callback printing scikit-learn's verbose
+        lines (None when quiet, so the core never takes the GIL)."""
+        if not self.verbose:
+            return None
+        last = {}
+
+        def close():
+            if last:
+                converged = abs(last["change"]) < self.tol
+                print(
+                    f"Initialization converged: {converged}\t lower bound: "
+                    f"{last['lb']:.5f}"
+                )
+
+        def on_iteration(restart, n_iter, lb, change):
+            if n_iter == 1:
+                close()
+                print(f"Initialization {restart}", file=sys.stdout)
+            last.update(lb=lb, change=change)
+            if self.verbose >= 2 and n_iter % self.verbose_interval == 0:
+                print(f"  Iteration {n_iter}\t change: {change:.5f}")
+
+        on_iteration.close = close
+        return on_iteration
 
     def _fit_dask(self, X, sample_weight):
         """An exact batch fit: every iteration sums the chunks' statistics."""
@@ -357,8 +436,8 @@ default="dirichlet_process"
         rs = check_random_state(self.random_state)
         t, p = self.covariance_type, self._prior_type
 
-        def e_step(state):
-            weights, top = native.core_weights(state, d, t, p)
+        def step(state):
+            weights, _ = native.core_weights(state, d, t, p)
             chol = np.ascontiguousarray(native.core_chol(state, t, d))
             stats = data.map_reduce(
                 gmm_chunk_task,
@@ -371,7 +450,9 @@ default="dirichlet_process"
                 what="a variational E-step",
                 with_offset=True,
             )
-            return stats, top
+            return self._guard(
+                native.step_from_statistics, stats, state, priors, t, p, self.reg_covar
+            )
 
         def initial_state():
             # Initial responsibilities from a sample of rows held in memory:
@@ -382,7 +463,7 @@ default="dirichlet_process"
             return self._m_step(stats, priors)
 
         self.n_features_in_ = d
-        self._run(e_step, initial_state, priors, d)
+        self._run(step, initial_state, priors)
         return Xd
 
     @property
@@ -435,22 +516,31 @@ default="dirichlet_process"
             resp[indices, np.arange(k)] = 1.0
         return resp
 
-    def _m_step(self, stats, priors):
+    @staticmethod
+    def _guard(function, *args, **kwargs):
+        """Calls into the core, a covariance that is not positive definite
+        reported in scikit-learn's words."""
         try:
-            return ref.m_step(*stats, priors, self.covariance_type, self._prior_type)
+            return function(*args, **kwargs)
         except ValueError as exc:
-            raise explain_ill_defined(exc) from None
+            if str(exc).startswith("Fitting the mixture failed"):
+                raise explain_ill_defined(exc) from None
+            raise
 
-    def _lower_bound(self, stats, top, old, new, priors):
-        entropy = native.resp_entropy(
-            stats, top, old, self.covariance_type, self._prior_type
-        )
-        return ref.lower_bound(
-            entropy, new, priors, self.covariance_type, self._prior_type
+    def _m_step(self, moments, priors):
+        """The C++ M-step from (nk, xk, sk) of reference.variational.statistics."""
+        return self._guard(
+            native.m_step_from_moments,
+            *moments,
+            priors,
+            self.covariance_type,
+            self._prior_type,
         )
 
-    def _run(self, e_step, initial_state, priors, n_features):
-        """scikit-learn's BaseMixture.fit loop over the variational updates."""
+    def _run(self, step, initial_state, priors):
+        """scikit-learn's BaseMixture.fit loop for the chunked (Dask) fit,
+        whose E-step sums chunks in Python: step(state) is the core's
+        (new state, lower bound) from the summed statistics."""
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         n_init = self.n_init if do_init else 1
         best = None
@@ -465,10 +555,7 @@ default="dirichlet_process"
             while n_iter < self.max_iter:
                 n_iter += 1
                 previous = lb
-                stats, top = e_step(state)
-                new = self._m_step(native.moments(stats, self.reg_covar), priors)
-                lb = self._lower_bound(stats, top, state, new, priors)
-                state = new
+                state, lb = step(state)
                 bounds.append(lb)
                 change = lb - previous
                 if self.verbose >= 2 and n_iter % self.verbose_interval == 0:
@@ -481,11 +568,20 @@ default="dirichlet_process"
             if best is None or lb > best[0]:
                 best = (lb, state, n_iter, bounds, converged)
         lb, state, n_iter, bounds, converged = best
+        trace = {
+            "converged": converged,
+            "n_iter": n_iter,
+            "lower_bound": lb,
+            "lower_bounds": bounds,
+        }
+        self._finish(state, priors, trace)
+
+    def _finish(self, state, priors, trace):
         self._set_state(state, priors)
-        self.converged_ = converged
-        self.n_iter_ = n_iter
-        self.lower_bound_ = lb
-        self.lower_bounds_ = bounds
+        self.converged_ = bool(trace["converged"])
+        self.n_iter_ = int(trace["n_iter"])
+        self.lower_bound_ = float(trace["lower_bound"])
+        self.lower_bounds_ = list(trace["lower_bounds"])
         self._warn_if_not_converged()
 
     def _from_model_file(self):
@@ -519,7 +615,7 @@ default="dirichlet_process"
 
     def _validate_fitted(self, X):
         check_fitted(self, "precisions_cholesky_")
-        return check_data(X, self, reset=False)
+        return self._check_X(X, reset=False)
 
     def _e_step(self, X, want_resp, want_log_prob, log_resp=False):
         return native.infer(

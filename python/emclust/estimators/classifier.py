@@ -31,7 +31,7 @@ from ..models import gaussian, masked
 from ..models.algebra import full_covariances
 from ..models.covariance_models import canonical_model, layout
 from ..models.gaussian import ALL_COVARIANCE_TYPES, precision_cholesky
-from ._shared import N_THREADS, RANDOM_STATE, CachedParamValidation
+from ._shared import N_THREADS, RANDOM_STATE, CachedParamValidation, ModelFileMixin
 
 #: The components per class that n_components_per_class="bic" tries (MclustDA's G).
 BIC_COMPONENTS = range(1, 6)
@@ -43,7 +43,9 @@ def _one_hot(index, n_columns):
     return resp
 
 
-class GaussianMixtureClassifier(CachedParamValidation, ClassifierMixin, BaseEstimator):
+class GaussianMixtureClassifier(
+    ModelFileMixin, CachedParamValidation, ClassifierMixin, BaseEstimator
+):
     """Classifier whose classes are Gaussian mixtures (EDDA and MclustDA).
 
     Parameters
@@ -447,21 +449,6 @@ class GaussianMixtureClassifier(CachedParamValidation, ClassifierMixin, BaseEsti
                 ConvergenceWarning,
                 stacklevel=3,
             )
-
-    def save(self, path):
-        """Write the fitted classifier to a JSON model file (see ``emclust.load``).
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            The file to write, atomically.
-
-        Returns
-        -------
-        pathlib.Path
-            The file written.
-        """
-        return io.save(self, path)
 
     # -- inference --
 

@@ -24,7 +24,7 @@ from .._validation import (
 from ..drivers import dask as dask_driver
 from ..drivers import memory
 from ..drivers.dask import is_dask_collection
-from ..drivers.streaming import GaussianModel, GaussianParams
+from ..drivers.streaming import GaussianModel, GaussianParams, is_block_source
 from ..exceptions import SingularCovarianceWarning
 from ..models import gaussian
 from ..models.algebra import full_covariances, mixture_moments, sum_of_mixtures
@@ -48,6 +48,7 @@ from ..models.gaussian import (
 )
 from ..models.hierarchical import hc_start, hierarchical_tree
 from ..models.kmeans import sample_size
+from ..models.prior import IN_MEMORY_ONLY, ConjugatePrior, core_prior
 from ..models.singular import is_singular
 from ._mixture import MixtureMixin, check_n_samples, explain_ill_defined
 from ._noise import NoiseMixin
@@ -138,9 +139,6 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         entry missing, or a feature missing in every row, is an error; X
         without NaN is fitted exactly as before. None: NaN is an error.
         ``partial_fit`` and ``batch_size`` need complete rows.
-    hc_max_samples : int, default=2000
-        With ``init_params="hc"``: the most rows the tree is built from (its
-        cost is quadratic in them).
     batch_size : int, optional
         None: ``fit`` runs batch EM (exact). An int: ``fit`` runs online
         (stepwise) EM over X in batches of this many rows, in row order, for
@@ -170,6 +168,22 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         The rows the noise starts with; None uses the nearest-neighbour
         clutter rule of Byers and Raftery (1998). The other rows are
         initialised by ``init_params``.
+    hc_max_samples : int, default=2000
+        With ``init_params="hc"``: the most rows the tree is built from (its
+        cost is quadratic in them).
+    prior : None, "conjugate" or emclust.ConjugatePrior, default=None
+        The conjugate prior of mclust (Fraley and Raftery 2007): EM becomes MAP EM,
+        whose M-step is mclust 6.0's. "conjugate" is ``priorControl()``'s
+        defaults from X and n_components (shrinkage 0.01, the data mean,
+        n_features + 2 degrees of freedom, scale var(X) / G^(2/d)); a
+        ConjugatePrior's None fields take those defaults. For the models
+        EII, VII, EEI, VEI, EVI, VVI, EEE, EEV, VEV, VVV and scikit-learn's
+        four (full = VVV, tied = EEE, diag = VVI, spherical = VII); the
+        in-memory fit only (missing values included: the defaults then use
+        the complete rows). ``lower_bound_`` is then the mean log posterior
+        (up to a constant; see ``emclust.reference.prior.log_density``),
+        which never decreases; ``bic``, ``aic`` and ``icl`` use the
+        log-likelihood at the MAP estimate, as mclust does.
 
     Attributes
     ----------
@@ -194,7 +208,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         EM iterations of the best initialisation.
     lower_bound_ : float
         Mean log-likelihood per sample of the best initialisation, as
-        computed in its last E-step.
+        computed in its last E-step (with ``prior``: the mean log posterior).
     lower_bounds_ : list of float
         lower_bound at every iteration of the best initialisation. After
         ``partial_fit``: every batch's mean log-likelihood before its step
@@ -236,6 +250,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         noise_volume=None,
         noise_init=None,
         hc_max_samples=2000,
+        prior=None,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -260,6 +275,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         self.noise_volume = noise_volume
         self.noise_init = noise_init
         self.hc_max_samples = hc_max_samples
+        self.prior = prior
 
     _parameter_constraints: ClassVar[dict] = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -285,6 +301,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         "noise_volume": [Real, None],
         "noise_init": ["array-like", None],
         "hc_max_samples": [Interval(Integral, 1, None, closed="left")],
+        "prior": [None, StrOptions({"conjugate"}), ConjugatePrior],
     }
 
     # -- fitting --
@@ -364,6 +381,14 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         # once by GaussianMixtureSelector and cut for every n_components.
         self._validate_params()
         self._drop_noise()
+        if self.prior is not None and (
+            self.noise
+            or self.batch_size is not None
+            or is_dask_collection(X)
+            or is_dask_collection(sample_weight)
+            or is_block_source(X)
+        ):
+            raise ValueError(IN_MEMORY_ONLY)
         if self.noise:  # the separate path of estimators/_noise.py
             return self._fit_noise(X, sample_weight, callback, hc_tree)
         streamed = self._fit_streamed(X, sample_weight, callback)
@@ -448,7 +473,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
             to_core(self.precisions_cholesky_, self.covariance_type, d),
         )
 
-    def _hc_start(self, X, sample_weight, tree=None):
+    def _hc_start(self, X, sample_weight, tree=None, prior=None):
         """The starting parameters of init_params="hc" (core layout), with
         any given ``*_init`` in place of their part; ``tree`` is built from X
         when None."""
@@ -470,6 +495,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
             self.reg_covar,
             tree,
             n_threads,
+            prior,
         )
         d, t = X.shape[1], self.covariance_type
         weights_init, means_init, precisions_init = self._check_parameters(d)
@@ -498,9 +524,10 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         weights_init, means_init, precisions_init = self._check_parameters(X.shape[1])
         w = check_sample_weight(sample_weight, X.shape[0])
         warm = self._warm_parameters(X.shape[1])
+        prior = core_prior(self.prior, X, n_components, self.covariance_type)
         warm_lower_bound = -np.inf if warm is None else self.lower_bound_
         if warm is None and self.init_params == "hc":
-            warm = self._hc_start(X, w, hc_tree)  # one run from it
+            warm = self._hc_start(X, w, hc_tree, prior)  # one run from it
         result = memory.fit_gaussian_mixture(
             X,
             w,
@@ -522,6 +549,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
             progress=self._progress(callback)
             if self.verbose or callback is not None
             else None,
+            prior=prior,
         )
         return X, result
 
@@ -648,6 +676,8 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         # NaN entries are missing values here as in fit: the streaming
         # statistics are the marginal E-step's (gmm_statistics), so each step
         # is exact online EM on the observed entries.
+        if self.prior is not None:
+            raise ValueError(IN_MEMORY_ONLY)
         return check_data(X, self, reset=reset, allow_nan=self._allow_nan())
 
     def _online_initial(self, X, sample_weight, seed=None):

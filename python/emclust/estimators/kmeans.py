@@ -36,12 +36,14 @@ from ._shared import (
     N_THREADS,
     RANDOM_STATE,
     CachedParamValidation,
+    ModelFileMixin,
     check_dask_n_features,
     check_fitted,
 )
 
 
 class _CentroidClustering(
+    ModelFileMixin,
     CachedParamValidation,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
@@ -451,21 +453,6 @@ class _CentroidClustering(
         X = self._check_fitted_X(X)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         return -float(self._assign(X, sample_weight)[1])
-
-    def save(self, path):
-        """Write the fitted model to a JSON model file (see ``emclust.load``).
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            The file to write, atomically.
-
-        Returns
-        -------
-        pathlib.Path
-            The file written.
-        """
-        return io.save(self, path)
 
 
 class KMeans(_CentroidClustering):

@@ -31,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .. import _core, io
 from .._validation import check_n_threads, check_sample_weight, refuse_dates
 from ..models.kmeans import kmeans_plusplus
+from ._shared import ModelFileMixin
 
 # Below this many distance terms (rows x clusters x features; 16384 rows for
 # 16 clusters of 16 features) a batch is assigned on one thread: the core starts its threads on every call,
@@ -83,7 +84,11 @@ def _draw(cdf, u, uniform):
 
 
 class MiniBatchKMeans(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
+    ModelFileMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    ClusterMixin,
+    BaseEstimator,
 ):
     """K-means fitted on random mini-batches, with ``partial_fit`` for streams.
 
@@ -570,25 +575,6 @@ class MiniBatchKMeans(
             return validate_data(
                 self, X, dtype=[np.float64, np.float32], order="C", reset=reset
             )
-
-    def save(self, path):
-        """Write the fitted model to a JSON model file (see ``emclust.load``).
-
-        The file holds the centres and the step count; a loaded model
-        predicts the same, and ``partial_fit`` continues from its centres
-        with fresh counts.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            The file to write, atomically.
-
-        Returns
-        -------
-        pathlib.Path
-            The file written.
-        """
-        return io.save(self, path)
 
     def predict(self, X):
         """Return the index of the nearest centre of every row of X.

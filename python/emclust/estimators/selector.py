@@ -35,24 +35,17 @@ from .._validation import (
 from ..exceptions import SingularCovarianceWarning
 from ..models.covariance_models import MODELS, canonical_model
 from ..models.hierarchical import hierarchical_tree
-from ._shared import N_THREADS, RANDOM_STATE, CachedParamValidation
+from ..models.prior import PRIOR_MODELS
+from ._shared import N_THREADS, RANDOM_STATE, CachedParamValidation, ModelFileMixin
 from .gaussian_mixture import GaussianMixture
 
 #: The columns of ``results_``, in order.
-RESULT_KEYS = (
-    "n_components",
-    "covariance_type",
-    "bic",
-    "icl",
-    "log_likelihood",
-    "n_parameters",
-    "n_iter",
-    "converged",
-    "status",
-)
+RESULT_KEYS = io.RESULT_KEYS
 
 
-class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator):
+class GaussianMixtureSelector(
+    ModelFileMixin, CachedParamValidation, ClusterMixin, BaseEstimator
+):
     """Gaussian mixture whose size and covariance model are chosen by BIC or ICL.
 
     Fits a GaussianMixture for every number of components in
@@ -66,7 +59,8 @@ class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator
     n_components : int or iterable of int, optional
         The numbers of components to try; None tries 1 to 9 (mclust's G).
     covariance_types : "all" or list of str, default="all"
-        "all" is mclust's 14 models (with one feature, "E" and "V"); a list may
+        "all" is mclust's 14 models (with one feature, "E" and "V"; with a
+        prior, the 10 that have one); a list may
         mix mclust's names and scikit-learn's four ("spherical" = VII, "diag" =
         VVI, "tied" = EEE, "full" = VVV). A name that repeats a model already
         listed is dropped.
@@ -202,6 +196,9 @@ class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator
                 )
         if isinstance(self.covariance_types, str):
             names = ["E", "V"] if n_features == 1 else list(MODELS)
+            if self.prior is not None and n_features > 1:
+                # mclust's prior covers 10 of the 14 models
+                names = [m for m in names if m in PRIOR_MODELS]
         else:
             names = list(self.covariance_types)
             if not names:
@@ -212,6 +209,11 @@ class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator
                 model = canonical_model(name, n_features)
             except ValueError as exc:
                 raise ValueError(f"covariance_types: {exc}") from None
+            if self.prior is not None and n_features > 1 and model not in PRIOR_MODELS:
+                raise ValueError(
+                    f"covariance_types: {name!r} has no conjugate prior; with prior= "
+                    f"use the models {', '.join(PRIOR_MODELS)}"
+                )
             if model not in seen:
                 seen.add(model)
                 models.append(name)
@@ -239,7 +241,8 @@ class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator
         return GaussianMixture(**params)
 
     def _run(self, X, w, cell, seed, tree):
-        """(row of results_, fitted estimator or None) of one cell."""
+        """(row of results_, fitted estimator or None, why it failed or None)
+        of one cell."""
         G, name = cell
         gm = self._estimator(G, name, seed)
         row = dict(
@@ -255,26 +258,19 @@ class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator
         )
         try:
             gm._fit(X, w, None, tree)
-        except ValueError:
+        except ValueError as exc:
             # A start or an EM iteration with a singular covariance (the
             # core refuses it): mclust reports such a cell as NA too.
-            return row, None
+            return row, None, str(exc)
         p = gm._n_parameters()
         row.update(
             n_parameters=p, n_iter=int(gm.n_iter_), converged=bool(gm.converged_)
         )
         if gm.status_ != "ok":
-            return row, None
-        total = float(np.sum(w)) if w is not None else float(X.shape[0])
-        log_lik = float(gm.score(X, sample_weight=w)) * total
-        bic = -2.0 * log_lik + p * np.log(total)
-        row.update(
-            status="ok",
-            log_likelihood=log_lik,
-            bic=bic,
-            icl=float(gm.icl(X, w)),
-        )
-        return row, gm
+            return row, None, f"status_={gm.status_!r}"
+        log_lik, bic, icl = gm._criteria(X, w)
+        row.update(status="ok", log_likelihood=log_lik, bic=bic, icl=icl)
+        return row, gm, None
 
     def fit(self, X, y=None, sample_weight=None):
         """Fit every cell of the grid and keep the best by the criterion.
@@ -305,7 +301,7 @@ class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator
         seed = seed_from_random_state(self.random_state) % 2**32
         tree = None
         if self.init_params == "hc" and not self.noise:
-            tree = hierarchical_tree(X, self.hc_max_samples, seed, 1)
+            tree = hierarchical_tree(X, self.hc_max_samples, seed, self.n_threads)
         n_workers = check_n_threads(self.n_threads) or _core_threads()
         with warnings.catch_warnings():
             # Every cell's warnings are summarised below, by cell.
@@ -315,7 +311,7 @@ class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator
                 runs = list(
                     pool.map(lambda cell: self._run(X, w, cell, seed, tree), cells)
                 )
-        rows = [row for row, _ in runs]
+        rows = [row for row, _, _ in runs]
         self.results_ = {
             key: np.array(
                 [row[key] for row in rows],
@@ -325,9 +321,16 @@ class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator
         }
         scores = np.asarray(self.results_[self.criterion], dtype=np.float64)
         if not np.isfinite(scores).any():
+            # The first cell's reason tells a scale problem (overflow) from
+            # collapsed components.
+            (G, name), why = next(
+                ((c, r[2]) for c, r in zip(cells, runs) if r[2]),
+                (cells[0], "no finite criterion"),
+            )
             raise ValueError(
                 "every fit of the grid is singular; try fewer components, "
-                "simpler covariance models, or reg_covar > 0"
+                "simpler covariance models, or reg_covar > 0 (the first, "
+                f"G={G} {name}: {why})"
             )
         # The first of equal minima, in grid order (smaller G first).
         best = int(np.nanargmin(scores))
@@ -359,21 +362,6 @@ class GaussianMixtureSelector(CachedParamValidation, ClusterMixin, BaseEstimator
         }
         self.best_score_ = float(self.results_[self.criterion][best])
         self.n_iter_ = int(self.best_estimator_.n_iter_)
-
-    def save(self, path):
-        """Write the fitted selector to a JSON model file (see emclust.save).
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            The file to write, atomically.
-
-        Returns
-        -------
-        pathlib.Path
-            The file written.
-        """
-        return io.save(self, path)
 
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit the grid and return the chosen fit's labels of X.

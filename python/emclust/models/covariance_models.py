@@ -44,6 +44,11 @@ SKLEARN_ALIASES = {"spherical": "VII", "diag": "VVI", "tied": "EEE", "full": "VV
 #: mclust's names for one feature: equal or variable variance.
 ONE_FEATURE_MODELS = ("E", "V")
 
+#: scikit-learn's four names, in its order.
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+#: scikit-learn's four, mclust's 14 and "E", "V" (one feature).
+ALL_COVARIANCE_TYPES = (*COVARIANCE_TYPES, *MODELS, *ONE_FEATURE_MODELS)
+
 _ALL = (*SKLEARN_ALIASES, *MODELS, *ONE_FEATURE_MODELS)
 
 

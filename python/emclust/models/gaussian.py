@@ -36,12 +36,12 @@ from ._common import (
     check_observed_rows,
     nk_eps,
 )
-from .covariance_models import MODELS, ONE_FEATURE_MODELS, layout
+
+# COVARIANCE_TYPES and ALL_COVARIANCE_TYPES live with the model names (numpy only,
+# for the CLI); the Gaussian code and its callers read them here too.
+from .covariance_models import ALL_COVARIANCE_TYPES, COVARIANCE_TYPES, layout  # noqa: F401
 from .kmeans import LloydOnChunks, seed_centers
 
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-#: scikit-learn's four, mclust's 14 and "E", "V" (one feature).
-ALL_COVARIANCE_TYPES = (*COVARIANCE_TYPES, *MODELS, *ONE_FEATURE_MODELS)
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 
 

@@ -114,7 +114,14 @@ def hierarchical_tree(
 
 
 def hc_start(
-    X, sample_weight, n_components, covariance_type, reg_covar, tree, n_threads
+    X,
+    sample_weight,
+    n_components,
+    covariance_type,
+    reg_covar,
+    tree,
+    n_threads,
+    prior=None,
 ):
     """The starting parameters of mclust's hierarchical start, in the core's
     layout: an M-step of ``covariance_type`` from the tree cut at
@@ -122,7 +129,9 @@ def hc_start(
     on its ``subset``); EM then runs on every row. ``tree`` is a
     HierarchicalTree of X's rows. The M-step raises ValueError where a
     cluster of the cut is too small for its covariance (with reg_covar=0, a
-    singleton), as mclust's start fails there too.
+    singleton), as mclust's start fails there too. With ``prior`` (the core's
+    tuple, models/prior.py's core_prior) the M-step is the MAP one, as
+    mclust's start with a prior.
 
     Returns
     -------
@@ -141,6 +150,7 @@ def hc_start(
             covariance_type,
             reg_covar,
             n_threads,
+            prior,
         )
         chol = _core.gmm_precision_cholesky(
             out["covariances"], covariance_type, X.shape[1]

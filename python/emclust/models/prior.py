@@ -22,7 +22,14 @@ import numpy as np
 
 from .._validation import check_float
 
-__all__ = ["PRIOR_MODELS", "ConjugatePrior", "ResolvedPrior"]
+__all__ = [
+    "PRIOR_MODELS",
+    "ConjugatePrior",
+    "ResolvedPrior",
+    "check_prior_param",
+    "core_prior",
+    "prior_model",
+]
 
 PRIOR_MODELS = ("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "EEV", "VEV", "VVV")
 _DIAGONAL = ("EII", "VII", "EEI", "VEI", "EVI", "VVI")
@@ -170,3 +177,70 @@ class ConjugatePrior:
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
             raise ValueError("prior mean and scale must be finite")
         return ResolvedPrior(shrinkage, mean, dof, scale)
+
+
+IN_MEMORY_ONLY = (
+    "prior= is supported by the in-memory fit only (not with Dask arrays, "
+    "batch_size, row blocks, partial_fit or noise=True); set prior=None"
+)
+
+
+def check_prior_param(prior):
+    """None, "conjugate" or a ConjugatePrior, else a ValueError naming prior."""
+    if prior is None or isinstance(prior, ConjugatePrior):
+        return prior
+    if isinstance(prior, str) and prior == "conjugate":
+        return prior
+    raise ValueError(
+        f"prior must be None, 'conjugate' or an emclust.ConjugatePrior; got {prior!r}"
+    )
+
+
+def prior_model(covariance_type):
+    """The mclust model whose prior a covariance type takes: scikit-learn's four
+    are VVV, EEE, VVI and VII, and one feature's "E"/"V" are EII/VII."""
+    aliases = {
+        "full": "VVV",
+        "tied": "EEE",
+        "diag": "VVI",
+        "spherical": "VII",
+        "E": "EII",
+        "V": "VII",
+    }
+    return aliases.get(covariance_type, covariance_type)
+
+
+def core_prior(prior, X, n_components, covariance_type):
+    """The prior the core receives, (shrinkage, mean, dof, scale), or None.
+
+    ``"conjugate"`` is ``ConjugatePrior()``: mclust's priorControl() defaults
+    from X and n_components. The defaults ignore sample weights (as mclust's
+    defaultPrior) and, where X has NaN, use the rows without one.
+    """
+    prior = check_prior_param(prior)
+    if prior is None:
+        return None
+    if isinstance(prior, str):
+        prior = ConjugatePrior()
+    model = prior_model(covariance_type)
+    if model not in PRIOR_MODELS:
+        raise ValueError(
+            f"prior: covariance_type={covariance_type!r} has no conjugate prior; "
+            f"the models with one: {', '.join(PRIOR_MODELS)} and scikit-learn's "
+            "full (VVV), tied (EEE), diag (VVI) and spherical (VII)"
+        )
+    X = np.asarray(X, dtype=np.float64)
+    if np.isnan(X).any():
+        X = X[~np.isnan(X).any(axis=1)]
+        if X.shape[0] < 2 and (prior.mean is None or prior.scale is None):
+            raise ValueError(
+                "prior: its default mean and scale come from the rows without "
+                "missing values, and X has fewer than 2; give mean and scale"
+            )
+    r = prior.resolve(X, n_components, model)
+    return (
+        float(r.shrinkage),
+        np.ascontiguousarray(r.mean, dtype=np.float64),
+        float(r.dof),
+        np.ascontiguousarray(r.scale, dtype=np.float64),
+    )

@@ -1,13 +1,15 @@
-"""Variational Bayesian Gaussian mixture on the native Gaussian kernels.
+"""Variational Bayesian Gaussian mixture on the native core.
 
 The variational E-step is the Gaussian E-step with the expected precision
 and, per component, an additive constant (E[log π_k] plus the digamma and
 log-determinant terms of E[log N]): the fused threaded statistics kernel of
 GaussianMixture runs unchanged with "weights" exp(constant). Its sums are
 the weighted sufficient statistics the variational M-step maps to the
-posterior parameters (reference.variational.m_step), and with Σ w log p(x)
-they also give Σ w Σ_k r log r, the entropy term of the lower bound, with no
-(n_samples, n_components) array.
+posterior parameters, and with Σ w log p(x) they also give Σ w Σ_k r log r,
+the entropy term of the lower bound, with no (n_samples, n_components)
+array. All of it (the constants, the M-step, the lower bound and the fit
+loop) is C++ (cpp/include/emclust/variational_*.hpp); this module converts.
+States and priors are dicts in scikit-learn's shapes (reference.variational).
 """
 
 from __future__ import annotations
@@ -15,26 +17,42 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core
-from ..reference import variational as ref
 from ._common import nk_eps
 from .gaussian import statistics_from_core, to_core
 
-_LOG_2PI = np.log(2.0 * np.pi)
+
+def core_priors(priors):
+    """The priors as the core reads them (float64 arrays and floats)."""
+    return {
+        "weight_concentration_prior": float(priors["weight_concentration_prior"]),
+        "mean_precision_prior": float(priors["mean_precision_prior"]),
+        "mean_prior": np.ascontiguousarray(priors["mean_prior"], dtype=np.float64),
+        "degrees_of_freedom_prior": float(priors["degrees_of_freedom_prior"]),
+        "covariance_prior": np.ascontiguousarray(
+            np.atleast_1d(priors["covariance_prior"]), dtype=np.float64
+        ),
+    }
 
 
-def component_log_constants(state, n_features, covariance_type, prior_type):
-    """log ρ_nk - log N(x_n | μ_k, E[Λ_k]) per component."""
-    return ref.log_prob_corrections(state, n_features) + ref.expected_log_weights(
-        state["weight_concentration"], prior_type
-    )
+def core_state(state):
+    """A state with float64 arrays (a model file's or warm start's attributes
+    may be lists or float32)."""
+    out = {}
+    for name, value in state.items():
+        if name == "weight_concentration" and isinstance(value, (tuple, list)):
+            out[name] = tuple(np.asarray(v, dtype=np.float64) for v in value)
+        else:
+            out[name] = np.asarray(value, dtype=np.float64)
+    return out
 
 
 def core_weights(state, n_features, covariance_type, prior_type):
     """(weights for the Gaussian kernel, the constant taken out): exp of the
     per-component constants less their maximum, so none underflows first."""
-    c = component_log_constants(state, n_features, covariance_type, prior_type)
-    top = float(np.max(c))
-    return np.exp(c - top), top
+    weights, top, _ = _core.variational_kernel_weights(
+        core_state(state), covariance_type, prior_type
+    )
+    return weights, top
 
 
 def core_chol(state, covariance_type, n_features):
@@ -64,66 +82,100 @@ def statistics(X, w, state, covariance_type, prior_type, n_threads):
     return statistics_from_core(out, covariance_type, X.dtype, means), top
 
 
-def _precisions(chol, covariance_type):
-    if covariance_type == "full":
-        return chol @ np.swapaxes(chol, 1, 2)
-    if covariance_type == "tied":
-        return chol @ chol.T
-    return chol**2
-
-
-def resp_entropy(stats, top, state, covariance_type, prior_type):
-    """Σ_n w_n Σ_k r_nk log r_nk from the sums: Σ_k Σ_n w r log ρ_nk minus
-    Σ_n w log Σ_k ρ_nk, with Σ_n w r (x-μ)ᵀΛ(x-μ) = tr(Λ S_k)."""
-    k, d = stats.shift.shape
-    chol = np.asarray(state["precisions_cholesky"], dtype=np.float64)
-    prec = _precisions(chol, covariance_type)
-    second = np.asarray(stats.second, dtype=np.float64)
-    if covariance_type == "full":
-        quad = np.einsum("kij,kij->k", prec, second)
-    elif covariance_type == "tied":
-        quad = np.einsum("ij,kij->k", prec, second)
-    elif covariance_type == "diag":
-        quad = np.einsum("kj,kj->k", prec, second)
-    else:
-        quad = prec * second.sum(axis=1)
-    log_det = np.broadcast_to(
-        ref._log_det_precision_cholesky(chol, covariance_type, d), (k,)
+def m_step(stats, priors, covariance_type, prior_type, reg_covar):
+    """The posterior from statistics about a shift (the C++ M-step); the
+    floor added to N_k is that of the statistics' data type."""
+    return _core.variational_m_step(
+        np.ascontiguousarray(stats.shift, dtype=np.float64),
+        np.ascontiguousarray(stats.resp_sum, dtype=np.float64),
+        np.ascontiguousarray(stats.first, dtype=np.float64),
+        np.ascontiguousarray(stats.second, dtype=np.float64),
+        covariance_type,
+        prior_type,
+        core_priors(priors),
+        float(reg_covar),
+        nk_eps(stats.dtype),
     )
-    c = component_log_constants(state, d, covariance_type, prior_type)
-    per_row = c + log_det - 0.5 * d * _LOG_2PI
-    log_rho = float(stats.resp_sum @ per_row - 0.5 * quad.sum())
-    log_norm = stats.log_likelihood + top * stats.weight_sum
-    return log_rho - log_norm
 
 
-def moments(stats, reg_covar):
-    """(nk, xk, sk) of scikit-learn's _estimate_gaussian_parameters from
-    statistics taken about a shift (the E-step's means)."""
-    raw = np.asarray(stats.resp_sum, dtype=np.float64)
-    nk = raw + nk_eps(stats.dtype)
-    first = np.asarray(stats.first, dtype=np.float64)
-    delta = first / nk[:, None]
-    xk = stats.shift + delta
-    # Σ r (x - x̄)(x - x̄)ᵀ = S - (2 - raw/nk) δ firstᵀ about the shift, exactly
-    # scikit-learn's centred sum even for the N_k floor of an empty component.
-    f = 2.0 - raw / nk
-    second = np.asarray(stats.second, dtype=np.float64)
-    d = xk.shape[1]
-    t = stats.covariance_type
-    if t in ("full", "tied"):
-        scatter = second - f[:, None, None] * delta[:, :, None] * first[:, None, :]
-        if t == "full":
-            sk = scatter / nk[:, None, None]
-        else:
-            sk = scatter.sum(axis=0) / nk.sum()
-        sk = sk.copy()
-        sk[..., np.arange(d), np.arange(d)] += reg_covar
-    else:
-        sk = (second - f[:, None] * delta * first) / nk[:, None] + reg_covar
-        if t == "spherical":
-            sk = sk.mean(axis=1)
-    return nk, xk, sk
+def m_step_from_moments(nk, xk, sk, priors, covariance_type, prior_type):
+    """The posterior from (nk, xk, sk) of reference.variational.statistics."""
+    return _core.variational_m_step_from_moments(
+        np.asarray(nk, dtype=np.float64),
+        np.asarray(xk, dtype=np.float64),
+        np.asarray(sk, dtype=np.float64),
+        covariance_type,
+        prior_type,
+        core_priors(priors),
+    )
+
+
+def step_from_statistics(stats, state, priors, covariance_type, prior_type, reg_covar):
+    """(new state, lower bound) from the summed statistics of the E-step under
+    ``state`` (the chunked fit)."""
+    return _core.variational_step_from_statistics(
+        core_state(state),
+        np.ascontiguousarray(stats.resp_sum, dtype=np.float64),
+        np.ascontiguousarray(stats.first, dtype=np.float64),
+        np.ascontiguousarray(stats.second, dtype=np.float64),
+        float(stats.log_likelihood),
+        float(stats.weight_sum),
+        covariance_type,
+        prior_type,
+        core_priors(priors),
+        float(reg_covar),
+        nk_eps(stats.dtype),
+    )
+
+
+_STATE_KEYS = (
+    "weight_concentration",
+    "mean_precision",
+    "means",
+    "degrees_of_freedom",
+    "covariances",
+    "precisions_cholesky",
+)
+
+
+def fit(
+    X,
+    w,
+    starts,
+    priors,
+    covariance_type,
+    prior_type,
+    *,
+    tol,
+    reg_covar,
+    max_iter,
+    warm_start,
+    warm_lower_bound,
+    n_threads,
+    on_iteration=None,
+):
+    """The C++ fit loop from the starting states: (state, trace dict)."""
+    out = _core.variational_fit(
+        X,
+        w,
+        [core_state(s) for s in starts],
+        core_priors(priors),
+        covariance_type,
+        prior_type,
+        float(tol),
+        float(reg_covar),
+        max_iter,
+        bool(warm_start),
+        float(warm_lower_bound),
+        n_threads,
+        on_iteration,
+    )
+    state = {name: out[name] for name in _STATE_KEYS}
+    trace = {
+        name: out[name]
+        for name in ("converged", "n_iter", "lower_bound", "lower_bounds")
+    }
+    return state, trace
 
 
 def infer(

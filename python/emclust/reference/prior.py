@@ -36,6 +36,16 @@ textbook MAP; the departures are marked (*):
        A = normalise(Σ_k Ω_k / λ_k)                                 (*) no dof term
 
 Iterations (VEI, VEV) start and stop as in ``covariance_models``.
+
+``log_density`` is the log prior density, up to a constant, whose maximiser
+together with the likelihood is each formula above (so MAP EM increases
+log-likelihood + log_density): -κ_P/2 Σ_k (μ_k - μ_P)ᵀ Σ_k⁻¹ (μ_k - μ_P) (no such
+term for EEV), -1/2 tr(L Σ⁻¹) once per distinct covariance (L = Λ_P, or ς_P I for
+the diagonal models; ς_P / σ²_k for VII; none for EII), and -c/2 log|Σ| once per
+distinct volume, with c = ν+d+1+[κ] (VVV), ν+d+1+[κ]G (EEE), ν+d+1 (EEV),
+(ν+2+[κ]d)/d (VII), (ν+2+[κ]Gd)/d (EII), ν+2+[κ] (VVI), ν+2+[κ]G (EEI, EVI),
+(ν+2+[κ])/d (VEI) and 0 (VEV). For EII and EEI the formulas marked (*) are not
+its exact maximiser (departures of order κ_P / n_k).
 """
 
 from __future__ import annotations
@@ -46,7 +56,7 @@ import numpy as np
 
 from . import covariance_models as cm
 
-__all__ = ["PRIOR_MODELS", "Prior", "default_prior", "m_step"]
+__all__ = ["PRIOR_MODELS", "Prior", "default_prior", "log_density", "m_step"]
 
 PRIOR_MODELS = tuple(m for m in cm.MODELS if m not in ("EVE", "VEE", "VVE", "EVV"))
 _SCALAR_SCALE = ("EII", "VII", "EEI", "VEI", "EVI", "VVI")
@@ -161,3 +171,45 @@ def m_step(model, prior, X, z):
         lam, shape = _iterate(lambda a: a, omega, nk * d)
         covs = cm._from_parts(lam, np.broadcast_to(shape, (g, d)), vectors)
     return weights, means, covs
+
+
+def log_density(model, prior, means, covs):
+    """log p(μ, Σ) up to a constant (see the module docstring)."""
+    if model not in PRIOR_MODELS:
+        raise ValueError(
+            f"model must be one of {', '.join(PRIOR_MODELS)}; got {model!r}"
+        )
+    means = np.asarray(means, dtype=float)
+    covs = np.asarray(covs, dtype=float)
+    g, d = means.shape
+    kappa = 0.0 if model == "EEV" else max(prior.shrinkage, 0.0)
+    has = 1.0 if kappa > 0 else 0.0
+    nu = prior.dof
+    if model in _SCALAR_SCALE:
+        scale = float(np.trace(np.asarray(prior.scale) * np.eye(d))) / d * np.eye(d)
+    else:
+        scale = np.asarray(prior.scale, dtype=float)
+    c = {
+        "VVV": nu + d + 1 + has,
+        "EEE": nu + d + 1 + has * g,
+        "EEV": nu + d + 1,
+        "VII": (nu + 2 + has * d) / d,
+        "EII": (nu + 2 + has * g * d) / d,
+        "VVI": nu + 2 + has,
+        "EEI": nu + 2 + has * g,
+        "EVI": nu + 2 + has * g,
+        "VEI": (nu + 2 + has) / d,
+        "VEV": 0.0,
+    }[model]
+    one_matrix = model in ("EII", "EEI", "EEE")
+    one_volume = one_matrix or model in ("EVI", "EEV")
+    out = 0.0
+    for k in range(g):
+        inv = np.linalg.inv(covs[k])
+        diff = means[k] - prior.mean
+        out -= 0.5 * kappa * diff @ inv @ diff
+        if not one_volume or k == 0:
+            out -= 0.5 * c * np.linalg.slogdet(covs[k])[1]
+        if (not one_matrix or k == 0) and model != "EII":
+            out -= 0.5 * np.trace(scale @ inv) / (d if model == "VII" else 1)
+    return float(out)
