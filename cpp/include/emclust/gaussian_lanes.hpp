@@ -14,6 +14,7 @@
 #include "dispatch_table.hpp"
 #include "simd.hpp"
 #include "types.hpp"
+#include "with_features.hpp"
 
 #if defined(__SSE2__)
 #include <immintrin.h>
@@ -237,21 +238,6 @@ void exp_array(const T* x, Index n, T* out) {
 }
 
 using emclust_dispatch::LaneModel;
-
-/// Calls f(std::integral_constant<int, D>) for the compile-time D == d, or
-/// returns false when d is above Max.
-template <int Max, int D = 1, class F>
-bool with_features(Index d, F&& f) {
-    if constexpr (D > Max) {
-        return false;
-    } else {
-        if (d == D) {
-            f(std::integral_constant<int, D>{});
-            return true;
-        }
-        return with_features<Max, D + 1>(d, std::forward<F>(f));
-    }
-}
 
 /// logp(k, b) = log pi_k N(x_b | k) for the rows b < n_pad of the transposed
 /// tile x (D, ld), and mx(b) = max_k logp(k, b). The whitening uses only the
