@@ -178,17 +178,20 @@ constexpr T exp_underflow() {
 /// Horner's rule is 13 (7). Normalisation is a chain of exponentials, one per
 /// (row, component), and with Horner's rule their latency, not the FMA
 /// ports, set its speed.
-template <class T>
+///
+/// kFlush = false leaves out the underflow handling, for a caller whose x are
+/// already at least exp_underflow (or NaN): the same bits there, three vector
+/// operations fewer (normalize, which clamps them first).
+template <class T, bool kFlush = true>
 EIGEN_ALWAYS_INLINE Packet<T> exp_nonpositive(const Packet<T>& x_in) {
     using Pk = Packet<T>;
     constexpr bool kDouble = std::is_same_v<T, double>;
     // Underflow: the reduction runs on max(x, exp_underflow) (pmax keeps a
     // NaN x, as std::max does), and lanes below are zeroed at the end (the
-    // comparison is false for NaN). Two cheap operations off the critical
-    // path of the polynomial.
+    // comparison is false for NaN). Off the critical path of the polynomial.
     const Pk lowest = pset1<Pk>(exp_underflow<T>());
-    const Pk under = Eigen::internal::pcmp_lt(x_in, lowest);
-    const Pk x = pmax(x_in, lowest);
+    const Pk under = kFlush ? Eigen::internal::pcmp_lt(x_in, lowest) : pset1<Pk>(T(0));
+    const Pk x = kFlush ? pmax(x_in, lowest) : x_in;
     // Adding the shifter (1.5 * 2^mantissa bits, plus the exponent bias) rounds
     // x / ln2 to an integer n and leaves n + bias in the low bits of t.
     const Pk shifter = kDouble ? pset1<Pk>(T(6755399441055744.0 + 1023.0))
@@ -217,7 +220,9 @@ EIGEN_ALWAYS_INLINE Packet<T> exp_nonpositive(const Packet<T>& x_in) {
         const Pk o1 = pmadd(pmadd(r, c(1.0 / 6227020800), c(1.0 / 479001600)), r4, s2);
         p = pmadd(o1, pmul(r4, r4), p);  // degree 13
     }
-    return Eigen::internal::pandnot(pmul(p, detail::pow2_from_bits<T>(t)), under);
+    const Pk e = pmul(p, detail::pow2_from_bits<T>(t));
+    if constexpr (kFlush) return Eigen::internal::pandnot(e, under);
+    return e;
 }
 
 /// out[i] = exp_nonpositive(x[i]) for i < n, a packet at a time (the last
@@ -330,7 +335,8 @@ void normalize(Index K, Index n, Index n_pad, T floor, T* logp, Index ld, T* lse
         any = Eigen::internal::por(any, flag);
     }
     const bool impossible = predux_max(any) != T(0);
-    const Pk lo = pset1<Pk>(floor);
+    // At least exp_underflow, so the exponentials need no underflow handling.
+    const Pk lo = pset1<Pk>(std::max(floor, exp_underflow<T>()));
     // Four packets of rows at a time: four independent exponentials per
     // component keep the FMA ports busy while each waits on its own chain.
     constexpr int kUnroll = 4;
@@ -347,8 +353,8 @@ void normalize(Index K, Index n, Index n_pad, T floor, T* logp, Index ld, T* lse
             T* row = logp + k * ld + b;
             EMCLUST_UNROLL
             for (int u = 0; u < kUnroll; ++u) {
-                const Pk e =
-                    exp_nonpositive<T>(pmax(psub(ploadu<Pk>(row + u * V), mx[u]), lo));
+                const Pk e = exp_nonpositive<T, false>(
+                    pmax(psub(ploadu<Pk>(row + u * V), mx[u]), lo));
                 pstoreu(row + u * V, e);
                 sum[u] = padd(sum[u], e);
             }
@@ -364,7 +370,7 @@ void normalize(Index K, Index n, Index n_pad, T floor, T* logp, Index ld, T* lse
         Pk sum = pset1<Pk>(T(0));
         for (Index k = 0; k < K; ++k) {
             T* row = logp + k * ld + b;
-            const Pk e = exp_nonpositive<T>(pmax(psub(ploadu<Pk>(row), mx), lo));
+            const Pk e = exp_nonpositive<T, false>(pmax(psub(ploadu<Pk>(row), mx), lo));
             pstoreu(row, e);
             sum = padd(sum, e);
         }
