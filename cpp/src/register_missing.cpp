@@ -29,7 +29,7 @@ py::dict gmm_fit(const CArray<T>& X_, const py::object& sample_weight_,
                  const py::object& precisions_init, const py::object& warm_start,
                  double warm_start_lower_bound, std::uint64_t seed,
                  const py::object& n_threads_, const py::object& on_iteration,
-                 const py::object& prior) {
+                 const py::object& prior, bool relative_tol) {
     const bind::FitCounts counts = bind::fit_counts(n_init_, max_iter_, n_threads_);
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
@@ -38,6 +38,7 @@ py::dict gmm_fit(const CArray<T>& X_, const py::object& sample_weight_,
                                init_params, weights_init, means_init, precisions_init,
                                warm_start, warm_start_lower_bound, seed, on_iteration);
     o.prior = bind::conjugate_prior(prior);
+    o.relative_tol = relative_tol;
     // Every Python object is converted above; the core reads only the Eigen
     // views, whose arrays the caller keeps alive for this call.
     return bind::fit_dict(bind::without_gil([&] {
@@ -163,7 +164,7 @@ template <class T>
 void def_for(py::module_& m) {
     bind::def(m, "gmm_missing_fit", &gmm_fit<T>,
               std::tuple_cat(bind::dense_x_arg(), bind::gaussian_fit_args()),
-              py::arg("prior") = py::none());
+              py::arg("prior") = py::none(), py::arg("relative_tol") = false);
     m.def("gmm_missing_e_step", &gmm_e_step<T>, py::arg("X").noconvert(),
           py::arg("weights"), py::arg("means"), py::arg("precisions_cholesky"),
           py::arg("covariance_type"), py::arg("want_resp"), py::arg("want_log_prob"),
