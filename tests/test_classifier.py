@@ -251,5 +251,9 @@ def test_bad_input():
         clf(priors=[0.5, 0.5]).fit(X, y)
     with pytest.raises(ValueError, match="singular covariance"):
         clf(covariance_type="full").fit(X[:12], np.repeat([0, 1, 2], 4))
+    with pytest.raises(ValueError, match=r"covariance_type='all'.*needs"):
+        clf(2, covariance_type="all").fit(X, y)
+    with pytest.raises(ValueError, match=r"covariance_type='all'.*semi-supervised"):
+        clf("bic", covariance_type="all").fit(X, np.where(np.arange(150) % 2, y, -1))
     with pytest.raises(emclust.NotFittedError):
         clf().predict(X)

@@ -326,3 +326,16 @@ def test_feature_names_round_trip(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps(content))
     with pytest.raises(ValueError, match="feature_names_in_ must be distinct"):
         emclust.load(tmp_path / "bad.json")
+
+
+def test_noise_init_mask_round_trips_as_a_mask(tmp_path):
+    # A boolean noise_init came back as floats, which a refit refuses.
+    X = np.random.default_rng(0).normal(size=(120, 2))
+    mask = np.zeros(120, dtype=bool)
+    mask[::10] = True
+    gm = emclust.GaussianMixture(2, noise=True, noise_init=mask, random_state=0).fit(X)
+    emclust.save(gm, tmp_path / "m.json")
+    loaded = emclust.load(tmp_path / "m.json")
+    np.testing.assert_array_equal(loaded.noise_init, mask)
+    assert np.asarray(loaded.noise_init).dtype == bool
+    assert loaded.fit(X).lower_bound_ == gm.lower_bound_

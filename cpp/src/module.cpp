@@ -1,4 +1,5 @@
 // emclust._core: the pybind11 module. Each register_*.cpp adds one model.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <emclust/dispatch.hpp>
@@ -16,6 +17,28 @@ void register_sparse(py::module_& m);
 void register_hierarchical(py::module_& m);
 void register_masked(py::module_& m);
 void register_variational(py::module_& m);
+
+namespace {
+
+/// The lane kernels' exponential (exp_nonpositive) of every entry of x, on
+/// the dispatched build: its domain is x <= 0 (-inf, and NaN, included).
+template <class T>
+py::array_t<T> lane_exp(const py::array_t<T, py::array::c_style>& x) {
+    if (x.ndim() != 1) throw emclust::InvalidArgument("x must be one-dimensional");
+    const T* in = x.data();
+    const auto n = static_cast<std::ptrdiff_t>(x.size());
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
+        if (in[i] > T(0)) throw emclust::InvalidArgument("x must be <= 0 (or NaN)");
+    }
+    py::array_t<T> out(n);
+    {
+        py::gil_scoped_release release;
+        emclust::dispatch::table<T>().exp(in, n, out.mutable_data());
+    }
+    return out;
+}
+
+}  // namespace
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "Native core of emclust (use the estimators in emclust instead).";
@@ -47,6 +70,11 @@ PYBIND11_MODULE(_core, m) {
         d["float32"] = emclust::dispatch::table<float>().name;
         return d;
     });
+
+    // The lane kernels' exponential over a 1-D array (tests check its error
+    // over the whole domain, on each dispatched build).
+    m.def("lane_exp", &lane_exp<double>, py::arg("x").noconvert());
+    m.def("lane_exp", &lane_exp<float>, py::arg("x").noconvert());
 
     register_gmm(m);
     register_kmeans(m);

@@ -229,6 +229,12 @@ def _encode_param(value):
         isinstance(v, str) for v in value
     ):
         return list(value)  # names: GaussianMixtureSelector's covariance_types
+    if (
+        isinstance(value, (list, tuple, np.ndarray))
+        and len(value)
+        and all(isinstance(v, (bool, np.bool_)) for v in value)
+    ):
+        return [bool(v) for v in value]  # a mask: noise_init
     if isinstance(value, (list, tuple, range, np.ndarray)) and all(
         isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value
     ):

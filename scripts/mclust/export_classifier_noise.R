@@ -24,3 +24,36 @@ for (G in 3) {
   cat("n noise", sum(fit$classification == 0), "\n")
 }
 cat("hypvol diabetes", hypvol(D), "iris", hypvol(X), "\n")
+
+# MclustDA's default (per class: G = 1..5, every model, by BIC) on iris and
+# diabetes: the class labels of diabetes, and each class's choice.
+write.csv(data.frame(class=diabetes$class), "tests/mclust/diabetes_class.csv", row.names=FALSE)
+choices <- list()
+for (name in c("iris", "diabetes")) {
+  if (name == "iris") { Z <- X; z <- cl } else { Z <- D; z <- diabetes$class }
+  da <- MclustDA(Z, z, verbose=FALSE)
+  choices[[name]] <- lapply(names(da$models), function(k) {
+    m <- da$models[[k]]
+    list(class=k, G=m$G, model=m$modelName, loglik=m$loglik, df=nMclustParams(m$modelName, ncol(Z), m$G), n=m$n)
+  })
+  choices[[name]] <- list(classes=choices[[name]],
+    train_error=mean(as.character(predict(da, Z)$classification) != as.character(z)))
+}
+writeLines(jsonlite::toJSON(choices, auto_unbox=TRUE, digits=NA, pretty=TRUE),
+           "tests/mclust/mclustda.json")
+
+# Mclust's whole selection with a noise start (G = 1..9, every model): iris
+# from a seeded random start mask (written for the tests), diabetes from the
+# mask above.
+set.seed(1)
+imask <- sample(c(TRUE,FALSE), nrow(X), replace=TRUE, prob=c(0.1,0.9))
+write.csv(data.frame(noise=imask), "tests/mclust/iris_noise_init.csv", row.names=FALSE)
+picks <- list()
+for (name in c("iris", "diabetes")) {
+  if (name == "iris") { Z <- X; m <- imask } else { Z <- D; m <- ninit }
+  fit <- Mclust(Z, initialization=list(noise=m), verbose=FALSE)
+  picks[[name]] <- list(model=fit$modelName, G=fit$G, bic=fit$bic,
+                        loglik=fit$loglik, n_noise=sum(fit$classification == 0))
+}
+writeLines(jsonlite::toJSON(picks, auto_unbox=TRUE, digits=NA, pretty=TRUE),
+           "tests/mclust/noise_selection.json")

@@ -22,6 +22,7 @@ const KernelTable<T>& compiled_table(int level, const char* name) {
     static const KernelTable<T> table{&lanes::log_prob_any<T>,
                                       &lanes::normalize<T>,
                                       &lanes::statistics_any<T>,
+                                      &lanes::exp_array<T>,
                                       &products::norms<T>,
                                       &products::cross<T>,
                                       &products::scaled_scatter<T>,

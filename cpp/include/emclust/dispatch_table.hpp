@@ -53,6 +53,10 @@ struct KernelTable {
                        std::ptrdiff_t ld, std::ptrdiff_t n_pad, const T* e,
                        const T* scale, T* wd, T* dm, double* resp_sum, double* first,
                        double* second);
+    /// out[i] = the lane kernels' exponential of x[i] (exp_nonpositive) for
+    /// i < n, x in the domain it documents: the one normalize runs, exposed
+    /// so that tests can check its error bound over the whole range.
+    void (*exp)(const T* x, std::ptrdiff_t n, T* out);
     /// diff = x - mean and sq[b] = |F diff_b|^2 for the columns b < n of the
     /// tile x (mean (d)), F (d, d) (lower: its upper triangle is zero and not
     /// read). diff and white are (d, ld) tiles, white a scratch.

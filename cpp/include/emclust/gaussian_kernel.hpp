@@ -179,6 +179,15 @@ constexpr T negligible_log_ratio() {
     return std::is_same_v<T, float> ? T(-50) : T(-500);
 }
 
+/// v[i] = exp(v[i]) for i < n, v[i] <= 0 (or NaN), in place: the lane
+/// kernels' exponential (lanes::exp_nonpositive, its error bound there), run
+/// through the dispatch table so that every E-step uses the same one on
+/// every target; Eigen's exp for double divides two polynomials.
+template <class T>
+void exp_nonpositive_in_place(T* v, Index n) {
+    dispatch::table<T>().exp(v, n, v);
+}
+
 /// Turns s.logp(:, 0:n) into responsibilities in place and s.lse(0:n) into
 /// log p(x_b) = logsumexp_k logp(k, b). Never forms raw densities.
 template <class T>
@@ -200,7 +209,8 @@ void normalize_tile(Index n_components, Index n, TileScratch<T>& s) {
     const T floor = negligible_log_ratio<T>();
     for (Index k = 0; k < n_components; ++k) {
         auto row = s.logp.row(k).head(n).array();
-        row = (row - mx).max(floor).exp();
+        row = (row - mx).max(floor);
+        exp_nonpositive_in_place(row.data(), n);
         sum += row;
     }
     const Eigen::Array<T, 1, Eigen::Dynamic> inv = sum.inverse();

@@ -253,7 +253,8 @@ void normalize(Index k, Index n, MissingScratch<T>& s, T* log_resp_out) {
     sum.setZero();
     for (Index c = 0; c < k; ++c) {
         auto row = s.logp.row(c).head(n).array();
-        row = (row - mx).max(clamp_log_ratio<T>()).exp();
+        row = (row - mx).max(clamp_log_ratio<T>());
+        exp_nonpositive_in_place(row.data(), n);
         sum += row;
     }
     const RowArray<T> inv = sum.inverse();

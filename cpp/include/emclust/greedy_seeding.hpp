@@ -8,16 +8,18 @@
 
 #include "chunking.hpp"
 #include "interrupt.hpp"
-#include "kmeans_plusplus.hpp"
+#include "kmeans_distance.hpp"
 #include "parallel.hpp"
 #include "random.hpp"
+#include "seeding_draws.hpp"
 #include "types.hpp"
 
 namespace emclust::kmeans_detail {
 
-/// Greedy ++ seeding over n rows, drawing exactly as plusplus_seeding does
-/// (same chunk plan, same random numbers, same tie rules), so that two
-/// storages of the same rows with the same distances choose the same rows.
+/// Greedy ++ seeding over n rows, for every storage (dense plusplus_seeding,
+/// sparse_plusplus_seeding): the same chunk plan, random numbers and tie
+/// rules, so that two storages of the same rows with the same distances
+/// choose the same rows. Chunks are whole blocks of kBlockRows rows.
 /// @param prepare prepare(rows) -> P: the candidate rows made ready to score
 /// @param distances distances(const P&, begin, end, emit) calls
 ///     emit(r, t, dist) for every row r in [begin, end) and candidate t

@@ -8,6 +8,7 @@
 
 #include "dispatch_table.hpp"
 #include "types.hpp"
+#include "with_features.hpp"
 
 namespace emclust::kmeans_detail {
 
@@ -62,18 +63,8 @@ void fold(const T* x, Index stride, Index d, Index len, const Index* best,
     };
     const auto with_d = [&](auto weighted) {
         if (sums == nullptr) return run(std::integral_constant<int, -1>{}, weighted);
-        switch (d) {
-            case 1:
-                return run(std::integral_constant<int, 1>{}, weighted);
-            case 2:
-                return run(std::integral_constant<int, 2>{}, weighted);
-            case 3:
-                return run(std::integral_constant<int, 3>{}, weighted);
-            case 4:
-                return run(std::integral_constant<int, 4>{}, weighted);
-            default:
-                return run(std::integral_constant<int, 0>{}, weighted);
-        }
+        if (!with_features<4>(d, [&](auto D) { run(D, weighted); }))
+            run(std::integral_constant<int, 0>{}, weighted);
     };
     if (w != nullptr) return with_d(std::true_type{});
     with_d(std::false_type{});

@@ -130,7 +130,8 @@ void masked_normalize(const MaskedEmOptions& o, T log_noise, Index k, Index begi
     const T floor = negligible_log_ratio<T>();
     for (Index c = 0; c < k; ++c) {
         auto row = s.logp.row(c).head(n).array();
-        row = (row - mx).max(floor).exp();
+        row = (row - mx).max(floor);
+        exp_nonpositive_in_place(row.data(), n);
     }
     if (labelled) {
         for (Index b = 0; b < n; ++b) {

@@ -36,7 +36,8 @@ using TileMap = Eigen::Map<RowMatrix<T>, 0, Eigen::OuterStride<>>;
 /// stored, nothing is packed, and a lower triangular f costs only its
 /// triangle: at 12 to 31 features this beat Eigen's GEMM, whose packing and
 /// zero-filling of a (d, B) result took as long as its arithmetic.
-/// @param f (d, d)  @param lower f is lower triangular  @param diff (d, ld)
+/// @param f (d, d), d < kLaneNormMaxFeatures  @param lower f is lower
+/// triangular  @param diff (d, ld)
 template <class T>
 void norms_lanes(const T* f, Index d, bool lower, const T* diff, Index ld, Index n,
                  T* out) {
@@ -45,10 +46,12 @@ void norms_lanes(const T* f, Index d, bool lower, const T* diff, Index ld, Index
     constexpr int V = kLanes<T>;
     constexpr int R = 2;  // packets of rows per strip
     constexpr int Q = 4;  // output features per pass
-    const Index d_padded = (d + Q - 1) / Q * Q;
-    // Zero rows pad f to whole groups of Q outputs.
-    RowMatrix<T> padded = RowMatrix<T>::Zero(d_padded, d);
-    padded.topRows(d) = Eigen::Map<const RowMatrix<T>>(f, d, d);
+    const Index d_padded = (d + Q - 1) / Q * Q, d_whole = d / Q * Q;
+    // The last group of Q outputs reads its rows of f from tail, padded with
+    // zero rows (on the stack: this runs per tile and component, and a heap
+    // copy of the padded f there was an allocation per call).
+    T tail[Q * kLaneNormMaxFeatures] = {};
+    std::copy(f + d_whole * d, f + d * d, tail);
     constexpr Index strip = Index{R} * V;
     const Index strips = n / strip * strip;
     for (Index b0 = 0; b0 < strips; b0 += strip) {
@@ -59,12 +62,13 @@ void norms_lanes(const T* f, Index d, bool lower, const T* diff, Index ld, Index
             for (auto& row : acc)
                 for (auto& v : row) v = pset1<Pk>(T(0));
             const Index i_end = lower ? std::min(d, j0 + Q) : d;
+            const T* rows = j0 < d_whole ? f + j0 * d : tail;  // Q rows of f
             for (Index i = 0; i < i_end; ++i) {
                 Pk x[R];
                 for (int r = 0; r < R; ++r)
                     x[r] = ploadu<Pk>(diff + i * ld + b0 + Index{r} * V);
                 for (int q = 0; q < Q; ++q) {
-                    const Pk c = pset1<Pk>(padded(j0 + q, i));
+                    const Pk c = pset1<Pk>(rows[q * d + i]);
                     for (int r = 0; r < R; ++r) acc[q][r] = pmadd(c, x[r], acc[q][r]);
                 }
             }

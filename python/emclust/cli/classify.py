@@ -19,7 +19,7 @@ from ._errors import CLIError, OptionError
 from ._options import data_options, threads_option, warn
 from .fit import columns_by_name
 
-_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical", *MODELS, "E", "V")
+_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical", *MODELS, "E", "V", "all")
 
 
 def _label_column(names, label, source):
@@ -148,7 +148,8 @@ def _n_components(value):
     type=click.Choice(_COVARIANCE_TYPES),
     default="full",
     show_default=True,
-    help="scikit-learn's four or mclust's 14 (tied = EEE = LDA with -k 1).",
+    help="scikit-learn's four or mclust's 14 (tied = EEE = LDA with -k 1); "
+    "'all' with -k bic: each class chooses its model too (MclustDA's default).",
 )
 @click.option("--reg-covar", type=click.FloatRange(min=0), help="[default: 0]")
 @click.option("--max-iter", type=click.IntRange(min=1), help="[default: 100]")
@@ -287,6 +288,7 @@ def _summary(est, ds, y):
         "covariance_type": est.covariance_type,
         "classes": [c if isinstance(c, str) else int(c) for c in est.classes_.tolist()],
         "components_per_class": [int(v) for v in est.n_components_per_class_],
+        "class_covariance_types": [str(v) for v in est.class_covariance_types_],
         "priors": [float(v) for v in est.priors_],
         "n_rows": int(ds.X.shape[0]),
         "n_unlabelled": int((~labelled).sum()),
@@ -299,7 +301,13 @@ def _format(s):
     rows = [
         ("model", f"{s['model']}, covariance {s['covariance_type']}"),
         ("classes", ", ".join(str(c) for c in s["classes"])),
-        ("components", ", ".join(str(c) for c in s["components_per_class"])),
+        (
+            "components",
+            ", ".join(
+                f"{g} {m}"
+                for g, m in zip(s["components_per_class"], s["class_covariance_types"])
+            ),
+        ),
         ("priors", ", ".join(f"{v:.4f}" for v in s["priors"])),
         ("rows", f"{s['n_rows']} ({s['n_unlabelled']} unlabelled)"),
         ("training accuracy", f"{s['training_accuracy']:.4f} (labelled rows)"),

@@ -29,6 +29,27 @@ from ._shared import float_result
 _NOISE_ATTRIBUTES = ("noise_weight_", "noise_volume_", "log_noise_volume_")
 
 
+def noise_start_mask(X, noise_init, n_components):
+    """The rows the noise starts with: ``noise_init`` checked against X, or
+    the nearest-neighbour clutter rule of Byers and Raftery (1998)."""
+    n = X.shape[0]
+    if noise_init is None:
+        mask = masked.nearest_neighbour_noise(X)
+    else:
+        mask = np.asarray(noise_init)
+        if mask.shape != (n,) or mask.dtype != bool:
+            raise ValueError(
+                f"noise_init must be a boolean array of shape ({n},), one "
+                f"entry per row of X; got {mask.dtype} of shape {mask.shape}"
+            )
+    if int((~mask).sum()) < n_components:
+        raise ValueError(
+            f"noise_init leaves {int((~mask).sum())} rows outside the noise, "
+            f"fewer than n_components={n_components}"
+        )
+    return mask
+
+
 class NoiseMixin:
     """The noise path of GaussianMixture: fit, E-step, predict's -1 and the
     one more parameter of bic/aic."""
@@ -67,22 +88,7 @@ class NoiseMixin:
         return log_v
 
     def _noise_start_mask(self, X):
-        n = X.shape[0]
-        if self.noise_init is None:
-            mask = masked.nearest_neighbour_noise(X)
-        else:
-            mask = np.asarray(self.noise_init)
-            if mask.shape != (n,) or mask.dtype != bool:
-                raise ValueError(
-                    f"noise_init must be a boolean array of shape ({n},), one "
-                    f"entry per row of X; got {mask.dtype} of shape {mask.shape}"
-                )
-        if int((~mask).sum()) < self.n_components:
-            raise ValueError(
-                f"noise_init leaves {int((~mask).sum())} rows outside the noise, "
-                f"fewer than n_components={self.n_components}"
-            )
-        return mask
+        return noise_start_mask(X, self.noise_init, self.n_components)
 
     def _fit_noise(self, X, sample_weight, callback=None, hc_tree=None):
         self._check_noise_input(X)
@@ -110,12 +116,13 @@ class NoiseMixin:
         for r in range(1 if hc else self.n_init):
             if hc:
                 # mclust's noise start: the tree of the rows the noise does
-                # not start with (a shared tree is of all rows: not used).
+                # not start with (a shared one, from GaussianMixtureSelector,
+                # is of those rows too: it passes its mask as noise_init).
                 keep = np.ascontiguousarray(X[~mask])
                 start = dict(
                     zip(
                         ("weights", "means", "covariances", "precisions_cholesky"),
-                        self._hc_start(keep, None if w is None else w[~mask]),
+                        self._hc_start(keep, None if w is None else w[~mask], hc_tree),
                     )
                 )
             else:

@@ -26,7 +26,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _core, io
 from .._validation import check_n_threads
-from ..exceptions import SingularCovarianceWarning
 from ..models import gaussian, masked
 from ..models.algebra import full_covariances
 from ..models.covariance_models import canonical_model, layout
@@ -53,9 +52,12 @@ class GaussianMixtureClassifier(
     n_components_per_class : int, dict or "bic", default=1
         Components of every class: 1 (EDDA: one Gaussian per class, fitted in
         one M-step), an int, a dict {class label: int} (classes not named get
-        1), or "bic": per class, the number in 1..5 of best BIC (MclustDA).
+        1), or "bic": per class, the number in 1..5 of best BIC (MclustDA),
+        chosen by GaussianMixtureSelector from mclust's hierarchical start.
     covariance_type : str, default="full"
-        Any name GaussianMixture takes (scikit-learn's four or mclust's 14).
+        Any name GaussianMixture takes (scikit-learn's four or mclust's 14),
+        or "all" with ``n_components_per_class="bic"``: every class chooses
+        its model among the 14 as well (MclustDA's default).
         With one component per class it applies across the classes ("tied"
         = EEE: one shared covariance, linear discriminant analysis; "full" =
         VVV: quadratic discriminant analysis); with several, within each
@@ -90,6 +92,9 @@ class GaussianMixtureClassifier(
         The class prior probabilities used by predict.
     n_components_per_class_ : ndarray of shape (n_classes,)
         Components of every class.
+    class_covariance_types_ : ndarray of shape (n_classes,)
+        The covariance model of every class's mixture (the one chosen by BIC
+        with ``covariance_type="all"``; otherwise ``covariance_type``).
     component_class_ : ndarray of shape (n_components,)
         The class index (into ``classes_``) of every component.
     weights_ : ndarray of shape (n_components,)
@@ -144,7 +149,7 @@ class GaussianMixtureClassifier(
             dict,
             StrOptions({"bic"}),
         ],
-        "covariance_type": [StrOptions(set(ALL_COVARIANCE_TYPES))],
+        "covariance_type": [StrOptions(set(ALL_COVARIANCE_TYPES) | {"all"})],
         "priors": ["array-like", None],
         "prior": [None],
         "reg_covar": [Interval(Real, 0.0, None, closed="left")],
@@ -182,7 +187,14 @@ class GaussianMixtureClassifier(
         X, y = validate_data(
             self, X, y, dtype=np.float64, order="C", ensure_min_samples=2
         )
-        canonical_model(self.covariance_type, X.shape[1])
+        if self.covariance_type == "all":
+            if self.n_components_per_class != "bic":
+                raise ValueError(
+                    "covariance_type='all' (a model chosen per class by BIC) needs "
+                    "n_components_per_class='bic'"
+                )
+        else:
+            canonical_model(self.covariance_type, X.shape[1])
         check_classification_targets(y)
         unlabelled = self._unlabelled(y)
         if unlabelled.all():
@@ -205,6 +217,12 @@ class GaussianMixtureClassifier(
         for name in ("transduction_", "lower_bound_", "lower_bounds_"):
             self.__dict__.pop(name, None)
         if unlabelled.any():
+            if self.covariance_type == "all":
+                raise ValueError(
+                    "covariance_type='all' chooses a model per class, but a "
+                    "semi-supervised fit has one model across all components; "
+                    "name one (y has unlabelled rows, -1)"
+                )
             self._fit_semi_supervised(X, row_class, per_class, counts)
         else:
             self._fit_supervised(X, row_class, per_class, counts)
@@ -252,29 +270,35 @@ class GaussianMixtureClassifier(
         ).fit(Xc)
 
     def _select_by_bic(self, Xc, label):
-        """MclustDA's choice: the class mixture of 1..5 components of best BIC
-        (until GaussianMixtureSelector lands: a loop over GaussianMixture).
-        Singular or failed fits are skipped, as mclust's NA BICs are."""
-        best, best_bic = None, np.inf
-        for g in BIC_COMPONENTS:
-            if g > Xc.shape[0] - 1 and g > 1:
-                break
+        """MclustDA's choice for one class: GaussianMixtureSelector over 1..5
+        components (fewer where the class has few rows) and
+        ``covariance_type`` (every model for "all"), from mclust's
+        hierarchical start. Singular fits are never chosen, as mclust's NA
+        BICs are not."""
+        from .selector import GaussianMixtureSelector
+
+        G = [g for g in BIC_COMPONENTS if g == 1 or g < Xc.shape[0]]
+        models = "all" if self.covariance_type == "all" else [self.covariance_type]
+        selector = GaussianMixtureSelector(
+            G,
+            covariance_types=models,
+            reg_covar=self.reg_covar,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            n_init=self.n_init,
+            random_state=self.random_state,
+            n_threads=self.n_threads,
+        )
+        try:
             with warnings.catch_warnings():
-                warnings.simplefilter("error", SingularCovarianceWarning)
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                try:
-                    gm = self._class_mixture(Xc, g)
-                except (ValueError, SingularCovarianceWarning):
-                    continue
-            bic = gm.bic(Xc)
-            if bic < best_bic:
-                best, best_bic = gm, bic
-        if best is None:
+                selector.fit(Xc)
+        except ValueError as exc:
             raise ValueError(
-                f"class {label!r}: every mixture of 1..{BIC_COMPONENTS[-1]} "
-                "components is singular; increase reg_covar"
-            )
-        return best
+                f"class {label!r}: every mixture of 1..{G[-1]} components is "
+                f"singular; increase reg_covar ({exc})"
+            ) from None
+        return selector.best_estimator_
 
     def _singular(self, exc, what):
         return ValueError(
@@ -306,10 +330,11 @@ class GaussianMixtureClassifier(
             k = len(classes)
             covs = full_covariances(cov, self.covariance_type, k, d)
             comp_class = np.arange(k)
+            models = [self.covariance_type] * k
             within = np.ones(k)
             self.n_iter_, self.converged_ = 1, True
         else:
-            w_list, m_list, c_list, cc = [], [], [], []
+            w_list, m_list, c_list, cc, models = [], [], [], [], []
             self.n_iter_, self.converged_ = 0, True
             for c, g in enumerate(per_class):
                 Xc = np.ascontiguousarray(X[row_class == c])
@@ -338,11 +363,13 @@ class GaussianMixtureClassifier(
                     )
                 )
                 cc.append(np.full(k_c, c))
+                models.append(gm.covariance_type)
             within = np.concatenate(w_list)
             means = np.vstack(m_list)
             covs = np.concatenate(c_list)
             comp_class = np.concatenate(cc)
         freq = counts / counts.sum()
+        self.class_covariance_types_ = np.array(models, dtype=object)
         self._set_mixture(within, means, covs, comp_class, freq)
 
     def _set_mixture(self, within, means, covs, comp_class, class_weights):
@@ -436,6 +463,7 @@ class GaussianMixtureClassifier(
         self._set_mixture(
             result["weights"], result["means"], covs, comp_class, class_weights
         )
+        self.class_covariance_types_ = np.array([t] * len(classes), dtype=object)
         self.n_iter_ = int(result["n_iter"])
         self.converged_ = bool(result["converged"])
         self.lower_bound_ = float(result["lower_bound"])

@@ -36,6 +36,7 @@ from ..exceptions import SingularCovarianceWarning
 from ..models.covariance_models import MODELS, canonical_model
 from ..models.hierarchical import hierarchical_tree
 from ..models.prior import PRIOR_MODELS
+from ._noise import noise_start_mask
 from ._shared import N_THREADS, RANDOM_STATE, CachedParamValidation, ModelFileMixin
 from .gaussian_mixture import GaussianMixture
 
@@ -93,6 +94,11 @@ class GaussianMixtureSelector(
         Every fit has a uniform noise component (GaussianMixture's ``noise``).
     noise_volume : float, optional
         The noise's volume V (GaussianMixture's ``noise_volume``).
+    noise_init : array-like of bool of shape (n_samples,), optional
+        The rows the noise starts with in every fit (mclust's
+        ``initialization = list(noise = ...)``); None takes the
+        nearest-neighbour clutter rule of Byers and Raftery (1998), once for
+        the grid. The hierarchical tree is built once, of the other rows.
 
     Attributes
     ----------
@@ -134,6 +140,7 @@ class GaussianMixtureSelector(
         hc_max_samples=2000,
         noise=False,
         noise_volume=None,
+        noise_init=None,
     ):
         self.n_components = n_components
         self.covariance_types = covariance_types
@@ -149,6 +156,7 @@ class GaussianMixtureSelector(
         self.hc_max_samples = hc_max_samples
         self.noise = noise
         self.noise_volume = noise_volume
+        self.noise_init = noise_init
 
     _parameter_constraints: ClassVar[dict] = {
         "n_components": [
@@ -170,6 +178,7 @@ class GaussianMixtureSelector(
         "hc_max_samples": [Interval(Integral, 1, None, closed="left")],
         "noise": ["boolean"],
         "noise_volume": [Real, None],
+        "noise_init": ["array-like", None],
     }
 
     def __sklearn_tags__(self):
@@ -219,7 +228,7 @@ class GaussianMixtureSelector(
                 models.append(name)
         return [(int(g), m) for g in dict.fromkeys(sizes) for m in models]
 
-    def _estimator(self, n_components, covariance_type, seed):
+    def _estimator(self, n_components, covariance_type, seed, noise_init=None):
         params = dict(
             n_components=n_components,
             covariance_type=covariance_type,
@@ -233,6 +242,7 @@ class GaussianMixtureSelector(
             hc_max_samples=self.hc_max_samples,
             noise=self.noise,
             noise_volume=self.noise_volume,
+            noise_init=noise_init,
             # hc needs complete rows, and the criteria the observed ones
             missing_values=None,
         )
@@ -240,11 +250,11 @@ class GaussianMixtureSelector(
             params["prior"] = self.prior
         return GaussianMixture(**params)
 
-    def _run(self, X, w, cell, seed, tree):
+    def _run(self, X, w, cell, seed, tree, noise_mask):
         """(row of results_, fitted estimator or None, why it failed or None)
         of one cell."""
         G, name = cell
-        gm = self._estimator(G, name, seed)
+        gm = self._estimator(G, name, seed, noise_mask)
         row = dict(
             n_components=G,
             covariance_type=name,
@@ -299,9 +309,16 @@ class GaussianMixtureSelector(
         w = check_sample_weight(sample_weight, X.shape[0])
         cells = self._grid(X.shape[0], X.shape[1])
         seed = seed_from_random_state(self.random_state) % 2**32
+        noise_mask = None
+        if self.noise:
+            noise_mask = noise_start_mask(X, self.noise_init, 1)
+        elif self.noise_init is not None:
+            raise ValueError("noise_init is the noise's start: it needs noise=True")
         tree = None
-        if self.init_params == "hc" and not self.noise:
-            tree = hierarchical_tree(X, self.hc_max_samples, seed, self.n_threads)
+        if self.init_params == "hc":
+            # With the noise, mclust's tree is of the rows outside its start.
+            rows = X if noise_mask is None else np.ascontiguousarray(X[~noise_mask])
+            tree = hierarchical_tree(rows, self.hc_max_samples, seed, self.n_threads)
         n_workers = check_n_threads(self.n_threads) or _core_threads()
         with warnings.catch_warnings():
             # Every cell's warnings are summarised below, by cell.
@@ -309,7 +326,10 @@ class GaussianMixtureSelector(
             warnings.simplefilter("ignore", SingularCovarianceWarning)
             with ThreadPoolExecutor(max_workers=min(n_workers, len(cells))) as pool:
                 runs = list(
-                    pool.map(lambda cell: self._run(X, w, cell, seed, tree), cells)
+                    pool.map(
+                        lambda cell: self._run(X, w, cell, seed, tree, noise_mask),
+                        cells,
+                    )
                 )
         rows = [row for row, _, _ in runs]
         self.results_ = {

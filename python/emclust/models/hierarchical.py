@@ -13,7 +13,7 @@ The result is deterministic and does not depend on ``n_threads``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -46,6 +46,11 @@ class HierarchicalTree:
     initial: np.ndarray
     merges: np.ndarray
     costs: np.ndarray
+    # The cuts made so far, by G: a selection cuts the same tree for every
+    # covariance model.
+    _partitions: dict = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def n_initial(self):
@@ -68,10 +73,30 @@ class HierarchicalTree:
                 f"n_components={G} exceeds the {k} distinct rows the "
                 "hierarchical tree starts from"
             )
-        label = np.arange(k)
-        for a, b in self.merges[: k - G]:
-            label[label == b] = a
-        cut = label[self.initial]
+        cached = self._partitions.get(G)
+        if cached is None:
+            cached = self._cut(G)
+            cached.flags.writeable = False
+            self._partitions[G] = cached
+        return cached.copy()
+
+    def _cut(self, G):
+        # Every merge (a, b) takes a cluster b that is still a cluster of its
+        # own into a, which lives on: so the merges applied so far form a
+        # forest in which b's parent is a, and a row's cluster is its initial
+        # cluster's root. Pointer jumping finds the roots in O(log depth)
+        # vector passes (relabelling one merge at a time cost O(k) per merge,
+        # O(k^2) per cut, milliseconds for every cell of a selection).
+        k = self.n_initial
+        parent = np.arange(k)
+        applied = self.merges[: k - G]
+        parent[applied[:, 1]] = applied[:, 0]
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
+        cut = parent[self.initial]
         _, first = np.unique(cut, return_index=True)
         order = np.empty(k, dtype=np.int64)
         order[cut[np.sort(first)]] = np.arange(first.size)
