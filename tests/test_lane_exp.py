@@ -13,7 +13,7 @@ mantissas of every binade, the underflow threshold's neighbours, and random
 x. The float32 one takes every 64th float of each binade from 2^-25 (below,
 exp rounds to 1) to 2^6, every 4096th below, 512 floats each side of every
 boundary, and random x; EMCLUST_EXHAUSTIVE_EXP=1 makes it every float32 of
-the domain (about 1.1e9; a minute per build), for a release check.
+the domain (about 1.1e9; minutes per build), for a release check.
 
 References: exp in long double (x87's 64-bit mantissa, 2^-11 float64 ulp)
 for float64, and exp in float64 for float32."""

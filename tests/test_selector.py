@@ -287,3 +287,35 @@ def test_every_cell_failing_names_the_first_reason():
     X = np.random.default_rng(0).normal(size=(20, 2)) * 1e154
     with pytest.raises(ValueError, match=r"every fit .* G=1 EII: .*scale the data"):
         GaussianMixtureSelector(n_components=[1, 2]).fit(X)
+
+
+def _stops_by_mclusts_rule(gm, n, tol):
+    """Whether EM stopped at the first iteration where the total
+    log-likelihood L = n * lower bound moved by |L - L_old| <= tol (1 + |L|)."""
+    b = np.asarray(gm.lower_bounds_)
+    if b.size < 2:
+        return False
+    met = np.abs(np.diff(b)) <= tol * (1.0 / n + np.abs(b[1:]))
+    return bool(met[-1]) and not met[:-1].any()
+
+
+@pytest.mark.parametrize("noise", [False, True])
+def test_fits_stop_by_mclusts_relative_rule(faithful, noise):
+    # mclust's me() stops on the relative change of the total log-likelihood;
+    # on faithful |L| / n is about 4, so the mean's absolute rule would run
+    # several iterations longer.
+    tol = 1e-4
+    s = GaussianMixtureSelector(
+        n_components=[3], covariance_types=["VVV"], tol=tol, noise=noise
+    ).fit(faithful)
+    gm = s.best_estimator_
+    assert gm.converged_
+    assert _stops_by_mclusts_rule(gm, faithful.shape[0], tol)
+
+
+def test_cells_are_in_grid_order_whatever_order_they_run_in(faithful):
+    s = GaussianMixtureSelector(
+        n_components=[1, 4, 2], covariance_types=["EII", "VVE", "VVV"], n_threads=2
+    ).fit(faithful)
+    assert s.results_["n_components"].tolist() == [1, 1, 1, 4, 4, 4, 2, 2, 2]
+    assert s.results_["covariance_type"].tolist() == ["EII", "VVE", "VVV"] * 3

@@ -32,7 +32,7 @@ py::dict fit(const CArray<T>& X_, const py::object& sample_weight_,
              double log_noise_density, const py::object& row_class,
              const py::object& component_class, double tol, double reg_covar,
              const py::object& max_iter_, const py::object& n_threads_,
-             const py::object& on_iteration) {
+             const py::object& on_iteration, bool relative_tol) {
     const auto X = bind::view_matrix(X_, "X");
     const auto w = bind::view_vector(sample_weight_, "sample_weight");
     MaskedParams start;
@@ -42,6 +42,7 @@ py::dict fit(const CArray<T>& X_, const py::object& sample_weight_,
     MaskedEmOptions o;
     o.covariance_model = parse_covariance_model(covariance_type);
     o.tol = tol;
+    o.relative_tol = relative_tol;
     o.reg_covar = reg_covar;
     o.max_iter = bind::int_arg(max_iter_, "max_iter", 0);
     o.n_threads = bind::n_threads_arg(n_threads_);
@@ -76,7 +77,7 @@ void def_for(py::module_& m) {
           py::arg("noise_weight"), py::arg("noise"), py::arg("log_noise_density"),
           py::arg("row_class"), py::arg("component_class"), py::arg("tol"),
           py::arg("reg_covar"), py::arg("max_iter"), py::arg("n_threads"),
-          py::arg("on_iteration"));
+          py::arg("on_iteration"), py::arg("relative_tol") = false);
 }
 
 }  // namespace

@@ -61,7 +61,7 @@ py::dict gmm_fit(const CArray<T>& X_, const py::object& sample_weight_,
                  const py::object& precisions_init, const py::object& warm_start,
                  double warm_start_lower_bound, std::uint64_t seed,
                  const py::object& n_threads_, const py::object& on_iteration,
-                 const py::object& prior) {
+                 const py::object& prior, bool relative_tol) {
     const int n_init = bind::int_arg(n_init_, "n_init");
     const int max_iter = bind::int_arg(max_iter_, "max_iter");
     const int n_threads = bind::n_threads_arg(n_threads_);
@@ -72,6 +72,7 @@ py::dict gmm_fit(const CArray<T>& X_, const py::object& sample_weight_,
     o.covariance_type = parse_covariance_type(covariance_type);
     o.covariance_model = parse_covariance_model(covariance_type);
     o.tol = tol;
+    o.relative_tol = relative_tol;
     o.reg_covar = reg_covar;
     o.max_iter = max_iter;
     o.n_init = n_init;
@@ -273,7 +274,8 @@ void def_for(py::module_& m) {
           py::arg("init_params"), py::arg("weights_init"), py::arg("means_init"),
           py::arg("precisions_init"), py::arg("warm_start"),
           py::arg("warm_start_lower_bound"), py::arg("seed"), py::arg("n_threads"),
-          py::arg("on_iteration"), py::arg("prior") = py::none());
+          py::arg("on_iteration"), py::arg("prior") = py::none(),
+          py::arg("relative_tol") = false);
     m.def("gmm_missing_e_step", &gmm_e_step<T>, py::arg("X").noconvert(),
           py::arg("weights"), py::arg("means"), py::arg("precisions_cholesky"),
           py::arg("covariance_type"), py::arg("want_resp"), py::arg("want_log_prob"),

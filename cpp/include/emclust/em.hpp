@@ -3,6 +3,7 @@
 // best restart kept. The model supplies how to initialise and how to step.
 #pragma once
 
+#include <Eigen/Core>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -18,7 +19,30 @@ struct EmOptions {
     int max_iter = 100;  ///< iterations per restart; 0 returns the initialisation
     int n_init = 1;      ///< restarts; the one with the largest lower bound wins
     double tol = 1e-3;   ///< convergence when |lower bound change| < tol
+    /// mclust's rule instead: convergence when |change| <= tol * (offset +
+    /// |lower bound|). With the lower bound a mean over W samples and offset
+    /// 1 / W, this is mclust's |L - L_old| / (1 + |L|) <= tol on the total
+    /// log-likelihood L (its me*'s Fortran loops stop there).
+    bool relative_tol = false;
+    double relative_offset = 0.0;
 };
+
+/// Whether an iteration whose lower bound moved by `change` to `lower_bound`
+/// ends the run.
+inline bool em_converged(const EmOptions& o, double change, double lower_bound) {
+    if (o.relative_tol)
+        return std::abs(change) <= o.tol * (o.relative_offset + std::abs(lower_bound));
+    return std::abs(change) < o.tol;
+}
+
+/// The offset of the relative rule for a lower bound that is a mean over the
+/// rows of `sample_weight` (empty: n unit weights): 1 / (total weight).
+inline double relative_tol_offset(
+    const Eigen::Ref<const Eigen::VectorXd>& sample_weight, Eigen::Index n) {
+    const double total =
+        sample_weight.size() > 0 ? sample_weight.sum() : static_cast<double>(n);
+    return total > 0 ? 1.0 / total : 0.0;
+}
 
 /// Called after every iteration: restart index, iteration (from 1), lower
 /// bound, and its change from the previous iteration.
@@ -110,7 +134,7 @@ std::pair<Params, EmTrace> run_em(
             trace.n_iter = it;
             const double change = lower_bound - previous;
             if (on_iteration) on_iteration(r, it, lower_bound, change);
-            if (std::abs(change) < options.tol) {
+            if (em_converged(options, change, lower_bound)) {
                 trace.converged = true;
                 break;
             }

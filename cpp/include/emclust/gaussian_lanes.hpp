@@ -50,6 +50,13 @@ inline constexpr Index kTileRows = 256;
 /// Rows of the scatter's register tile (columns are 4).
 inline constexpr int kScatterTileRows = kVectorRegisters >= 32 ? 4 : 2;
 
+/// Up to this many features full_statistics keeps the whole triangle of the
+/// scatter in registers: D (D + 1) / 2 sums, D + 1 first sums and D
+/// differences. With 32 registers D = 5 fits (28 live packets); its tiled path
+/// padded 5 features to 8 and made 48 FMAs of every packet where 15 are needed,
+/// after storing the packet's panels: a third of a selection's EM at d = 5.
+inline constexpr int kRegisterScatterFeatures = kVectorRegisters >= 32 ? 5 : 4;
+
 /// Packets of rows in one slice of full_statistics' scatter.
 inline constexpr int kScatterSlicePackets = 4;
 
@@ -396,12 +403,12 @@ void normalize(Index K, Index n, Index n_pad, T floor, T* logp, Index ld, T* lse
 /// g = e(k, b) * scale(b) and d = x_b - shift_k. Sums over the tile are formed
 /// in T and added in double.
 ///
-/// Up to 4 features the whole triangle is accumulated in registers in one
-/// pass. Above, one pass stores g d and d into wd and dm, packet by packet
-/// (padded_features(D) x V values each; features D to the padded count must
-/// be zero), and the triangle is a product of the two made of register tiles
-/// of kScatterTileRows x 4 entries, each a packet of rows summed once at the
-/// end of the tile.
+/// Up to kRegisterScatterFeatures the whole triangle is accumulated in
+/// registers in one pass. Above, one pass stores g d and d into wd and dm, packet by
+/// packet (padded_features(D) x V values each; features D to the padded count must be
+/// zero), and the triangle is a product of the two made of register tiles of
+/// kScatterTileRows x 4 entries, each a packet of rows summed once at the end of the
+/// tile.
 template <class T, int D>
 void full_statistics(Index K, const T* shift, const T* x, Index n_pad, const T* e,
                      const T* scale, T* wd, T* dm, double* resp_sum, double* first,
@@ -417,7 +424,7 @@ void full_statistics(Index K, const T* shift, const T* x, Index n_pad, const T* 
         EMCLUST_UNROLL
         for (auto& v : f_acc) v = pset1<Pk>(T(0));
         double* sec = second + k * D * D;
-        if constexpr (D <= 4) {
+        if constexpr (D <= kRegisterScatterFeatures) {
             constexpr int kTri = D * (D + 1) / 2;
             Pk s_acc[kTri];
             EMCLUST_UNROLL

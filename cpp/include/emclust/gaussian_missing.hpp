@@ -586,7 +586,9 @@ GaussianMixtureFit fit_gaussian_mixture_missing(
     const MissingPatterns patterns = find_missing_patterns<T>(X, true);
     ThreadPool pool(options.n_threads);
     const RowMatrix<T> filled = mean_imputed<T>(X, sample_weight);
-    const EmOptions em{options.max_iter, options.n_init, options.tol};
+    EmOptions em{options.max_iter, options.n_init, options.tol};
+    em.relative_tol = options.relative_tol;
+    em.relative_offset = relative_tol_offset(sample_weight, X.rows());
     auto init = [&](int restart) {
         Rng rng = Rng::stream(options.seed, static_cast<std::uint64_t>(restart));
         return detail::initial_params<T>(filled, sample_weight, options, rng, pool,

@@ -47,6 +47,8 @@ struct GaussianMixtureOptions {
     /// posterior (log-likelihood + log_prior_of, up to a constant).
     std::optional<ConjugatePrior> prior;
     double tol = 1e-3;
+    /// mclust's relative convergence rule (EmOptions::relative_tol).
+    bool relative_tol = false;
     double reg_covar = 1e-6;
     int max_iter = 100;
     int n_init = 1;
@@ -226,6 +228,8 @@ GaussianMixtureFit fit_gaussian_mixture(
     }
     ThreadPool pool(options.n_threads);
     EmOptions em{options.max_iter, options.n_init, options.tol};
+    em.relative_tol = options.relative_tol;
+    em.relative_offset = relative_tol_offset(sample_weight, X.rows());
     auto init = [&](int restart) {
         Rng rng = Rng::stream(options.seed, static_cast<std::uint64_t>(restart));
         return detail::initial_params<T>(X, sample_weight, options, rng, pool,

@@ -201,13 +201,15 @@ struct HcCluster {
 /// l log(det(W / l) + beta (tr + alpha) / l), with the trace part alone
 /// while W cannot be of full rank (l <= p) or its Cholesky factor has a zero
 /// pivot. The log-sum is taken as mclust does, by the larger of the two parts.
+/// W is read only when l > p and tr > 0; `llt` is the caller's (p x p) work
+/// space, reused so that no pair allocates.
 inline double vvv_term(double l, const Eigen::MatrixXd& W, double tr, double alpha,
-                       double beta) {
+                       double beta, Eigen::LLT<Eigen::MatrixXd>& llt) {
     const Index p = W.rows();
     const double trace_part = beta * (tr + alpha) / l;
     if (l <= static_cast<double>(p)) return l * std::log(trace_part);
     if (tr == 0.0) return l * std::log(alpha * beta / l);
-    Eigen::LLT<Eigen::MatrixXd> llt(W / l);
+    llt.compute(W / l);
     if (llt.info() != Eigen::Success) return l * std::log(trace_part);
     const Eigen::MatrixXd& L = llt.matrixLLT();
     double detlog = 0;
@@ -220,20 +222,38 @@ inline double vvv_term(double l, const Eigen::MatrixXd& W, double tr, double alp
     return l * (std::log1p(std::exp(-detlog) * trace_part) + detlog);
 }
 
+inline double vvv_term(double l, const Eigen::MatrixXd& W, double tr, double alpha,
+                       double beta) {
+    Eigen::LLT<Eigen::MatrixXd> llt(W.rows());
+    return vvv_term(l, W, tr, alpha, beta, llt);
+}
+
 struct HcPair {
     double term;  // term of the merged cluster
     double cost;  // term - (term_a + term_b)
 };
 
+/// Work space of vvv_pair, one per thread: the pair costs allocate nothing.
+struct HcScratch {
+    Eigen::VectorXd v;
+    Eigen::MatrixXd W;
+    Eigen::LLT<Eigen::MatrixXd> llt;
+    explicit HcScratch(Index p) : v(p), W(p, p), llt(p) {}
+};
+
 inline HcPair vvv_pair(const HcCluster& a, const HcCluster& b, double alpha,
-                       double beta, Eigen::MatrixXd& W) {
+                       double beta, HcScratch& s) {
     const double nab = a.n + b.n;
-    const Eigen::VectorXd v = std::sqrt(a.n * b.n / nab) * (a.mean - b.mean);
-    const double tr = a.trace + b.trace + v.squaredNorm();
-    double term;
-    W = a.W + b.W;
-    W.noalias() += v * v.transpose();
-    term = vvv_term(nab, W, tr, alpha, beta);
+    s.v.noalias() = std::sqrt(a.n * b.n / nab) * (a.mean - b.mean);
+    const double tr = a.trace + b.trace + s.v.squaredNorm();
+    // The merged scatter matters only where vvv_term takes its determinant:
+    // every pair of the first pass (two single rows, l = 2 <= p for p >= 2)
+    // needs its trace alone, and forming W there was most of the pass.
+    if (nab > static_cast<double>(s.W.rows()) && tr != 0.0) {
+        s.W = a.W + b.W;
+        s.W.noalias() += s.v * s.v.transpose();
+    }
+    const double term = vvv_term(nab, s.W, tr, alpha, beta, s.llt);
     return {term, term - (a.term + b.term)};
 }
 
@@ -319,13 +339,13 @@ inline HierarchicalTree hierarchical_vvv(const RowMatrixXd& Z,
         pool.run(
             n_blocks,
             [&](Index b) {
-                Eigen::MatrixXd W(p, p);
+                detail::HcScratch scratch(p);
                 for (Index j = b * block; j < std::min(ng, (b + 1) * block); ++j) {
                     for (Index i = 0; i < j; ++i) {
                         cost[detail::packed(i, j)] =
                             detail::vvv_pair(cl[static_cast<std::size_t>(i)],
                                              cl[static_cast<std::size_t>(j)], alpha,
-                                             beta, W)
+                                             beta, scratch)
                                 .cost;
                     }
                     if (j > 0) rescan(j);
@@ -390,13 +410,13 @@ inline HierarchicalTree hierarchical_vvv(const RowMatrixXd& Z,
         pool.run(
             n_blocks,
             [&](Index b) {
-                Eigen::MatrixXd W(p, p);
+                detail::HcScratch scratch(p);
                 for (Index s = b * block; s < std::min(lg, (b + 1) * block); ++s) {
                     if (s == iopt) continue;
                     fresh[static_cast<std::size_t>(s)] = detail::vvv_pair(
                         s < iopt ? cl[static_cast<std::size_t>(s)] : merged,
                         s < iopt ? merged : cl[static_cast<std::size_t>(s)], alpha,
-                        beta, W);
+                        beta, scratch);
                 }
             },
             interrupt);

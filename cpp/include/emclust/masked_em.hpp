@@ -39,6 +39,8 @@ inline bool all_finite(const MaskedParams& p) {
 struct MaskedEmOptions {
     std::optional<CovarianceModel> covariance_model;
     double tol = 1e-3;
+    /// mclust's relative convergence rule (EmOptions::relative_tol).
+    bool relative_tol = false;
     double reg_covar = 0;
     int max_iter = 100;
     int n_threads = 0;
@@ -225,6 +227,8 @@ MaskedEmFit fit_masked_em(const ConstRowMatrixRef<T>& X,
     ThreadPool pool(o.n_threads);
     std::vector<double> noise_resp;
     EmOptions em{o.max_iter, 1, o.tol};
+    em.relative_tol = o.relative_tol;
+    em.relative_offset = relative_tol_offset(sample_weight, n);
     auto init = [&](int) { return start; };
     auto step = [&](const MaskedParams& p) {
         return masked_em_step<T>(X, sample_weight, p, o, noise_resp, pool, interrupt);

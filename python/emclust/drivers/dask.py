@@ -235,6 +235,13 @@ class ChunkedData:
 # --- the EM loop of a mixture ------------------------------------------------------
 
 
+def _converged(change, lower_bound, tol, relative_tol, weight_sum):
+    if not relative_tol:
+        return abs(change) < tol
+    offset = 1.0 / weight_sum if weight_sum > 0 else 0.0
+    return abs(change) <= tol * (offset + abs(lower_bound))
+
+
 def fit_em(
     data,
     *,
@@ -247,6 +254,7 @@ def fit_em(
     warm=None,
     warm_lower_bound=-np.inf,
     progress=None,
+    relative_tol=False,
 ):
     """EM of a mixture on chunked data, as the core's run_em.
 
@@ -254,7 +262,9 @@ def fit_em(
     ``e_step(params, iteration, check)`` the summed statistics of a pass over
     the data (checking the values on the first pass), ``m_step(stats)`` the
     next parameters. With ``warm`` (parameters), one run continues from them
-    with ``warm_lower_bound`` as the previous lower bound.
+    with ``warm_lower_bound`` as the previous lower bound. With
+    ``relative_tol``, mclust's rule: |change| <= tol (1 / W + |lower bound|)
+    for the weight sum W (the core's EmOptions::relative_tol).
 
     Returns the best restart's parameters (a dict) updated with its trace:
     ``converged``, ``n_iter``, ``lower_bound``, ``lower_bounds``, the layout
@@ -283,7 +293,7 @@ def fit_em(
             change = lower_bound - previous
             if progress is not None:
                 progress(r, it, lower_bound, change)
-            if abs(change) < tol:
+            if _converged(change, lower_bound, tol, relative_tol, data.weight_sum):
                 trace["converged"] = True
                 break
         trace["lower_bound"] = lower_bound

@@ -39,6 +39,7 @@ def fit_gaussian_mixture(
     n_threads,
     progress,
     prior=None,
+    relative_tol=False,
 ):
     """EM of a Gaussian mixture; a dict of the best restart's parameters (in
     the core's flat layout) and trace. ``warm`` is None or (weights, means,
@@ -46,7 +47,10 @@ def fit_gaussian_mixture(
     ``progress(init, n_iter, lower_bound, change)``. NaN entries of X are
     missing values (exact EM); X without NaN runs today's fit, bit for bit.
     ``prior`` is None or (shrinkage, mean, dof, scale) (models/prior.py's
-    core_prior): MAP EM, whose lower bound is the mean log posterior."""
+    core_prior): MAP EM, whose lower bound is the mean log posterior. With
+    ``relative_tol`` the run stops by mclust's rule, |L - L_old| / (1 + |L|)
+    <= tol on the total log-likelihood L, instead of |change| < tol on the
+    mean."""
     return _core.gmm_missing_fit(
         X,
         sample_weight,
@@ -66,6 +70,7 @@ def fit_gaussian_mixture(
         n_threads,
         progress,
         prior,
+        relative_tol=bool(relative_tol),
     )
 
 

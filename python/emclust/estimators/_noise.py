@@ -145,6 +145,7 @@ class NoiseMixin:
                 reg_covar=self.reg_covar,
                 max_iter=self.max_iter,
                 n_threads=n_threads,
+                relative_tol=getattr(self, "_relative_tol", False),
                 progress=None
                 if progress is None
                 else (lambda i, it, lb, ch, r=r: progress(r, it, lb, ch)),

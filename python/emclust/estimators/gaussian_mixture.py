@@ -277,6 +277,11 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
         self.hc_max_samples = hc_max_samples
         self.prior = prior
 
+    # Not a parameter: GaussianMixtureSelector sets it on its fits so that
+    # they stop by mclust's relative rule (drivers.memory.fit_gaussian_mixture)
+    # rather than scikit-learn's change of the mean log-likelihood.
+    _relative_tol = False
+
     _parameter_constraints: ClassVar[dict] = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "covariance_type": [StrOptions(set(ALL_COVARIANCE_TYPES))],
@@ -550,6 +555,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
             if self.verbose or callback is not None
             else None,
             prior=prior,
+            relative_tol=self._relative_tol,
         )
         return X, result
 
@@ -607,6 +613,7 @@ class GaussianMixture(NoiseMixin, OnlineMixtureMixin, MixtureMixin):
             progress=self._progress(callback)
             if self.verbose or callback is not None
             else None,
+            relative_tol=self._relative_tol,
         )
         return data.X, result
 

@@ -33,10 +33,12 @@ def fit_masked(
     max_iter=100,
     n_threads=None,
     progress=None,
+    relative_tol=False,
 ):
     """EM from ``start`` = (weights, means, covariances, precisions_cholesky)
     in the core's flat layout; a dict as the core's fit returns, plus
-    ``noise_weight``. ``log_noise_density`` = -log V turns the noise on."""
+    ``noise_weight``. ``log_noise_density`` = -log V turns the noise on.
+    ``relative_tol``: mclust's stopping rule (drivers.memory's)."""
     weights, means, covariances, chol = (
         np.ascontiguousarray(a, dtype=np.float64) for a in start
     )
@@ -62,6 +64,7 @@ def fit_masked(
         int(max_iter),
         check_n_threads(None) if n_threads is None else int(n_threads),
         progress,
+        relative_tol=bool(relative_tol),
     )
 
 
