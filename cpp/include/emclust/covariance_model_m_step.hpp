@@ -18,17 +18,14 @@
 //        A = S / |S|^(1/d), S = sum_k omega_k / lambda_k.
 //   VEE  Start C = I. Repeat: lambda_k = tr(W_k C^-1) / (d n_k);
 //        C = S / |S|^(1/d), S = sum_k W_k / lambda_k.
-//   EVE, VVE  (Browne and McNicholas 2014) Start D = the eigenvectors of W,
-//        eigenvalues decreasing. Repeat: Lambda_k = diag(D^T W_k D) / n_k
-//        (VVE), or A_k = diag(D^T W_k D) / |.|^(1/d) (EVE); B_k = Lambda_k^-1
-//        or A_k^-1; one MM step for D: M = sum_k (a_k I - W_k) D B_k with
-//        a_k the largest eigenvalue of W_k, M = U S V^T, D = U V^T (the
-//        tangent majorises the concave tr((W_k - a_k I) D B_k D^T)).
-//        After the loop Lambda_k or A_k is taken from the final D, and for
-//        EVE lambda = sum_k tr(D^T W_k D A_k^-1) / (n d).
-// Each iteration ends with change = max over the solved arrays (lambda, A or
-// C, D) of max|new - old| / max|new|; the loop stops when change < 1e-12 or
-// after 1000 iterations.
+//   EVE, VVE  the common orientation D (common_orientation.hpp): start from
+//        the previous EM iteration's D where the caller passes it, else from
+//        the eigenvectors of W (eigenvalues decreasing); safeguarded Newton
+//        steps with Browne and McNicholas's MM step (2014) as the fallback.
+//        Lambda_k or A_k and lambda are then the closed forms given D.
+// Each iteration of VEI, VEV and VEE ends with change = max over the solved
+// arrays (lambda, A or C) of max|new - old| / max|new|; the loop stops when change <
+// 1e-12 or after 1000 iterations.
 #pragma once
 
 #include <Eigen/Core>
@@ -39,14 +36,12 @@
 #include <string>
 #include <vector>
 
+#include "common_orientation.hpp"
 #include "covariance_models.hpp"
 #include "errors.hpp"
 #include "types.hpp"
 
 namespace emclust {
-
-inline constexpr double kModelTolerance = 1e-12;
-inline constexpr int kModelMaxIterations = 1000;
 
 namespace model_detail {
 
@@ -107,65 +102,6 @@ inline void variable_volume_equal_shape(const std::vector<VectorXd>& omega,
     }
 }
 
-/// EVE and VVE: the common orientation by Browne and McNicholas's MM.
-inline std::vector<MatrixXd> common_orientation(const std::vector<MatrixXd>& w,
-                                                const VectorXd& nk, bool equal_volume,
-                                                CovarianceModel model) {
-    const Index k = nk.size(), d = w[0].rows();
-    MatrixXd total = MatrixXd::Zero(d, d);
-    VectorXd top(k);
-    for (Index c = 0; c < k; ++c) {
-        total += w[c];
-        top[c] = Eigen::SelfAdjointEigenSolver<MatrixXd>(w[c], Eigen::EigenvaluesOnly)
-                     .eigenvalues()
-                     .maxCoeff();
-    }
-    VectorXd values;
-    MatrixXd orient;
-    eigen_decreasing(total, values, orient);
-    // The diagonal of D^T W_k D, as Lambda_k (VVE) or A_k (EVE).
-    auto diagonals = [&](const MatrixXd& dm) {
-        MatrixXd out(d, k);
-        for (Index c = 0; c < k; ++c) {
-            VectorXd v = (dm.transpose() * w[c] * dm).diagonal();
-            if (!(v.array() > 0).all()) throw_singular(model, c);
-            out.col(c) = equal_volume ? VectorXd(v / root_det(v)) : VectorXd(v / nk[c]);
-        }
-        return out;
-    };
-    MatrixXd diag = diagonals(orient);
-    for (int it = 0; it < kModelMaxIterations; ++it) {
-        const MatrixXd diag_old = diag, orient_old = orient;
-        MatrixXd m = MatrixXd::Zero(d, d);
-        for (Index c = 0; c < k; ++c) {
-            const MatrixXd shifted = top[c] * MatrixXd::Identity(d, d) - w[c];
-            m += shifted * orient * diag.col(c).cwiseInverse().asDiagonal();
-        }
-        Eigen::JacobiSVD<MatrixXd> svd(m, Eigen::ComputeFullU | Eigen::ComputeFullV);
-        orient = svd.matrixU() * svd.matrixV().transpose();
-        diag = diagonals(orient);
-        if (std::max(rel_change(diag, diag_old), rel_change(orient, orient_old)) <
-            kModelTolerance)
-            break;
-    }
-    double lambda = 1.0;
-    if (equal_volume) {
-        double t = 0;
-        for (Index c = 0; c < k; ++c) {
-            t += ((orient.transpose() * w[c] * orient).diagonal().array() /
-                  diag.col(c).array())
-                     .sum();
-        }
-        lambda = t / (static_cast<double>(d) * nk.sum());
-    }
-    std::vector<MatrixXd> sigma(static_cast<std::size_t>(k));
-    for (Index c = 0; c < k; ++c) {
-        sigma[static_cast<std::size_t>(c)] =
-            lambda * orient * diag.col(c).asDiagonal() * orient.transpose();
-    }
-    return sigma;
-}
-
 }  // namespace model_detail
 
 /// The covariances Sigma_k of `model` from the scatter matrices W_k about the
@@ -173,10 +109,12 @@ inline std::vector<MatrixXd> common_orientation(const std::vector<MatrixXd>& w,
 /// diagonal of W_k. (With a conjugate prior m_step_from_statistics calls
 /// map_m_step of conjugate_prior.hpp instead: the means change too.) Throws
 /// NumericalError when the scatter is too degenerate for the model (a zero
-/// determinant or volume).
+/// determinant or volume). `start`: EVE and VVE's starting orientation (the
+/// previous EM iteration's, common_basis of its Sigma_k), null for the
+/// eigenvectors of sum_k W_k.
 inline std::vector<Eigen::MatrixXd> constrained_covariances(
     CovarianceModel model, const std::vector<Eigen::MatrixXd>& w,
-    const Eigen::VectorXd& nk) {
+    const Eigen::VectorXd& nk, const Eigen::MatrixXd* start = nullptr) {
     using namespace model_detail;
     const Index k = nk.size(), d = w[0].rows();
     const double n = nk.sum(), dd = static_cast<double>(d);
@@ -300,7 +238,8 @@ inline std::vector<Eigen::MatrixXd> constrained_covariances(
         }
         case CovarianceModel::EVE:
         case CovarianceModel::VVE:
-            sigma = common_orientation(w, nk, model == CovarianceModel::EVE, model);
+            if (!common_orientation(w, nk, model == CovarianceModel::EVE, start, sigma))
+                throw_singular(model, -1);
             break;
     }
     for (Index c = 0; c < k; ++c) at(c) = 0.5 * (at(c) + at(c).transpose()).eval();

@@ -26,6 +26,21 @@ constexpr double component_eps() {
     return 10.0 * static_cast<double>(std::numeric_limits<T>::epsilon());
 }
 
+/// EVE and VVE's warm start: the common basis of the previous full
+/// covariances, when there are K finite ones of dimension d.
+inline std::optional<Eigen::MatrixXd> previous_orientation(
+    CovarianceModel model, const GaussianMixtureParams* previous, Index k, Index d) {
+    if ((model != CovarianceModel::EVE && model != CovarianceModel::VVE) ||
+        previous == nullptr || previous->covariance_type != CovarianceType::full ||
+        previous->covariances.rows() != k || previous->covariances.cols() != d * d ||
+        !previous->covariances.allFinite())
+        return std::nullopt;
+    std::vector<Eigen::MatrixXd> sigma;
+    for (Index c = 0; c < k; ++c)
+        sigma.emplace_back(as_square(previous->covariances, c, d));
+    return model_detail::common_basis(sigma);
+}
+
 /// Maximum-likelihood parameters from statistics, with reg_covar added to the
 /// diagonal of every covariance and precision Cholesky factors computed.
 /// With n_k = N_k + nk_eps and delta_k = first_k / n_k:
@@ -41,11 +56,15 @@ constexpr double component_eps() {
 /// so the constraints hold exactly at reg_covar = 0.
 /// With a conjugate `prior` the means and covariances are the MAP ones of
 /// the model (map_parameters_from_statistics); the weights are unchanged.
+/// `previous`: the parameters the statistics were computed under (an EM
+/// step); EVE and VVE start their orientation from theirs, which keeps EM's
+/// log-likelihood from falling (covariance_model_m_step.hpp).
 inline GaussianMixtureParams m_step_from_statistics(
     const GaussianStatistics& s, double reg_covar, double nk_eps,
     WeightNormalization normalization = WeightNormalization::by_total_responsibility,
     bool with_precisions = true, std::optional<CovarianceModel> model = std::nullopt,
-    const ConjugatePrior* prior = nullptr) {
+    const ConjugatePrior* prior = nullptr,
+    const GaussianMixtureParams* previous = nullptr) {
     const Index k = s.n_components(), d = s.n_features();
     GaussianMixtureParams p;
     p.covariance_type = s.covariance_type;
@@ -92,8 +111,10 @@ inline GaussianMixtureParams m_step_from_statistics(
                 }
             }
             if (model) {
-                const std::vector<Eigen::MatrixXd> cov =
-                    constrained_covariances(*model, scatters, nk);
+                const std::optional<Eigen::MatrixXd> start =
+                    previous_orientation(*model, previous, k, d);
+                const std::vector<Eigen::MatrixXd> cov = constrained_covariances(
+                    *model, scatters, nk, start ? &*start : nullptr);
                 for (Index c = 0; c < k; ++c) {
                     Eigen::MatrixXd m = cov[static_cast<std::size_t>(c)];
                     m.diagonal().array() += reg_covar;

@@ -605,7 +605,7 @@ GaussianMixtureFit fit_gaussian_mixture_missing(
         GaussianMixtureParams next =
             m_step_from_statistics(st, options.reg_covar, component_eps<T>(),
                                    WeightNormalization::by_total_responsibility, true,
-                                   options.covariance_model, prior);
+                                   options.covariance_model, prior, &p);
         double objective = st.log_likelihood;
         if (prior != nullptr)
             objective += log_prior_of(p, *prior, options.covariance_model);

@@ -209,7 +209,7 @@ std::pair<GaussianMixtureParams, double> gaussian_em_step(
         e_step_statistics<T>(X, sample_weight, params, pool, interrupt);
     GaussianMixtureParams next = m_step_from_statistics(
         st, reg_covar, component_eps<T>(), WeightNormalization::by_total_responsibility,
-        true, model, prior);
+        true, model, prior, &params);
     double objective = st.log_likelihood;
     if (prior != nullptr) objective += log_prior_of(params, *prior, model);
     return {std::move(next), objective / st.weight_sum};

@@ -189,9 +189,10 @@ std::pair<MaskedParams, double> masked_em_step(
             return true;
         });
     MaskedParams next;
-    next.gaussian = m_step_from_statistics(st, o.reg_covar, component_eps<T>(),
-                                           WeightNormalization::by_total_responsibility,
-                                           true, o.covariance_model);
+    next.gaussian =
+        m_step_from_statistics(st, o.reg_covar, component_eps<T>(),
+                               WeightNormalization::by_total_responsibility, true,
+                               o.covariance_model, nullptr, &p.gaussian);
     if (o.noise) {
         // In row order: the same sum for any thread count.
         double n0 = 0;

@@ -79,6 +79,8 @@ MODELS = (
 ITERATIVE_MODELS = ("VEI", "VEE", "EVE", "VVE", "VEV")
 TOL = 1e-12
 MAX_ITER = 1000
+NEWTON_RADIUS = 0.2
+NEWTON_DONE = 1e-9
 
 
 def _check_model(model):
@@ -177,47 +179,167 @@ def _vev(nk, scatter, d):
     return _from_parts(lam, np.broadcast_to(shape, omega.shape), vectors)
 
 
-def _common_orientation(nk, scatter, d, equal_volume):
-    """EVE (equal_volume) and VVE: alternate the closed-form λ, A_k with one MM step for D."""
+def common_basis(covs):
+    """An orthogonal D (d, d) that diagonalises every Σ_k of ``covs`` (k, d, d)
+    when they share their eigenvectors (EVE, VVE, plus any reg_covar·I): the
+    eigenvectors of Σ_k c_k Σ_k / tr Σ_k with distinct weights c_k = √(k + 2),
+    so that axes where the Σ_k differ cannot tie by accident. The warm start of
+    the next M-step's orientation."""
+    covs = np.asarray(covs, dtype=float)
+    c = np.sqrt(np.arange(len(covs)) + 2.0) / np.trace(covs, axis1=1, axis2=2)
+    return _sym_eig_desc(np.einsum("k,kij->ij", c, covs))[1]
+
+
+def _pairs(d):
+    """The skew generators E_a = e_p e_qᵀ - e_q e_pᵀ, a = (p, q), p < q, in
+    row order: index[i, j] = a for {i, j} = {p, q} (-1 on the diagonal), and
+    sign[i, j] = +1 if i < j else -1, so that E_a e_j = sign[i, j] e_i."""
+    index = -np.ones((d, d), dtype=int)
+    rows, cols = np.triu_indices(d, 1)
+    index[rows, cols] = index[cols, rows] = np.arange(len(rows))
+    sign = np.where(np.arange(d)[:, None] < np.arange(d)[None, :], 1.0, -1.0)
+    return index, sign
+
+
+def _derivatives(rotated, weights, pairs):
+    """Along D(θ) = D cayley(Σ_a θ_a E_a), b_kj(θ) = (D(θ)ᵀ W_k D(θ))_jj; at θ = 0,
+    with M_k = Dᵀ W_k D (``rotated``): the first derivatives (k, d, m),
+    ∂_a b_kj = 2 e_jᵀ M_k E_a e_j, and Σ_kj weights_kj ∂²b_kj (m, m) from
+    ∂_a ∂_b b_j = 2 (E_a e_j)ᵀ M (E_b e_j) + e_jᵀ M (E_a E_b + E_b E_a) e_j
+    (cayley(S) = (I - S/2)⁻¹ (I + S/2) agrees with exp(S) to second order).
+    Only generators touching j move b_j, which leaves the sums below."""
+    index, sign = pairs
+    k, d, _ = rotated.shape
+    m = d * (d - 1) // 2
+    first = np.zeros((k, d, m))
+    hess = np.zeros((m, m))
+    q = np.einsum("kj,kil->jil", weights, rotated)  # Q_j = Σ_k w_kj M_k
+    for j in range(d):
+        others = [i for i in range(d) if i != j]
+        a = index[others, j]
+        s = sign[others, j]
+        first[:, j, a] = 2.0 * s * rotated[:, j, others]
+        # 2 (E_a e_j)ᵀ Q_j (E_b e_j) for a, b both touching j
+        hess[np.ix_(a, a)] += 2.0 * np.outer(s, s) * q[j][np.ix_(others, others)]
+        # e_jᵀ Q_j E_a E_b e_j with b = {o, j}, E_b e_j = sign[o, j] e_o, and
+        # a = {o, t}: e_jᵀ Q_j E_a e_o = -(E_a Q_j e_j)_o = -sign[o, t] (Q_j)_tj;
+        # its transpose is the E_b E_a half.
+        for o in others:
+            t = [i for i in range(d) if i != o]
+            part = np.zeros(m)
+            part[index[t, o]] = -sign[o, j] * sign[o, t] * q[j][t, j]
+            hess[:, index[o, j]] += part
+            hess[index[o, j], :] += part
+    return first, hess
+
+
+def _profile(b, nk, equal_volume):
+    """The orientation's objective once λ_k and A_k are solved for (minimised):
+    VVE Σ_k n_k Σ_j log b_kj; EVE Σ_k |B_k|^(1/d) (= n λ, log-monotone in the
+    likelihood)."""
+    if equal_volume:
+        return float(np.sum(np.exp(np.mean(np.log(b), axis=1))))
+    return float(np.sum(nk[:, None] * np.log(b)))
+
+
+def _newton_step(rotated, nk, equal_volume, pairs):
+    """The Newton step θ (m,) for the profile objective at D, or None where its
+    Hessian is not positive definite (no minimum nearby to step to). With
+    φ the objective as a function of the b_kj: VVE φ = Σ_kj n_k log b_kj;
+    EVE φ = Σ_k g_k, g_k = exp(mean_j log b_kj)."""
+    b = np.einsum("kjj->kj", rotated)
+    d = b.shape[1]
+    if equal_volume:
+        g = np.exp(np.mean(np.log(b), axis=1))
+        w = g[:, None] / (d * b)  # ∂φ/∂b_kj
+    else:
+        w = nk[:, None] / b
+    db, hess = _derivatives(rotated, w, pairs)
+    grad = np.einsum("kj,kja->a", w, db)
+    # the ∂²φ/∂b² terms: -w_kj / b_kj on each b_kj, and for EVE g_k u_k u_kᵀ
+    hess = hess - np.einsum("kj,kja,kjb->ab", w / b, db, db)
+    if equal_volume:
+        u = np.einsum("kja,kj->ka", db, 1.0 / (d * b))
+        hess = hess + np.einsum("k,ka,kb->ab", g, u, u)
+    try:
+        chol = np.linalg.cholesky(hess)
+    except np.linalg.LinAlgError:
+        return None
+    return -np.linalg.solve(chol.T, np.linalg.solve(chol, grad))
+
+
+def _cayley(theta, pairs, d):
+    index, _ = pairs
+    rows, cols = np.triu_indices(d, 1)
+    s = np.zeros((d, d))
+    s[rows, cols] = theta[index[rows, cols]]
+    s = s - s.T
+    eye = np.eye(d)
+    return np.linalg.solve(eye - 0.5 * s, eye + 0.5 * s)
+
+
+def _common_orientation(nk, scatter, d, equal_volume, start=None):
+    """EVE (equal_volume) and VVE: D minimising the profile objective, by
+    safeguarded Newton with Browne and McNicholas's MM step as the fallback."""
     n = np.sum(nk)
     k = len(nk)
+    if not np.all(np.isfinite(scatter)):
+        return np.full((k, d, d), np.nan)
     omega_max = np.linalg.eigvalsh(scatter)[:, -1]
-    _, orientation = _sym_eig_desc(np.sum(scatter, axis=0))
-    lam = shapes = None
+    orientation = _sym_eig_desc(np.sum(scatter, axis=0))[1] if start is None else start
+    pairs = _pairs(d)
+
+    def rotate(dm):
+        return np.einsum("ji,kjl,lm->kim", dm, scatter, dm)
+
+    rotated = rotate(orientation)
+    if np.any(np.einsum("kjj->kj", rotated) <= 0):
+        return np.full((k, d, d), np.nan)  # a singular W_k: the singular rule decides
+    value = _profile(np.einsum("kjj->kj", rotated), nk, equal_volume)
     for _ in range(MAX_ITER):
-        b = np.einsum("ji,kjl,li->ki", orientation, scatter, orientation)
-        new_shapes, gmean = _normalise_det(b)
-        new_lam = np.full(k, np.sum(gmean) / n) if equal_volume else gmean / nk
-        psi = 1.0 / (new_lam[:, None] * new_shapes)
+        theta = _newton_step(rotated, nk, equal_volume, pairs) if d > 1 else None
+        if theta is not None:
+            # a long step (far from the minimum) is cut to NEWTON_RADIUS radians
+            theta = theta * min(1.0, NEWTON_RADIUS / np.max(np.abs(theta)))
+            trial = orientation @ _cayley(theta, pairs, d)
+            trial_rotated = rotate(trial)
+            trial_b = np.einsum("kjj->kj", trial_rotated)
+            small = np.max(np.abs(theta)) < NEWTON_DONE
+            if np.all(trial_b > 0):
+                trial_value = _profile(trial_b, nk, equal_volume)
+                if small or trial_value <= value:
+                    orientation, rotated, value = trial, trial_rotated, trial_value
+                    if small:
+                        break
+                    continue
+        # The MM step (Browne and McNicholas 2014): it never increases the objective.
+        b = np.einsum("kjj->kj", rotated)
+        shapes, gmean = _normalise_det(b)
+        lam = np.full(k, np.sum(gmean) / n) if equal_volume else gmean / nk
+        psi = 1.0 / (lam[:, None] * shapes)
         g = np.einsum("k,ij,jk->ij", omega_max, orientation, psi.T) - np.einsum(
             "kij,jl,kl->il", scatter, orientation, psi
         )
-        if not np.all(np.isfinite(g)):  # a singular W_k: leave it to the singular rule
-            return np.full((k, d, d), np.nan)
         u, _, vt = np.linalg.svd(g)
         new_orientation = u @ vt
-        done = (
-            lam is not None
-            and max(
-                _rel_change(new_lam, lam),
-                _rel_change(new_shapes, shapes),
-                float(np.max(np.abs(new_orientation - orientation))),
-            )
-            < TOL
-        )
-        lam, shapes, orientation = new_lam, new_shapes, new_orientation
-        if done:
+        change = float(np.max(np.abs(new_orientation - orientation)))
+        orientation = new_orientation
+        rotated = rotate(orientation)
+        b = np.einsum("kjj->kj", rotated)
+        if np.any(b <= 0):
+            return np.full((k, d, d), np.nan)
+        value = _profile(b, nk, equal_volume)
+        if change < TOL:
             break
-    # λ, A_k belong to the D they were solved for; the final D moved by < TOL, so
-    # recompute them for it to keep the returned parameters consistent.
-    b = np.einsum("ji,kjl,li->ki", orientation, scatter, orientation)
+    b = np.einsum("kjj->kj", rotated)
     shapes, gmean = _normalise_det(b)
     lam = np.full(k, np.sum(gmean) / n) if equal_volume else gmean / nk
     return _from_parts(lam, shapes, np.broadcast_to(orientation, (k, d, d)))
 
 
-def covariances(model, nk, scatter):
-    """Covariances (k, d, d) of ``model`` from n_k (k,) and scatter W_k (k, d, d)."""
+def covariances(model, nk, scatter, start=None):
+    """Covariances (k, d, d) of ``model`` from n_k (k,) and scatter W_k (k, d, d);
+    ``start``: EVE and VVE's starting orientation (d, d), None for the cold one."""
     _check_model(model)
     nk = np.asarray(nk, dtype=float)
     scatter = np.asarray(scatter, dtype=float)
@@ -258,14 +380,15 @@ def covariances(model, nk, scatter):
             return _vee(nk, scatter, d)
         if model == "VEV":
             return _vev(nk, scatter, d)
-        return _common_orientation(nk, scatter, d, equal_volume=model == "EVE")
+        return _common_orientation(nk, scatter, d, model == "EVE", start)
 
 
-def m_step(model, nk, first, second):
-    """Weights (k,), means (k, d), covariances (k, d, d) from n_k, Σ r x, Σ r x xᵀ."""
+def m_step(model, nk, first, second, start=None):
+    """Weights (k,), means (k, d), covariances (k, d, d) from n_k, Σ r x, Σ r x xᵀ
+    (``start`` as in ``covariances``)."""
     nk = np.asarray(nk, dtype=float)
     means, scatter = scatter_from_moments(nk, np.asarray(first), np.asarray(second))
-    return nk / np.sum(nk), means, covariances(model, nk, scatter)
+    return nk / np.sum(nk), means, covariances(model, nk, scatter, start)
 
 
 def decompose(covs):

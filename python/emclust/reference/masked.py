@@ -64,11 +64,14 @@ def masked_log_joint(
     return np.hstack(columns)
 
 
-def masked_m_step(X, resp, covariance_type, reg_covar=0.0, sample_weight=None):
+def masked_m_step(
+    X, resp, covariance_type, reg_covar=0.0, sample_weight=None, previous=None
+):
     """Parameters from the Gaussian responsibilities (n, K) and the noise
     weight from what is left of each row: (weights, means, covariances,
     noise_weight), the covariances in scikit-learn's shape (mclust's models:
-    (K, d, d))."""
+    (K, d, d)). ``previous``: the covariances of the EM iteration before, from
+    which EVE and VVE start their orientation (as the core does)."""
     X = np.asarray(X, dtype=np.float64)
     w = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight)
     n0 = float(w @ (1.0 - resp.sum(axis=1)))
@@ -86,7 +89,10 @@ def masked_m_step(X, resp, covariance_type, reg_covar=0.0, sample_weight=None):
                 for k in range(len(nk))
             ]
         )
-        covs = covariance_models.covariances(covariance_type, nk, scatter)
+        start = None
+        if previous is not None and covariance_type in ("EVE", "VVE"):
+            start = covariance_models.common_basis(previous)
+        covs = covariance_models.covariances(covariance_type, nk, scatter, start)
         covs = covs + reg_covar * np.eye(X.shape[1])
     total = nk.sum()
     return nk / (total + n0), means, covs, n0 / (total + n0)
@@ -133,7 +139,7 @@ def masked_em(
             resp = np.exp(joint - lse[:, None])[:, :k]
         bounds.append(float(w @ lse / w.sum()))
         weights, means, covs, noise_weight = masked_m_step(
-            X, resp, covariance_type, reg_covar, w
+            X, resp, covariance_type, reg_covar, w, covs
         )
         if log_noise_density is None:
             noise_weight = 0.0

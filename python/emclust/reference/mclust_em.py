@@ -59,13 +59,18 @@ def log_likelihood(X, weights, means, covs):
     return float(np.sum(norm)), np.exp(joint - norm)
 
 
-def _m_step(model, X, z, prior):
+def _m_step(model, X, z, prior, previous=None):
     nk = z.sum(0)
     if prior is not None:
         return prior.m_step(model, X, z)
     first = z.T @ X
     second = np.einsum("ik,ij,il->kjl", z, X, X)
-    return covariance_models.m_step(model, nk, first, second)
+    # EVE and VVE start their orientation from the previous iteration's, as
+    # the core does (and mclust): EM's log-likelihood then cannot fall.
+    start = None
+    if previous is not None and model in ("EVE", "VVE"):
+        start = covariance_models.common_basis(previous)
+    return covariance_models.m_step(model, nk, first, second, start)
 
 
 def me(model, X, z, *, prior=None, tol=1e-5, max_iter=10000):
@@ -74,8 +79,9 @@ def me(model, X, z, *, prior=None, tol=1e-5, max_iter=10000):
     z = np.asarray(z, dtype=float)
     old = None
     ll = math.nan
+    covs = None
     for it in range(1, max_iter + 1):
-        weights, means, covs = _m_step(model, X, z, prior)
+        weights, means, covs = _m_step(model, X, z, prior, covs)
         if not np.all(np.isfinite(covs)):
             return MclustFit(weights, means, covs, z, math.nan, it, False)
         ll, z = log_likelihood(X, weights, means, covs)
