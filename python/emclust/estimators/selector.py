@@ -76,7 +76,7 @@ class GaussianMixtureSelector(
     tol : float, default=1e-5
         EM tolerance, by mclust's rule: a fit stops when the total
         log-likelihood L (the log posterior with a prior) changes by
-        |L - L_old| <= tol (1 + |L|), as mclust's ``me`` does (its ``tol[1]``).
+        ``abs(L - L_old) <= tol * (1 + abs(L))``, as mclust's ``me`` does (its ``tol[1]``).
     max_iter : int, default=1000
         EM iterations of every fit.
     reg_covar : float, default=0.0
