@@ -254,19 +254,17 @@ class GaussianMixtureClassifier(
             return ["bic"] * len(classes)
         return [int(spec)] * len(classes)
 
+    def _em_params(self):
+        """The parameters every class mixture and selector takes from here."""
+        names = ("reg_covar", "tol", "max_iter", "n_init", "random_state", "n_threads")
+        return {name: getattr(self, name) for name in names}
+
     def _class_mixture(self, Xc, g):
         """A GaussianMixture of g components on one class's rows."""
         from .gaussian_mixture import GaussianMixture
 
         return GaussianMixture(
-            g,
-            covariance_type=self.covariance_type,
-            reg_covar=self.reg_covar,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            n_init=self.n_init,
-            random_state=self.random_state,
-            n_threads=self.n_threads,
+            g, covariance_type=self.covariance_type, **self._em_params()
         ).fit(Xc)
 
     def _select_by_bic(self, Xc, label):
@@ -282,12 +280,7 @@ class GaussianMixtureClassifier(
         selector = GaussianMixtureSelector(
             G,
             covariance_types=models,
-            reg_covar=self.reg_covar,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            n_init=self.n_init,
-            random_state=self.random_state,
-            n_threads=self.n_threads,
+            **self._em_params(),
         )
         try:
             with warnings.catch_warnings():
