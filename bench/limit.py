@@ -6,7 +6,8 @@ iteration, measured in one run on 2 threads.
     python bench/limit.py --cases 100000,16,16 --covariance-types full --repeats 5
 
 Limit of one Gaussian-mixture iteration = (flops + 20·n·k) / GEMM rate, with
-flops = 2·n·k·d² for full covariances and 6·n·k·d for diagonal ones, and each
+flops = 2·n·k·d² for full and tied covariances and 6·n·k·d for diagonal
+and spherical ones, and each
 of the n·k exponentials counted as 20 flops. The GEMM rate is numpy's matmul
 of two 4000×4000 matrices on the same threads, in float64 and in float32 (the
 float32 limit uses the float32 rate), taken in a fresh process with
@@ -177,7 +178,7 @@ def limit_seconds(model, case, dtype, rates, gemm=None):
     if model == "kmeans":
         itemsize = 8 if dtype == "float64" else 4
         return 2 * n * k * d / gflops + n * d * itemsize / (rates["memory_gbs"] * 1e9)
-    flops = 2 * n * k * d * d if model == "full" else 6 * n * k * d
+    flops = 2 * n * k * d * d if model in ("full", "tied") else 6 * n * k * d
     return (flops + EXP_FLOPS * n * k) / gflops
 
 

@@ -25,16 +25,24 @@ def make_data(n, d, k, seed=0):
 
 def start(X, k, covariance_type):
     """Initial (weights, means, covariances): k evenly spaced rows as means,
-    the mean feature variance on every diagonal. Only "full" and "diag"."""
+    the mean feature variance on every diagonal, in scikit-learn's shape for
+    ``covariance_type`` ("full", "tied", "diag" or "spherical")."""
     d = X.shape[1]
     means = X[np.linspace(0, len(X) - 1, k).astype(int)].astype(np.float64)
     weights = np.full(k, 1.0 / k)
     var = float(X.var(axis=0).mean())
-    if covariance_type == "full":
-        cov = np.stack([np.eye(d) * var] * k)
-    else:
-        cov = np.full((k, d), var)
+    cov = {
+        "full": lambda: np.stack([np.eye(d) * var] * k),
+        "tied": lambda: np.eye(d) * var,
+        "diag": lambda: np.full((k, d), var),
+        "spherical": lambda: np.full(k, var),
+    }[covariance_type]()
     return weights, means, cov
+
+
+def precisions(cov, covariance_type):
+    """The precisions_init that matches ``start``'s covariances."""
+    return np.linalg.inv(cov) if covariance_type in ("full", "tied") else 1.0 / cov
 
 
 def per_iteration(run, m1, m2, repeats):
@@ -64,7 +72,7 @@ def emclust_runner(module, X, k, covariance_type, threads):
     import emclust
 
     weights, means, cov = start(X, k, covariance_type)
-    prec = np.linalg.inv(cov) if covariance_type == "full" else 1.0 / cov
+    prec = precisions(cov, covariance_type)
     kw = {"n_threads": threads} if module is emclust else {}
 
     def run(iters):
@@ -89,7 +97,7 @@ def sklearn_runner(X, k, covariance_type, threads):
     from threadpoolctl import threadpool_limits
 
     weights, means, cov = start(X, k, covariance_type)
-    prec = np.linalg.inv(cov) if covariance_type == "full" else 1.0 / cov
+    prec = precisions(cov, covariance_type)
 
     def run(iters):
         gm = GaussianMixture(
