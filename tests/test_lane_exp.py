@@ -80,11 +80,15 @@ def cover64():
     grid = (n[:, None] * LN2 + r[None, :]).ravel()
     k = np.arange(-1023, 1, dtype=np.float64)
     edges = neighbours(np.concatenate([(k + 0.5) * LN2, k * LN2]), np.float64, 8)
+    # AVX-512 reduces by ln2 / 16 (a table of 2^(j/16)): its boundaries too.
+    m = np.arange(-16 * 1022, 1, dtype=np.float64)
+    table_edges = neighbours((m + 0.5) * LN2 / 16, np.float64, 2)
     e = np.arange(-1074, 10)
     binades = -np.ldexp(1.0 + rng.random((e.size, 64)), e[:, None]).ravel()
     low = neighbours([UNDERFLOW["float64"]], np.float64, 1000)
     rand = rng.uniform(UNDERFLOW["float64"], 0, 1_000_000)
-    return in_domain(np.concatenate([grid, edges, binades, low, rand]), np.float64)
+    parts = [grid, edges, table_edges, binades, low, rand]
+    return in_domain(np.concatenate(parts), np.float64)
 
 
 def cover32():
@@ -95,6 +99,8 @@ def cover32():
              np.arange(small, top + 1, 64, dtype=np.uint32).view(f32)]
     k = np.arange(-127, 1, dtype=np.float64)
     parts.append(neighbours(np.concatenate([(k + 0.5) * LN2, k * LN2]), f32, 512))
+    m = np.arange(-16 * 126, 1, dtype=np.float64)
+    parts.append(neighbours((m + 0.5) * LN2 / 16, f32, 64))
     parts.append(neighbours([UNDERFLOW["float32"]], f32, 1000))
     parts.append(rng.uniform(UNDERFLOW["float32"], 0, 1_000_000).astype(f32))
     return in_domain(np.concatenate(parts), f32)
