@@ -267,25 +267,14 @@ EIGEN_ALWAYS_INLINE Packet<T> exp_table(const Packet<T>& x) {
 }  // namespace detail
 #endif
 
-template <class T, bool kFlush = true>
-EIGEN_ALWAYS_INLINE Packet<T> exp_nonpositive(const Packet<T>& x_in) {
+namespace detail {
+
+/// exp(x) for x in [exp_underflow, 0] or NaN: the reduction by ln2 where
+/// exp_table is not available.
+template <class T>
+EIGEN_ALWAYS_INLINE Packet<T> exp_reduced(const Packet<T>& x) {
     using Pk = Packet<T>;
     constexpr bool kDouble = std::is_same_v<T, double>;
-#if defined(EIGEN_VECTORIZE_AVX512)
-    {
-        const Pk lowest = pset1<Pk>(exp_underflow<T>());
-        if constexpr (!kFlush) return detail::exp_table<T>(x_in);
-        const Pk under = Eigen::internal::pcmp_lt(x_in, lowest);
-        return Eigen::internal::pandnot(detail::exp_table<T>(pmax(x_in, lowest)),
-                                        under);
-    }
-#endif
-    // Underflow: the reduction runs on max(x, exp_underflow) (pmax keeps a
-    // NaN x, as std::max does), and lanes below are zeroed at the end (the
-    // comparison is false for NaN). Off the critical path of the polynomial.
-    const Pk lowest = pset1<Pk>(exp_underflow<T>());
-    const Pk under = kFlush ? Eigen::internal::pcmp_lt(x_in, lowest) : pset1<Pk>(T(0));
-    const Pk x = kFlush ? pmax(x_in, lowest) : x_in;
     // Adding the shifter (1.5 * 2^mantissa bits, plus the exponent bias) rounds
     // x / ln2 to an integer n and leaves n + bias in the low bits of t.
     const Pk shifter = kDouble ? pset1<Pk>(T(6755399441055744.0 + 1023.0))
@@ -314,7 +303,25 @@ EIGEN_ALWAYS_INLINE Packet<T> exp_nonpositive(const Packet<T>& x_in) {
         const Pk o1 = pmadd(pmadd(r, c(1.0 / 6227020800), c(1.0 / 479001600)), r4, s2);
         p = pmadd(o1, pmul(r4, r4), p);  // degree 13
     }
-    const Pk e = pmul(p, detail::pow2_from_bits<T>(t));
+    return pmul(p, pow2_from_bits<T>(t));
+}
+
+}  // namespace detail
+
+template <class T, bool kFlush = true>
+EIGEN_ALWAYS_INLINE Packet<T> exp_nonpositive(const Packet<T>& x_in) {
+    using Pk = Packet<T>;
+    // Underflow: the reduction runs on max(x, exp_underflow) (pmax keeps a
+    // NaN x, as std::max does), and lanes below are zeroed at the end (the
+    // comparison is false for NaN). Off the critical path of the polynomial.
+    const Pk lowest = pset1<Pk>(exp_underflow<T>());
+    const Pk under = kFlush ? Eigen::internal::pcmp_lt(x_in, lowest) : pset1<Pk>(T(0));
+    const Pk x = kFlush ? pmax(x_in, lowest) : x_in;
+#if defined(EIGEN_VECTORIZE_AVX512)
+    const Pk e = detail::exp_table<T>(x);
+#else
+    const Pk e = detail::exp_reduced<T>(x);
+#endif
     if constexpr (kFlush) return Eigen::internal::pandnot(e, under);
     return e;
 }
