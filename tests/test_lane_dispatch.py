@@ -3,7 +3,7 @@ installs the best build of them for the CPU at import (x86-64-v4, v3, or the
 baseline compiled with the module), and EMCLUST_LANES caps it. They are the
 Gaussian lane kernels (d <= 16), the tile products of full covariances with
 more features (d = 17: lane norms and a GEMM scatter; d = 40: a triangular
-GEMM and SYRK) and K-means' nearest-centre kernel. Every path must fit the
+GEMM and SYRK; d = 48, k = 12: stacked factors and SYRK) and K-means' nearest-centre kernel. Every path must fit the
 same model: float64 to 1e-10 relative, and bit-identical for any n_threads.
 
 On a native build (-march=native) there is no dispatch: every cap runs the
@@ -23,8 +23,11 @@ from emclust import _core
 # 40 takes the tile products' matrix path; 23 runs the diagonal kernels with a
 # run-time feature count. n = 1003 leaves a partial packet of rows at the end
 # of the last tile.
+# 48 with 12 components whitens under all components at once (stacked_norms),
+# full and tied.
 CASES = [(2, "full"), (16, "full"), (16, "tied"), (17, "full"), (40, "full"),
-         (5, "diag"), (23, "diag"), (16, "spherical")]  # fmt: skip
+         (48, "full"), (48, "tied"), (5, "diag"), (23, "diag"),
+         (16, "spherical")]  # fmt: skip
 # K-means: d = 2 and 16 fill whole SIMD squares of the transposition, 19 does
 # not; k = 7 leaves a partial tile of centres.
 KMEANS_CASES = [2, 16, 19]
@@ -45,10 +48,11 @@ out = {"kernels": np.array([_core.lane_kernels()["float64"],
                             _core.lane_kernels()["float32"]])}
 for d, ct in %r:
     for dtype in (np.float64, np.float32):
-        X = blobs(n=1003, d=d, k=4, seed=d, dtype=dtype)
-        init = initial_params(X, 4, ct)
+        k = 12 if d == 48 else 4
+        X = blobs(n=1003, d=d, k=k, seed=d, dtype=dtype)
+        init = initial_params(X, k, ct)
         for threads in (1, 2, 3):
-            g = emclust.GaussianMixture(4, covariance_type=ct, max_iter=4, tol=0,
+            g = emclust.GaussianMixture(k, covariance_type=ct, max_iter=4, tol=0,
                                         n_threads=threads, **init)
             import warnings
             with warnings.catch_warnings():

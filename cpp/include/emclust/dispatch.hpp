@@ -24,6 +24,7 @@ const KernelTable<T>& compiled_table(int level, const char* name) {
                                       &lanes::statistics_any<T>,
                                       &lanes::exp_array<T>,
                                       &products::norms<T>,
+                                      &products::stacked_norms<T>,
                                       &products::cross<T>,
                                       &products::scaled_scatter<T>,
                                       &kmeans_detail::nearest_shifted<T>,

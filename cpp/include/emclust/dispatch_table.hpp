@@ -62,6 +62,15 @@ struct KernelTable {
     /// read). diff and white are (d, ld) tiles, white a scratch.
     void (*norms)(const T* f, std::ptrdiff_t d, bool lower, const T* x, const T* mean,
                   std::ptrdiff_t ld, std::ptrdiff_t n, T* diff, T* white, T* sq);
+    /// sq (K, ld): sq[k * ld + b] = |F_k (x_b - mu_k)|^2 for the columns
+    /// b < n of the tile x, under n_factors (K, or 1 for tied) factors
+    /// stacked as tile_products.hpp lays them out, from the offsets (K, d)
+    /// F_k (mu_k - centre). centred is a (d, ld) scratch tile and y a
+    /// (kStackedRows, ld) one.
+    void (*stacked_norms)(const T* stacked, std::ptrdiff_t n_factors, const T* offsets,
+                          const T* centre, std::ptrdiff_t K, std::ptrdiff_t d,
+                          bool lower, const T* x, std::ptrdiff_t ld, std::ptrdiff_t n,
+                          T* centred, T* y, T* sq);
     /// c (p, q), contiguous = a b^T, where a is (p, r) with rows lda apart and
     /// b (q, r) with rows ldb apart: a tile's scatter (p = q = d, r = rows),
     /// or the cross products of rows and centres in k-means++.

@@ -19,6 +19,12 @@ namespace emclust {
 using products::kGemmMinFeatures;
 using products::kSyrkMinFeatures;
 
+/// From this many features full and tied mixtures whiten a tile under all
+/// components at once (products::stacked_norms): a few products with rows
+/// for many components, where one triangular product per component left
+/// Eigen's kernels short rows (bench/limit.py, d = 64).
+inline constexpr Index kStackedMinFeatures = 32;
+
 /// Rows per tile: 256 keep the tiles of up to ~32 features in L1/L2; wider
 /// data uses 128 rows, where Eigen's products on the tile run fastest.
 constexpr Index gaussian_block_rows(Index n_features) {
@@ -75,10 +81,56 @@ struct GaussianKernel {
                 lower_factors = lower_factors && ft.isLowerTriangular(0);
                 factors.push_back(std::move(ft));
             }
+            if (d >= kStackedMinFeatures) stack_factors(p);
         } else {
             precisions = p.precisions_cholesky.array().square().template cast<T>();
         }
     }
+
+  private:
+    void stack_factors(const GaussianMixtureParams& p) {
+        const Index k = n_components, d = n_features, nf = n_factors();
+        // The offsets in double: x - c is exact in T for data near c, and
+        // C^T (mu - c) carries no rounding of T beyond its own.
+        Eigen::VectorXd c = p.means.transpose() * (p.weights / p.weights.sum());
+        if (!c.allFinite()) c = p.means.colwise().mean().transpose();
+        RowMatrixXd offsets(k, d);
+        for (Index j = 0; j < k; ++j) {
+            const Index f = nf == 1 ? 0 : j;
+            offsets.row(j) = (as_square(p.precisions_cholesky, f, d).transpose() *
+                              (p.means.row(j).transpose() - c))
+                                 .transpose();
+        }
+        stacked_offsets = offsets.template cast<T>();
+        centre = c.template cast<T>();
+        const Index blocks =
+            (d + products::kStackedBlock - 1) / products::kStackedBlock;
+        stacked.resize(static_cast<std::size_t>(
+            products::stacked_offset(blocks, 0, nf, d, lower_factors)));
+        T* at = stacked.data();
+        for (Index b = 0; b < blocks; ++b) {
+            const Index r0 = b * products::kStackedBlock;
+            const Index q = std::min(products::kStackedBlock, d - r0);
+            const Index cols = products::stacked_columns(b, d, lower_factors);
+            for (Index f = 0; f < nf; ++f) {
+                const RowMatrix<T>& ft = factors[static_cast<std::size_t>(f)];
+                for (Index r = 0; r < q; ++r)
+                    for (Index i = 0; i < cols; ++i) *at++ = ft(r0 + r, i);
+            }
+        }
+    }
+
+  public:
+    /// From kStackedMinFeatures on (matrix types): the factors in
+    /// products::stacked_offset's layout, one copy for tied, the offsets
+    /// (K, d) C_k^T (mu_k - c) and the centre c = sum_k pi_k mu_k, about
+    /// which the tiles are whitened; else empty.
+    std::vector<T> stacked;
+    RowMatrix<T> stacked_offsets;
+    Eigen::Matrix<T, Eigen::Dynamic, 1> centre;
+
+    bool stacks() const { return !stacked.empty(); }
+    Index n_factors() const { return static_cast<Index>(factors.size()); }
 
     const RowMatrix<T>& factor(Index k) const {
         return factors[type == CovarianceType::tied ? 0 : static_cast<std::size_t>(k)];
@@ -88,10 +140,11 @@ struct GaussianKernel {
 /// Scratch space of one tile, reused block after block.
 template <class T>
 struct TileScratch {
-    Tile<T> x;      ///< (d, B) the rows
-    Tile<T> diff;   ///< (d, B) rows minus a mean
-    Tile<T> white;  ///< (d, B) whitened differences (matrix types, GEMM path)
-    Tile<T> logp;   ///< (K, B) log pi_k N(x | k), then responsibilities
+    Tile<T> x;        ///< (d, B) the rows
+    Tile<T> diff;     ///< (d, B) rows minus a mean
+    Tile<T> white;    ///< (d, B) whitened differences (matrix types, GEMM path)
+    Tile<T> logp;     ///< (K, B) log pi_k N(x | k), then responsibilities
+    Tile<T> stacked;  ///< products of stacked factors, allocated on first use
     Eigen::Array<T, 1, Eigen::Dynamic> acc;  ///< (B)
     Eigen::Array<T, 1, Eigen::Dynamic> lse;  ///< (B) log p(x)
     /// K of (d, B): x - mu_k for every component, when the E-step keeps them
@@ -161,6 +214,24 @@ void squared_norms(const GaussianKernel<T>& m, Index k, const Tile<T>& x, Tile<T
 /// Fills s.logp(:, 0:n) with log pi_k N(x_b | mu_k, Sigma_k) for the rows in s.x.
 template <class T>
 void weighted_log_prob_tile(const GaussianKernel<T>& m, Index n, TileScratch<T>& s) {
+    // Where the E-step keeps each component's differences for the statistics
+    // (few components), they come from the per-component path.
+    if (m.stacks() && s.diffs.empty()) {
+        const Index ld = s.x.cols();
+        if (s.stacked.rows() == 0) {
+            s.stacked.resize(
+                products::stacked_group(m.n_factors()) * products::kStackedBlock, ld);
+        }
+        dispatch::table<T>().stacked_norms(
+            m.stacked.data(), m.n_factors(), m.stacked_offsets.data(), m.centre.data(),
+            m.n_components, m.n_features, m.lower_factors, s.x.data(), ld, n,
+            s.diff.data(), s.stacked.data(), s.logp.data());
+        for (Index k = 0; k < m.n_components; ++k) {
+            s.logp.row(k).head(n).array() =
+                m.log_norm[k] - T(0.5) * s.logp.row(k).head(n).array();
+        }
+        return;
+    }
     for (Index k = 0; k < m.n_components; ++k) {
         Tile<T>& diff = s.diffs.empty() ? s.diff : s.diffs[static_cast<std::size_t>(k)];
         squared_norms(m, k, s.x, diff, s.white, n, s.acc);

@@ -152,6 +152,108 @@ void norms(const T* f, Index d, bool lower, const T* x, const T* mean, Index ld,
     column_squares(white, d, ld, n, sq);
 }
 
+/// Output features per block of the stacked factors (stacked_norms): a lower
+/// triangular factor costs its triangle plus the blocks' overhangs, 1.23
+/// times the triangle at 64 features.
+inline constexpr Index kStackedBlock = 16;
+
+/// Rows of the stacked factors multiplied at once (components times a
+/// block's features): their product with a tile stays in L2.
+inline constexpr Index kStackedRows = 256;
+
+/// Components per product of stacked_norms.
+constexpr Index stacked_group(Index n_factors) {
+    return std::min(n_factors, kStackedRows / kStackedBlock);
+}
+
+/// Columns of block `block`'s factors: the input features its output
+/// features depend on (lower triangular factors), else all.
+constexpr Index stacked_columns(Index block, Index d, bool lower) {
+    return lower ? std::min(d, (block + 1) * kStackedBlock) : d;
+}
+
+/// Where the factors of the components [k0, k0 + stacked_group) begin in
+/// block `block` of the stacked layout: blocks one after another, each
+/// holding, group after group, the rows of its output features of every
+/// factor (row r of factor k's part is the factor's row block * 16 + r,
+/// cut to stacked_columns), row-major.
+constexpr Index stacked_offset(Index block, Index k0, Index n_factors, Index d,
+                               bool lower) {
+    Index at = 0;
+    for (Index b = 0; b < block; ++b) {
+        const Index q = std::min(kStackedBlock, d - b * kStackedBlock);
+        at += n_factors * q * stacked_columns(b, d, lower);
+    }
+    const Index q = std::min(kStackedBlock, d - block * kStackedBlock);
+    return at + k0 * q * stacked_columns(block, d, lower);
+}
+
+/// The table's stacked_norms: sq(k, b) = |F_k (x_b - mu_k)|^2 for every
+/// component k < K and column b < n of the tile x, all components at once.
+/// The tile is centred once, y = x - c, and whitened under all factors in a
+/// few large products, F_k (x - mu_k) = F_k y - F_k (mu_k - c), the offsets
+/// F_k (mu_k - c) given. With one factor (tied), one product serves every
+/// component. @param stacked the factors in stacked_offset's layout
+/// @param n_factors K, or 1 when all components share one factor
+/// @param offsets (K, d) F_k (mu_k - c)  @param centre (d) c
+/// @param centred (d, ld) scratch  @param y (kStackedRows, ld) scratch
+/// @param sq (K, ld)
+template <class T>
+void stacked_norms(const T* stacked, Index n_factors, const T* offsets, const T* centre,
+                   Index K, Index d, bool lower, const T* x, Index ld, Index n,
+                   T* centred, T* y, T* sq) {
+    using namespace Eigen::internal;
+    using Pk = Packet<T>;
+    for (Index j = 0; j < d; ++j) {
+        const T* xj = x + j * ld;
+        T* cj = centred + j * ld;
+        for (Index b = 0; b < n; ++b) cj[b] = xj[b] - centre[j];  // exact either way
+    }
+    for (Index k = 0; k < K; ++k) std::fill(sq + k * ld, sq + k * ld + n, T(0));
+    const Index group = stacked_group(n_factors);
+    const Index blocks = (d + kStackedBlock - 1) / kStackedBlock;
+    for (Index block = 0; block < blocks; ++block) {
+        const Index r0 = block * kStackedBlock, q = std::min(kStackedBlock, d - r0);
+        const Index cols = stacked_columns(block, d, lower);
+        const ConstTileMap<T> cm(centred, cols, n, Eigen::OuterStride<>(ld));
+        for (Index k0 = 0; k0 < n_factors; k0 += group) {
+            const Index g = std::min(group, n_factors - k0);
+            const Eigen::Map<const RowMatrix<T>> fm(
+                stacked + stacked_offset(block, k0, n_factors, d, lower), g * q, cols);
+            TileMap<T> ym(y, g * q, n, Eigen::OuterStride<>(ld));
+            // Eigen's products pack their operands: their bits do not depend
+            // on the addresses.
+            ym.noalias() = fm * cm;
+            // One factor (tied) serves every component, each with its offsets.
+            const Index k_end = n_factors == 1 ? K : k0 + g;
+            for (Index k = n_factors == 1 ? 0 : k0; k < k_end; ++k) {
+                const T* yk = y + (n_factors == 1 ? 0 : (k - k0) * q) * ld;
+                const T* ok = offsets + k * d + r0;
+                T* sk = sq + k * ld;
+                for_packets<T>(
+                    n,
+                    [&](Index b) {
+                        Pk acc = ploadu<Pk>(sk + b);
+                        for (Index r = 0; r < q; ++r) {
+                            const Pk v =
+                                psub(ploadu<Pk>(yk + r * ld + b), pset1<Pk>(ok[r]));
+                            acc = pmadd(v, v, acc);
+                        }
+                        pstoreu(sk + b, acc);
+                    },
+                    [&](Index b) {
+                        T acc = sk[b];
+                        for (Index r = 0; r < q; ++r) {
+                            const T v = yk[r * ld + b] - ok[r];
+                            acc = std::fma(v, v, acc);
+                        }
+                        sk[b] = acc;
+                    });
+            }
+        }
+    }
+}
+
 /// The table's cross: c (p, q) = a (p, r) b (q, r)^T, rows lda and ldb apart.
 template <class T>
 void cross(const T* a, Index lda, const T* b, Index ldb, Index p, Index q, Index r,
