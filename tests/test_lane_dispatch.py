@@ -3,8 +3,9 @@ installs the best build of them for the CPU at import (x86-64-v4, v3, or the
 baseline compiled with the module), and EMCLUST_LANES caps it. They are the
 Gaussian lane kernels (d <= 16), the tile products of full covariances with
 more features (d = 17: lane norms and a GEMM scatter; d = 40: a triangular
-GEMM and SYRK; d = 48, k = 12: stacked factors and SYRK) and K-means' nearest-centre kernel. Every path must fit the
-same model: float64 to 1e-10 relative, and bit-identical for any n_threads.
+GEMM and SYRK; d = 48, k = 16: stacked factors and scatters) and K-means'
+nearest-centre kernel. Every path must fit the same model: float64 to 1e-10
+relative, and bit-identical for any n_threads.
 
 On a native build (-march=native) there is no dispatch: every cap runs the
 kernels "as compiled", and the test still checks that the fits agree."""
@@ -23,8 +24,8 @@ from emclust import _core
 # 40 takes the tile products' matrix path; 23 runs the diagonal kernels with a
 # run-time feature count. n = 1003 leaves a partial packet of rows at the end
 # of the last tile.
-# 48 with 12 components whitens under all components at once (stacked_norms),
-# full and tied.
+# 48 with 16 components whitens under all components at once (stacked_norms)
+# and takes their scatters from one product (stacked_scatter), full and tied.
 CASES = [(2, "full"), (16, "full"), (16, "tied"), (17, "full"), (40, "full"),
          (48, "full"), (48, "tied"), (5, "diag"), (23, "diag"),
          (16, "spherical")]  # fmt: skip
@@ -48,8 +49,8 @@ out = {"kernels": np.array([_core.lane_kernels()["float64"],
                             _core.lane_kernels()["float32"]])}
 for d, ct in %r:
     for dtype in (np.float64, np.float32):
-        k = 12 if d == 48 else 4
-        X = blobs(n=1003, d=d, k=k, seed=d, dtype=dtype)
+        k, n = (16, 4003) if d == 48 else (4, 1003)
+        X = blobs(n=n, d=d, k=k, seed=d, dtype=dtype)
         init = initial_params(X, k, ct)
         for threads in (1, 2, 3):
             g = emclust.GaussianMixture(k, covariance_type=ct, max_iter=4, tol=0,

@@ -2,10 +2,14 @@
 components at once (products::stacked_norms): the tile is centred on the
 mixture's mean c once, multiplied by the factors of many components stacked
 in blocks of 16 output features, and each component's offset C_k^T (mu_k - c)
-is taken off. These tests hold that path to the reference at 1e-10, far from
-the origin, for every thread count, and at the sizes where its layout has
-edges: a partial last block (d = 70), more components than one product takes
-(k = 20 > 16), a single shared factor (tied), and the threshold (d = 32)."""
+is taken off. Their fits then take every component's scatter about c from
+one product (stacked_scatter) and move it to the means, unless some
+component lies so far from c, in its own units, that the move would cancel
+digits. These tests hold both to the reference at 1e-10, far from the
+origin, with clusters far apart, for every thread count, and at the sizes
+where the layout has edges: a partial last block (d = 70), more components
+than one product takes (k = 20 > 16), a single shared factor (tied), and
+the thresholds (d = 32; k = 16 for the scatter)."""
 
 import warnings
 
@@ -128,3 +132,30 @@ def test_float32_follows_float64(covariance_type):
     # over 70 features, leaves a few units in its sixth digit.
     np.testing.assert_allclose(lp32, lp64, rtol=2e-5)
     np.testing.assert_allclose(resp32, ref_resp, atol=2e-3)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+def test_clusters_far_apart_keep_their_scatter(covariance_type):
+    # Two groups 2e4 apart, clusters of standard deviation ~5 in each. The
+    # start's covariances span both groups, so the model lets the fit take
+    # the scatters about the mixture's mean; but its responsibilities
+    # already split the groups, and moving such a scatter to a mean 1e4 away
+    # would lose 7 digits. Each tile sees the cancellation and takes that
+    # component's scatter about its mean instead: one M-step agrees with
+    # the reference to rounding (EM's later iterations amplify rounding of
+    # the near-zero covariances, on every path alike).
+    X = blobs(n=3001, d=40, k=16, seed=11)
+    X[::2] += 2e4
+    ours = fit(X, 16, covariance_type, max_iter=1)
+    init = initial_params(X, 16, covariance_type)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", emclust.ConvergenceWarning)
+        theirs = reference.GaussianMixture(
+            16, covariance_type=covariance_type, tol=0.0, max_iter=1, **init
+        ).fit(X)
+    np.testing.assert_allclose(ours.weights_, theirs.weights_, rtol=1e-12)
+    np.testing.assert_allclose(ours.means_, theirs.means_, rtol=1e-12)
+    scale = np.abs(theirs.covariances_).max()
+    np.testing.assert_allclose(
+        ours.covariances_, theirs.covariances_, rtol=0, atol=1e-12 * scale
+    )

@@ -27,6 +27,7 @@ const KernelTable<T>& compiled_table(int level, const char* name) {
                                       &products::stacked_norms<T>,
                                       &products::cross<T>,
                                       &products::scaled_scatter<T>,
+                                      &products::stacked_scatter<T>,
                                       &kmeans_detail::nearest_shifted<T>,
                                       &kmeans_detail::fold<T>,
                                       kLanes<T>,

@@ -84,6 +84,14 @@ struct KernelTable {
     void (*scaled_scatter)(const T* x, const T* shift, const T* g, std::ptrdiff_t d,
                            std::ptrdiff_t ld, std::ptrdiff_t n, T* white, T* root,
                            T* outer, double* first);
+    /// With y_b = x_b - centre over the columns b < n of the tile x: out
+    /// (d (d + 1) / 2, K) = sum_b u_b g(:, b)^T, u_b the products y_bi y_bj
+    /// (j <= i) of the lower triangle row after row, and first (K, d) = sum_b
+    /// g(:, b) y_b^T; g is (K, ld), y a (d, ld) and u a (d (d + 1) / 2, ld)
+    /// scratch.
+    void (*stacked_scatter)(const T* x, const T* centre, std::ptrdiff_t d,
+                            std::ptrdiff_t ld, std::ptrdiff_t n, const T* g,
+                            std::ptrdiff_t K, T* y, T* u, T* out, T* first);
     /// best[i] = the nearest centre (squared Euclidean, ties to the lower
     /// index) of row i < len of x (len, d), rows `stride` apart, both shifted
     /// by shift (d). minus_twice (m, d) holds -2 (c - shift), norms (m)

@@ -254,6 +254,43 @@ void stacked_norms(const T* stacked, Index n_factors, const T* offsets, const T*
     }
 }
 
+/// Entries of a (d, d) lower triangle, the rows of stacked_scatter's products.
+constexpr Index triangle_size(Index d) { return d * (d + 1) / 2; }
+
+/// The table's stacked_scatter: with y_b = x_b - c over the columns b < n of
+/// the tile x, out (triangle_size(d), K) = sum_b u_b g(:, b)^T, where u_b
+/// holds the products y_bi y_bj (j <= i) row after row of the lower
+/// triangle, and first (K, d) = sum_b g(:, b) y_b^T. Every component's
+/// scatter about c in one product with K columns, where one rank update
+/// per component gave Eigen short, square blocks.
+/// @param g (K, ld) weighted responsibilities  @param y (d, ld) scratch
+/// @param u (triangle_size(d), ld) scratch
+template <class T>
+void stacked_scatter(const T* x, const T* centre, Index d, Index ld, Index n,
+                     const T* g, Index K, T* y, T* u, T* out, T* first) {
+    for (Index j = 0; j < d; ++j) {
+        const T* xj = x + j * ld;
+        T* yj = y + j * ld;
+        for (Index b = 0; b < n; ++b) yj[b] = xj[b] - centre[j];  // exact either way
+    }
+    T* row = u;
+    for (Index i = 0; i < d; ++i) {
+        const T* yi = y + i * ld;
+        for (Index j = 0; j <= i; ++j, row += ld) {
+            const T* yj = y + j * ld;
+            for (Index b = 0; b < n; ++b) row[b] = yi[b] * yj[b];  // one rounding
+        }
+    }
+    const ConstTileMap<T> gm(g, K, n, Eigen::OuterStride<>(ld));
+    // Eigen's products pack their operands: their bits do not depend on the
+    // addresses.
+    Eigen::Map<RowMatrix<T>>(out, triangle_size(d), K).noalias() =
+        ConstTileMap<T>(u, triangle_size(d), n, Eigen::OuterStride<>(ld)) *
+        gm.transpose();
+    Eigen::Map<RowMatrix<T>>(first, K, d).noalias() =
+        gm * ConstTileMap<T>(y, d, n, Eigen::OuterStride<>(ld)).transpose();
+}
+
 /// The table's cross: c (p, q) = a (p, r) b (q, r)^T, rows lda and ldb apart.
 template <class T>
 void cross(const T* a, Index lda, const T* b, Index ldb, Index p, Index q, Index r,
