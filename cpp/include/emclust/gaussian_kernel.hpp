@@ -103,14 +103,13 @@ struct GaussianKernel {
         }
         stacked_offsets = offsets.template cast<T>();
         centre = c.template cast<T>();
-        const Index blocks =
-            (d + products::kStackedBlock - 1) / products::kStackedBlock;
+        const Index blocks = products::stacked_blocks(d);
         stacked.resize(static_cast<std::size_t>(
             products::stacked_offset(blocks, 0, nf, d, lower_factors)));
         T* at = stacked.data();
         for (Index b = 0; b < blocks; ++b) {
             const Index r0 = b * products::kStackedBlock;
-            const Index q = std::min(products::kStackedBlock, d - r0);
+            const Index q = products::stacked_height(b, d);
             const Index cols = products::stacked_columns(b, d, lower_factors);
             for (Index f = 0; f < nf; ++f) {
                 const RowMatrix<T>& ft = factors[static_cast<std::size_t>(f)];

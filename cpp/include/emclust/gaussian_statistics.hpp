@@ -185,13 +185,13 @@ void accumulate_stacked(const RowMatrix<T>& shift, const T* centre, bool weighte
         } else {
             gk = s.logp.row(k).head(n).array();
         }
-        st.resp_sum[k] += static_cast<double>(gk.sum());
     }
     dispatch::table<T>().stacked_scatter(s.x.data(), centre, d, ld, n, s.g.data(), K,
                                          s.diff.data(), s.u.data(), s.out.data(),
                                          s.first_c.data());
     for (Index k = 0; k < K; ++k) {
         const T nk = s.g.row(k).head(n).sum();
+        st.resp_sum[k] += static_cast<double>(nk);
         const T* f = s.first_c.data() + k * d;
         T* delta = s.delta.data();
         for (Index j = 0; j < d; ++j) delta[j] = shift(k, j) - centre[j];
@@ -392,15 +392,15 @@ GaussianStatistics chunked_statistics_with(
 ///              log p(x) into scratch.lse; returns whether it did.
 /// @param fill_keeps_diffs fill writes x - shift_k into scratch.diffs whenever
 ///              they are allocated (weighted_log_prob_tile about shift = means)
+/// @param centre (d), or null: full and tied scatters are formed about it
+///              for all components at once (detail::accumulate_stacked)
 template <class T, class Fill>
 GaussianStatistics chunked_statistics(
     const ConstRowMatrixRef<T>& X,
     const Eigen::Ref<const Eigen::VectorXd>& sample_weight, CovarianceType type,
     const RowMatrixXd& shift, bool with_second, bool fill_keeps_diffs, ThreadPool& pool,
-    const InterruptCheck& interrupt, Fill&& fill,
-    const Eigen::VectorXd* scatter_centre = nullptr) {
+    const InterruptCheck& interrupt, Fill&& fill, const double* centre = nullptr) {
     const Index d = X.cols(), k = shift.rows();
-    const double* centre = scatter_centre != nullptr ? scatter_centre->data() : nullptr;
     const bool weighted = sample_weight.size() > 0;
     GaussianStatistics total = chunked_statistics_with<T>(
         X, sample_weight, type, shift, fill_keeps_diffs, pool, interrupt,
@@ -562,7 +562,7 @@ GaussianStatistics e_step_statistics(
             normalize_tile(kernel.n_components, rows, s);
             return true;
         },
-        centre.size() > 0 ? &centre : nullptr);
+        centre.size() > 0 ? centre.data() : nullptr);
 }
 
 /// Statistics of given responsibilities (n, K) about `shift`.

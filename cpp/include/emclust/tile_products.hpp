@@ -126,6 +126,16 @@ void column_squares(const T* w, Index d, Index ld, Index n, T* sq) {
         });
 }
 
+/// out(j, b) = x(j, b) - c[j] for the columns b < n of the (d, ld) tile x.
+template <class T>
+void subtract_centre(const T* x, const T* c, Index d, Index ld, Index n, T* out) {
+    for (Index j = 0; j < d; ++j) {
+        const T* xj = x + j * ld;
+        T* oj = out + j * ld;
+        for (Index b = 0; b < n; ++b) oj[b] = xj[b] - c[j];  // exact either way
+    }
+}
+
 /// The table's norms (dispatch_table.hpp) for d >= kGemmMinFeatures: the
 /// differences, then the lane loops below kLaneNormMaxFeatures, else the
 /// whitened tile as a (triangular) matrix product and the sums of its
@@ -133,11 +143,7 @@ void column_squares(const T* w, Index d, Index ld, Index n, T* sq) {
 template <class T>
 void norms(const T* f, Index d, bool lower, const T* x, const T* mean, Index ld,
            Index n, T* diff, T* white, T* sq) {
-    for (Index j = 0; j < d; ++j) {
-        const T* xj = x + j * ld;
-        T* dj = diff + j * ld;
-        for (Index b = 0; b < n; ++b) dj[b] = xj[b] - mean[j];  // exact either way
-    }
+    subtract_centre(x, mean, d, ld, n, diff);
     if (d < kLaneNormMaxFeatures) return norms_lanes(f, d, lower, diff, ld, n, sq);
     const Eigen::Map<const RowMatrix<T>> fm(f, d, d);
     const ConstTileMap<T> dm(diff, d, n, Eigen::OuterStride<>(ld));
@@ -166,6 +172,15 @@ constexpr Index stacked_group(Index n_factors) {
     return std::min(n_factors, kStackedRows / kStackedBlock);
 }
 
+/// Blocks of output features of d features, and the features of block
+/// `block` (kStackedBlock, but fewer in the last).
+constexpr Index stacked_blocks(Index d) {
+    return (d + kStackedBlock - 1) / kStackedBlock;
+}
+constexpr Index stacked_height(Index block, Index d) {
+    return std::min(kStackedBlock, d - block * kStackedBlock);
+}
+
 /// Columns of block `block`'s factors: the input features its output
 /// features depend on (lower triangular factors), else all.
 constexpr Index stacked_columns(Index block, Index d, bool lower) {
@@ -180,12 +195,9 @@ constexpr Index stacked_columns(Index block, Index d, bool lower) {
 constexpr Index stacked_offset(Index block, Index k0, Index n_factors, Index d,
                                bool lower) {
     Index at = 0;
-    for (Index b = 0; b < block; ++b) {
-        const Index q = std::min(kStackedBlock, d - b * kStackedBlock);
-        at += n_factors * q * stacked_columns(b, d, lower);
-    }
-    const Index q = std::min(kStackedBlock, d - block * kStackedBlock);
-    return at + k0 * q * stacked_columns(block, d, lower);
+    for (Index b = 0; b < block; ++b)
+        at += n_factors * stacked_height(b, d) * stacked_columns(b, d, lower);
+    return at + k0 * stacked_height(block, d) * stacked_columns(block, d, lower);
 }
 
 /// The table's stacked_norms: sq(k, b) = |F_k (x_b - mu_k)|^2 for every
@@ -204,16 +216,11 @@ void stacked_norms(const T* stacked, Index n_factors, const T* offsets, const T*
                    T* centred, T* y, T* sq) {
     using namespace Eigen::internal;
     using Pk = Packet<T>;
-    for (Index j = 0; j < d; ++j) {
-        const T* xj = x + j * ld;
-        T* cj = centred + j * ld;
-        for (Index b = 0; b < n; ++b) cj[b] = xj[b] - centre[j];  // exact either way
-    }
+    subtract_centre(x, centre, d, ld, n, centred);
     for (Index k = 0; k < K; ++k) std::fill(sq + k * ld, sq + k * ld + n, T(0));
     const Index group = stacked_group(n_factors);
-    const Index blocks = (d + kStackedBlock - 1) / kStackedBlock;
-    for (Index block = 0; block < blocks; ++block) {
-        const Index r0 = block * kStackedBlock, q = std::min(kStackedBlock, d - r0);
+    for (Index block = 0; block < stacked_blocks(d); ++block) {
+        const Index r0 = block * kStackedBlock, q = stacked_height(block, d);
         const Index cols = stacked_columns(block, d, lower);
         const ConstTileMap<T> cm(centred, cols, n, Eigen::OuterStride<>(ld));
         for (Index k0 = 0; k0 < n_factors; k0 += group) {
@@ -268,11 +275,7 @@ constexpr Index triangle_size(Index d) { return d * (d + 1) / 2; }
 template <class T>
 void stacked_scatter(const T* x, const T* centre, Index d, Index ld, Index n,
                      const T* g, Index K, T* y, T* u, T* out, T* first) {
-    for (Index j = 0; j < d; ++j) {
-        const T* xj = x + j * ld;
-        T* yj = y + j * ld;
-        for (Index b = 0; b < n; ++b) yj[b] = xj[b] - centre[j];  // exact either way
-    }
+    subtract_centre(x, centre, d, ld, n, y);
     T* row = u;
     for (Index i = 0; i < d; ++i) {
         const T* yi = y + i * ld;
