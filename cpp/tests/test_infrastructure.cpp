@@ -1,6 +1,7 @@
 // The infrastructure under every model: thread pool, chunk plan, RNG and the
 // EM driver.
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <emclust/chunking.hpp>
 #include <emclust/em.hpp>
@@ -10,6 +11,7 @@
 #include <set>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include "check.hpp"
 
@@ -42,11 +44,18 @@ EMCLUST_TEST(pool_rethrows_the_first_exception_and_stays_usable) {
 }
 
 EMCLUST_TEST(pool_stops_on_interrupt) {
+    // The pool polls at most every 20 ms (the check may take the GIL), so the
+    // run must outlast that: 100000 tasks of 10 us on two threads take 0.5 s
+    // where a run of empty tasks could finish (and did, on a fast CPU) before
+    // the first poll.
     ThreadPool pool(2);
     std::atomic<Index> done{0};
-    CHECK_THROWS_AS(
-        pool.run(1000000, [&](Index) { done++; }, [] { return true; }), Interrupted);
-    CHECK(done.load() < 1000000);
+    const auto slow = [&](Index) {
+        std::this_thread::sleep_for(std::chrono::microseconds(10));
+        done++;
+    };
+    CHECK_THROWS_AS(pool.run(100000, slow, [] { return true; }), Interrupted);
+    CHECK(done.load() < 100000);
     ThreadPool serial(1);
     CHECK_THROWS_AS(serial.run(10, [](Index) {}, [] { return true; }), Interrupted);
 }
