@@ -100,6 +100,39 @@ def test_integer_weights_equal_repeated_rows(dtype):
     assert weighted.inertia_ == pytest.approx(repeated.inertia_, rel=1e-12)
 
 
+def _nearest_l1(X, centres):
+    # The kernel's order: |x_j - c_j| added to 0 feature after feature, in X's
+    # dtype; ties to the lower index, as np.argmin.
+    C = centres.astype(X.dtype)
+    s = np.zeros((len(X), len(C)), dtype=X.dtype)
+    for j in range(X.shape[1]):
+        s += np.abs(X[:, j, None] - C[None, :, j])
+    return s.argmin(axis=1)
+
+
+# Integer centres may repeat: the one-iteration fit only makes a fitted estimator.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("d", [1, 2, 7, 16, 33])
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 7, 13])
+@pytest.mark.parametrize("n", [1, 31, 257])
+def test_predict_is_the_nearest_centre_by_l1(dtype, d, k, n):
+    # Shapes around the kernel's micro-tile (4 packets of rows, 3 centres):
+    # partial strips and partial tiles of centres. Small integers give many
+    # exact ties, which must go to the lower index; the continuous rows check
+    # the sums' order.
+    rng = np.random.default_rng(d * 100 + k * 10 + n)
+    for X, C in (
+        (rng.integers(0, 3, (n, d)), rng.integers(0, 3, (k, d))),
+        (rng.normal(size=(n, d)) * 1e3, rng.normal(size=(k, d)) * 1e3),
+    ):
+        X = X.astype(dtype)
+        fit_on = np.concatenate([X, C.astype(dtype)])  # at least k rows
+        km = emclust.KMedians(k, init=C.astype(np.float64), max_iter=1).fit(fit_on)
+        km.cluster_centers_ = C.astype(np.float64)
+        np.testing.assert_array_equal(km.predict(X), _nearest_l1(X, C))
+
+
 @pytest.mark.parametrize(
     ("values", "weights"),
     [

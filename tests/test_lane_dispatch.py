@@ -3,9 +3,9 @@ installs the best build of them for the CPU at import (x86-64-v4, v3, or the
 baseline compiled with the module), and EMCLUST_LANES caps it. They are the
 Gaussian lane kernels (d <= 16), the tile products of full covariances with
 more features (d = 17: lane norms and a GEMM scatter; d = 40: a triangular
-GEMM and SYRK; d = 48, k = 16: stacked factors and scatters) and K-means'
-nearest-centre kernel. Every path must fit the same model: float64 to 1e-10
-relative, and bit-identical for any n_threads.
+GEMM and SYRK; d = 48, k = 16: stacked factors and scatters), K-means'
+nearest-centre kernel and K-medians' L1 kernels. Every path must fit the
+same model: float64 to 1e-10 relative, and bit-identical for any n_threads.
 
 On a native build (-march=native) there is no dispatch: every cap runs the
 kernels "as compiled", and the test still checks that the fits agree."""
@@ -72,6 +72,14 @@ for d in %r:
             key = f"kmeans_{d}_{np.dtype(dtype).name}_{threads}"
             out[key + "_labels"] = km.labels_
             out[key + "_centres"] = km.cluster_centers_
+            # K-medians seeded by the L1 k-means++ (its distance kernel) and
+            # iterated (its nearest-centre kernel).
+            med = emclust.KMedians(7, n_init=1, max_iter=5, tol=0, random_state=d,
+                                   n_threads=threads).fit(X)
+            key = f"kmedians_{d}_{np.dtype(dtype).name}_{threads}"
+            out[key + "_labels"] = med.labels_
+            out[key + "_centres"] = med.cluster_centers_
+            out[key + "_inertia"] = np.array(med.inertia_)
 np.savez(sys.argv[1], **out)
 """
 
@@ -160,6 +168,20 @@ def test_capped_kmeans_paths_find_the_same_clusters(fits, cap):
                 rtol=1e-10,
                 err_msg=key,
             )
+
+
+@pytest.mark.parametrize("cap", list(CAPS))
+def test_kmedians_is_bit_identical_on_every_path(fits, cap):
+    # An L1 distance is a sum of |x_j - c_j| in feature order on every path
+    # (no FMA, no reassociation), so the kernels of every ISA and any thread
+    # count give the same bits, seeding included.
+    for d in KMEANS_CASES:
+        for dtype in ("float64", "float32"):
+            for part in ("labels", "centres", "inertia"):
+                ref = fits[""][f"kmedians_{d}_{dtype}_1_{part}"]
+                for threads in (1, 2, 3):
+                    key = f"kmedians_{d}_{dtype}_{threads}_{part}"
+                    np.testing.assert_array_equal(fits[cap][key], ref, err_msg=key)
 
 
 @pytest.mark.parametrize("cap", ["x86-64-v3", "x86-64"])

@@ -8,6 +8,7 @@
 #include "dispatch_table.hpp"
 #include "gaussian_lanes.hpp"
 #include "kmeans_fold.hpp"
+#include "kmeans_manhattan.hpp"
 #include "kmeans_nearest.hpp"
 #include "simd.hpp"
 #include "tile_products.hpp"
@@ -29,6 +30,8 @@ const KernelTable<T>& compiled_table(int level, const char* name) {
                                       &products::scaled_scatter<T>,
                                       &products::stacked_scatter<T>,
                                       &kmeans_detail::nearest_shifted<T>,
+                                      &kmeans_detail::nearest_l1<T>,
+                                      &kmeans_detail::manhattan<T>,
                                       &kmeans_detail::fold<T>,
                                       kLanes<T>,
                                       static_cast<int>(kmeans_detail::kLaneRows<T>),

@@ -1,8 +1,8 @@
 // The kernels a portable build dispatches, as a table of functions, so that a
 // build for the baseline CPU can run kernels compiled for a newer one
 // (run-time dispatch): the Gaussian lane kernels, the matrix products of the
-// Gaussian tiles with more features, and K-means' nearest-centre kernel and
-// fold.
+// Gaussian tiles with more features, K-means' nearest-centre kernel and
+// fold, and K-medians' L1 kernels.
 // Deliberately free of Eigen and of the emclust namespace: the translation
 // units of cpp/src/kernels_x86_64_v*.cpp compile the kernels with both
 // namespaces renamed (so that no inline function compiled for AVX2 or AVX-512
@@ -101,6 +101,19 @@ struct KernelTable {
     void (*nearest)(const T* x, std::ptrdiff_t stride, std::ptrdiff_t len,
                     std::ptrdiff_t d, const T* shift, const T* minus_twice,
                     const T* norms, std::ptrdiff_t m, T* xt, std::ptrdiff_t* best);
+    /// best[i] = the nearest centre by L1 distance (ties to the lower index)
+    /// of row i < len of x (len, d), rows `stride` apart. centres (m, d) is
+    /// padded to a multiple of kNearestCentres; init (m) is 0 for a centre
+    /// and +inf for padding. xt and best as nearest()'s.
+    void (*nearest_l1)(const T* x, std::ptrdiff_t stride, std::ptrdiff_t len,
+                       std::ptrdiff_t d, const T* centres, const T* init,
+                       std::ptrdiff_t m, T* xt, std::ptrdiff_t* best);
+    /// out (m, nearest_rows(len)): out[t * nearest_rows(len) + i] = the L1
+    /// distance, summed in feature order, of row i < len of x (len, d), rows
+    /// `stride` apart, to centre t of centres (m, d). xt as nearest()'s.
+    void (*manhattan)(const T* x, std::ptrdiff_t stride, std::ptrdiff_t len,
+                      std::ptrdiff_t d, const T* centres, std::ptrdiff_t m, T* xt,
+                      T* out);
     /// Folds the nearest centres best (len) of rows x (len, d), `stride`
     /// apart, into labels (len; *n_changed counts the labels that change)
     /// and into a chunk's sums: weights (kFoldCopies, k) += w, sums

@@ -123,7 +123,11 @@ struct PreparedCentres {
     RowMatrix<T> minus_twice;
     /// (m_padded) norms, padding = +inf so that padding is never the nearest (L2)
     Eigen::Matrix<T, Eigen::Dynamic, 1> padded_norms;
-    RowMatrix<T> rows;  ///< (d, m) centres, row j = feature j of every centre (L1)
+    /// (m_padded, d) centres, padded with zero centres to whole kCentreTile
+    /// tiles (L1)
+    RowMatrix<T> l1_centres;
+    /// (m_padded) 0 for a centre, +inf for padding: the L1 kernel's start (L1)
+    Eigen::Matrix<T, Eigen::Dynamic, 1> l1_init;
 
     Index n_centres() const { return m; }
 };
@@ -151,7 +155,12 @@ PreparedCentres<T> prepare_centres(const Eigen::Ref<const RowMatrixXd>& centres,
         p.padded_norms.head(p.m) = p.norms;
     } else {
         p.shift = Eigen::Matrix<T, Eigen::Dynamic, 1>::Zero(d);
-        p.rows = centres.transpose().template cast<T>();
+        const Index padded = (p.m + kCentreTile - 1) / kCentreTile * kCentreTile;
+        p.l1_centres = RowMatrix<T>::Zero(padded, d);
+        p.l1_centres.topRows(p.m) = centres.template cast<T>();
+        p.l1_init = Eigen::Matrix<T, Eigen::Dynamic, 1>::Constant(
+            padded, std::numeric_limits<T>::infinity());
+        p.l1_init.head(p.m).setZero();
     }
     return p;
 }
@@ -164,6 +173,7 @@ struct TileWorkspace {
     /// feature-major
     Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> xt;
     RowMatrix<T> tile;  ///< (block, m) distances or cross products
+    RowMatrix<T> l1;    ///< (m, block padded) L1 distances, as the kernel writes them
     Eigen::Matrix<T, Eigen::Dynamic, 1> row_norms;  ///< (block)
     std::vector<Index> best;                        ///< (block) nearest centre
 };
@@ -192,16 +202,13 @@ void score_tile(const ConstRowMatrixRef<T>& X, Index begin, Index len,
             for (Index t = 0; t < m; ++t) s[t] = cn[t] - T(2) * s[t];
         }
     } else {
-        ws.tile.setZero();
-        for (Index i = 0; i < len; ++i) {
-            const T* x = X.row(begin + i).data();
-            T* s = ws.tile.row(i).data();
-            for (Index j = 0; j < d; ++j) {
-                const T xj = x[j];
-                const T* c = centres.rows.row(j).data();
-                for (Index t = 0; t < m; ++t) s[t] += std::abs(xj - c[t]);
-            }
-        }
+        const auto& kernels = dispatch::table<T>();
+        const Index rows = emclust_dispatch::nearest_rows(kernels, len);
+        ws.xt.resize(rows, d);
+        ws.l1.resize(m, rows);
+        kernels.manhattan(X.row(begin).data(), X.outerStride(), len, d,
+                          centres.l1_centres.data(), m, ws.xt.data(), ws.l1.data());
+        ws.tile = ws.l1.leftCols(len).transpose();
     }
 }
 
@@ -216,33 +223,26 @@ double score_to_distance(const PreparedCentres<T>& centres, const TileWorkspace<
 }
 
 /// Nearest centre of rows [begin, begin + len) of X, into ws.best (ties: the
-/// lower index). Squared Euclidean distances go through nearest_l2 on the
-/// shifted rows; Manhattan distances through score_tile and a plain argmin.
+/// lower index), through the dispatched nearest-centre kernels: nearest_l2
+/// on the shifted rows for squared Euclidean distances, nearest_l1 for
+/// Manhattan ones.
 /// @param X (n, d)
 template <class T>
 void nearest_centres(const ConstRowMatrixRef<T>& X, Index begin, Index len,
                      const PreparedCentres<T>& centres, TileWorkspace<T>& ws) {
+    const auto& kernels = dispatch::table<T>();
+    const Index rows = emclust_dispatch::nearest_rows(kernels, len);
+    ws.best.resize(static_cast<std::size_t>(rows));
+    ws.xt.resize(rows, X.cols());
     if (centres.distance == Distance::squared_euclidean) {
-        const auto& kernels = dispatch::table<T>();
-        const Index rows = emclust_dispatch::nearest_rows(kernels, len);
-        ws.best.resize(static_cast<std::size_t>(rows));
-        ws.xt.resize(rows, X.cols());
         kernels.nearest(X.row(begin).data(), X.outerStride(), len, X.cols(),
                         centres.shift.data(), centres.minus_twice.data(),
                         centres.padded_norms.data(), centres.padded_norms.size(),
                         ws.xt.data(), ws.best.data());
-        return;
-    }
-    ws.best.resize(static_cast<std::size_t>(len));
-    score_tile<T>(X, begin, len, centres, ws);
-    const Index m = centres.n_centres();
-    for (Index i = 0; i < len; ++i) {
-        const T* s = ws.tile.row(i).data();
-        Index best = 0;
-        for (Index t = 1; t < m; ++t) {
-            if (s[t] < s[best]) best = t;
-        }
-        ws.best[i] = best;
+    } else {
+        kernels.nearest_l1(X.row(begin).data(), X.outerStride(), len, X.cols(),
+                           centres.l1_centres.data(), centres.l1_init.data(),
+                           centres.l1_init.size(), ws.xt.data(), ws.best.data());
     }
 }
 

@@ -137,18 +137,28 @@ void nearest_l2(const T* xt, Index rows, Index d, const T* cm, const T* cn,
     }
 }
 
-/// The table's nearest (dispatch_table.hpp): rows [0, len) of x, rows
-/// `stride` apart, minus shift into the feature-major scratch xt (zero rows
-/// up to a whole micro-tile), then nearest_l2.
+/// Rows [0, len) of x (rows `stride` apart) minus shift (null: none) into the
+/// feature-major scratch xt, zero rows up to a whole micro-tile.
+/// @return the padded height, nearest_rows(len)
 template <class T>
-void nearest_shifted(const T* x, Index stride, Index len, Index d, const T* shift,
-                     const T* cm, const T* cn, Index padded, T* xt, Index* best) {
+Index transpose_strip(const T* x, Index stride, Index len, Index d, const T* shift,
+                      T* xt) {
     const Index rows = (len + kLaneRows<T> - 1) / kLaneRows<T> * kLaneRows<T>;
     const Eigen::Map<const RowMatrix<T>, 0, Eigen::OuterStride<>> X(
         x, len, d, Eigen::OuterStride<>(stride));
     transpose_rows<T>(X, 0, len, shift, xt, rows);
     for (Index j = 0; j < d; ++j)
         std::fill(xt + j * rows + len, xt + (j + 1) * rows, T(0));
+    return rows;
+}
+
+/// The table's nearest (dispatch_table.hpp): rows [0, len) of x, rows
+/// `stride` apart, minus shift into the feature-major scratch xt, then
+/// nearest_l2.
+template <class T>
+void nearest_shifted(const T* x, Index stride, Index len, Index d, const T* shift,
+                     const T* cm, const T* cn, Index padded, T* xt, Index* best) {
+    const Index rows = transpose_strip<T>(x, stride, len, d, shift, xt);
     nearest_l2<T>(xt, rows, d, cm, cn, padded, best);
 }
 
