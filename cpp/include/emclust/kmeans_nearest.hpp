@@ -71,33 +71,55 @@ inline constexpr int kCentreTile = static_cast<int>(emclust_dispatch::kNearestCe
 template <class T>
 inline constexpr Index kLaneRows = kRowPackets * kLanes<T>;
 
-/// Nearest centre (squared Euclidean) of a block of shifted rows stored
-/// feature-major, one row per SIMD lane: a micro-tile of kRowPackets packets
-/// of rows against kCentreTile centres accumulates ||c||² - 2 x·c in
-/// registers (one FMA per packet, centre and feature, the centre's
-/// coordinate broadcast), and each lane keeps its running minimum and the
-/// index that reached it. No score is stored and no lane is ever reduced
-/// horizontally, which is what made small d and k slow when lanes ran over
-/// centres. Centres are visited in increasing order with a strict
-/// comparison, so ties go to the lower index, as in a plain argmin; each
-/// score is ||c||² + Σ_j (-2 c_j) x_j fused in feature order, the same bits
-/// as the scores of score_tile's callers expect.
+/// The micro-tile: acc[r][q] = start[q], then acc[r][q] = step(acc[r][q],
+/// x_j, c_qj) feature after feature, for kRowPackets packets of rows (xt
+/// feature-major, `rows` apart, from the strip's first row; one row per
+/// lane) and Q centres (c: Q rows of d), the centre's coordinate broadcast.
+template <class T, int Q, class Step>
+inline void centre_tile(const T* x, Index rows, Index d, const T* c, const T* start,
+                        Packet<T> (&acc)[kRowPackets][Q], Step step) {
+    using namespace Eigen::internal;
+    using Pk = Packet<T>;
+    constexpr int V = kLanes<T>;
+    for (int q = 0; q < Q; ++q) {
+        const Pk s = pset1<Pk>(start[q]);
+        for (auto& row : acc) row[q] = s;
+    }
+    for (Index j = 0; j < d; ++j) {
+        Pk xr[kRowPackets];
+        for (int r = 0; r < kRowPackets; ++r) {
+            xr[r] = ploadu<Pk>(x + j * rows + r * V);
+            keep_in_register(xr[r]);
+        }
+        for (int q = 0; q < Q; ++q) {
+            const Pk cq = pset1<Pk>(c[q * d + j]);
+            for (int r = 0; r < kRowPackets; ++r)
+                acc[r][q] = step(acc[r][q], xr[r], cq);
+        }
+    }
+}
+
+/// Nearest centre of a block of rows stored feature-major, one row per SIMD
+/// lane, by the scores centre_tile accumulates with `step`: each lane keeps
+/// its running minimum and the index that reached it. No score is stored
+/// and no lane is ever reduced horizontally, which is what made small d and
+/// k slow when lanes ran over centres. Centres are visited in increasing
+/// order with a strict comparison, so ties go to the lower index, as in a
+/// plain argmin.
 /// @param xt (rows, d) column-major: column j is feature j of every row; rows
 ///     a multiple of kLaneRows<T>
-/// @param cm (padded, d) -2 (c - shift), padded a multiple of kCentreTile
-/// @param cn (padded) |c - shift|², +inf for padding centres
+/// @param c (padded, d) centres as step reads them, padded a multiple of
+///     kCentreTile  @param start (padded) each centre's initial score
 /// @param best (rows) out: nearest centre
-template <class T>
-void nearest_l2(const T* xt, Index rows, Index d, const T* cm, const T* cn,
-                Index padded, Index* best) {
+template <class T, class Step>
+void nearest_in_lanes(const T* xt, Index rows, Index d, const T* c, const T* start,
+                      Index padded, Index* best, Step step) {
     using namespace Eigen::internal;
     using Pk = Packet<T>;
     constexpr int V = kLanes<T>;
     constexpr int R = kRowPackets;
     constexpr int Q = kCentreTile;
-    constexpr Index strip = Index{R} * V;
-    for (Index i0 = 0; i0 < rows; i0 += strip) {
-        const T* x = xt + i0;
+    for (Index i0 = 0; i0 < rows; i0 += Index{R} * V) {
         Pk best_value[R], best_index[R];
         for (int r = 0; r < R; ++r) {
             best_value[r] = pset1<Pk>(std::numeric_limits<T>::infinity());
@@ -105,22 +127,7 @@ void nearest_l2(const T* xt, Index rows, Index d, const T* cm, const T* cn,
         }
         for (Index t0 = 0; t0 < padded; t0 += Q) {
             Pk acc[R][Q];
-            for (int q = 0; q < Q; ++q) {
-                const Pk norm = pset1<Pk>(cn[t0 + q]);
-                for (auto& row : acc) row[q] = norm;
-            }
-            const T* c = cm + t0 * d;
-            for (Index j = 0; j < d; ++j) {
-                Pk xr[R];
-                for (int r = 0; r < R; ++r) {
-                    xr[r] = ploadu<Pk>(x + j * rows + r * V);
-                    keep_in_register(xr[r]);
-                }
-                for (int q = 0; q < Q; ++q) {
-                    const Pk cq = pset1<Pk>(c[q * d + j]);
-                    for (int r = 0; r < R; ++r) acc[r][q] = pmadd(xr[r], cq, acc[r][q]);
-                }
-            }
+            centre_tile<T, Q>(xt + i0, rows, d, c + t0 * d, start + t0, acc, step);
             for (int q = 0; q < Q; ++q) {
                 // Exact as T: centre indices stay far below 2^24.
                 const Pk index = pset1<Pk>(static_cast<T>(t0 + q));
@@ -135,6 +142,22 @@ void nearest_l2(const T* xt, Index rows, Index d, const T* cm, const T* cn,
                 best[i0 + Index{r} * V + l] = static_cast<Index>(index[l]);
         }
     }
+}
+
+/// Nearest centre (squared Euclidean) of a block of shifted rows stored
+/// feature-major (nearest_in_lanes): each score is ||c||² + Σ_j (-2 c_j) x_j
+/// fused in feature order (one FMA per packet, centre and feature), the same
+/// bits as the scores of score_tile's callers expect.
+/// @param cm (padded, d) -2 (c - shift), padded a multiple of kCentreTile
+/// @param cn (padded) |c - shift|², +inf for padding centres
+template <class T>
+void nearest_l2(const T* xt, Index rows, Index d, const T* cm, const T* cn,
+                Index padded, Index* best) {
+    using Pk = Packet<T>;
+    nearest_in_lanes<T>(xt, rows, d, cm, cn, padded, best,
+                        [](const Pk& acc, const Pk& x, const Pk& c) {
+                            return Eigen::internal::pmadd(x, c, acc);
+                        });
 }
 
 /// Rows [0, len) of x (rows `stride` apart) minus shift (null: none) into the
